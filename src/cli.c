@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "cli.h"
+#include "log.h"
+#include "util.h"
+#include "verbs.h"
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <sysexits.h>
+
+static const char usage_text[] =
+        "Usage: pyshare [GLOBAL] COMMAND ...\n"
+        "Make a shared Python environment importable by a service, keep it so, and prove it.\n"
+        "\n"
+        "Commands:\n"
+        "  setup APP [--python=PATH] [--group=GROUP] [--service=UNIT] [--user=USER]\n"
+        "            [--module=NAME]... [--prefix=DIR] [--restart] [--no-probe]\n"
+        "                        create the venv PREFIX/APP, set owners, modes and ACLs,\n"
+        "                        wire it into the service, reload systemd, probe\n"
+        "  probe APP [MODULE...] [--interpreter] [--timeout=SEC]\n"
+        "                        import modules as the service user, in its environment\n"
+        "  repair APP            re-apply group, modes and ACLs (after pip installs)\n"
+        "  remove APP [--purge]  unwire the app; --purge also deletes its venv\n"
+        "  list                  list the apps that are set up\n"
+        "  status [APP]          settings and health of one or every app\n"
+        "\n"
+        "Global options:\n"
+        "  --root=DIR            operate on the image or tree below DIR\n"
+        "  --dry-run             print the plan, change nothing\n"
+        "      --json            print one JSON object on stdout\n"
+        "  -q, --quiet           print only warnings and errors\n"
+        "  -v, --verbose         print more\n"
+        "  -h, --help            print this help\n"
+        "      --version         print the version\n"
+        "\n"
+        "Defaults: --python=/usr/bin/python3 --group=deploy --service=apache2.service\n"
+        "--prefix=/opt/pyshare; the user is the one the service runs as.\n"
+        "Exit status: 0 ok, 1 a problem was found, 2 usage, 65 invalid setting, 69 no such\n"
+        "user/group/service/Python, 73 cannot create or write, 77 needs root.\n"
+        "See pyshare(8).\n";
+
+enum {
+        OPT_ROOT = 0x100,
+        OPT_DRY_RUN,
+        OPT_JSON,
+        OPT_VERSION,
+        OPT_PYTHON,
+        OPT_GROUP,
+        OPT_SERVICE,
+        OPT_USER,
+        OPT_MODULE,
+        OPT_PREFIX,
+        OPT_RESTART,
+        OPT_NO_PROBE,
+        OPT_INTERPRETER,
+        OPT_TIMEOUT,
+        OPT_PURGE,
+        OPT_LOCK_TIMEOUT,
+};
+
+static const struct option options[] = {
+        {"root", required_argument, NULL, OPT_ROOT},
+        {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"quiet", no_argument, NULL, 'q'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, OPT_VERSION},
+        {"python", required_argument, NULL, OPT_PYTHON},
+        {"group", required_argument, NULL, OPT_GROUP},
+        {"service", required_argument, NULL, OPT_SERVICE},
+        {"user", required_argument, NULL, OPT_USER},
+        {"module", required_argument, NULL, OPT_MODULE},
+        {"prefix", required_argument, NULL, OPT_PREFIX},
+        {"restart", no_argument, NULL, OPT_RESTART},
+        {"no-probe", no_argument, NULL, OPT_NO_PROBE},
+        {"interpreter", no_argument, NULL, OPT_INTERPRETER},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"purge", no_argument, NULL, OPT_PURGE},
+        {"lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT},
+        {0},
+};
+
+/* Which verb-specific options each verb takes. */
+static bool option_allowed(const char *verb, int opt)
+{
+        if (opt < OPT_PYTHON || opt == OPT_LOCK_TIMEOUT)
+                return true;
+        if (strcmp(verb, "setup") == 0)
+                return opt >= OPT_PYTHON && opt <= OPT_NO_PROBE;
+        if (strcmp(verb, "probe") == 0)
+                return opt == OPT_INTERPRETER || opt == OPT_TIMEOUT;
+        if (strcmp(verb, "remove") == 0)
+                return opt == OPT_PURGE;
+        return false;
+}
+
+static const char *option_name(int opt)
+{
+        for (const struct option *o = options; o->name; o++)
+                if (o->val == opt)
+                        return o->name;
+        return "?";
+}
+
+static int parse_seconds(const char *s, int max, int *ret)
+{
+        char *end;
+        errno = 0;
+        long v = strtol(s, &end, 10);
+        if (errno || end == s || *end || v < 1 || v > max)
+                return -EINVAL;
+        *ret = (int)v;
+        return 0;
+}
+
+static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        fprintf(stderr, "pyshare: ");
+        vfprintf(stderr, fmt, ap);
+        fprintf(stderr, " (see pyshare --help)\n");
+        va_end(ap);
+        return 2;
+}
+
+int cli_main(int argc, char **argv)
+{
+        struct ctx x = {.rootfd = -1, .lock_timeout = 300};
+        struct setup_opts so = {0};
+        struct probe_opts po = {.timeout_sec = 30};
+        bool purge = false, help = false, version = false;
+        int verbosity = 0;
+        const char *verb = NULL;
+        _cleanup_strv_ char **modules = NULL, **positional = NULL;
+
+        opterr = 0;
+        optind = 1;
+        int c;
+        /* Global options may come before or after the verb; verb options only after it. */
+        while ((c = getopt_long(argc, argv, "-:qvh", options, NULL)) != -1) {
+                switch (c) {
+                case 1:
+                        if (!verb)
+                                verb = optarg;
+                        else
+                                strv_push(&positional, optarg);
+                        continue;
+                case '?':
+                        if (optopt)
+                                return usage_error("unknown option -%c", optopt);
+                        return usage_error("unknown option %s", argv[optind - 1]);
+                case ':':
+                        return usage_error("option %s needs a value", argv[optind - 1]);
+                default:
+                        break;
+                }
+                if (c >= OPT_PYTHON && (!verb || !option_allowed(verb, c))) {
+                        char buf[64];
+                        snprintf(buf, sizeof(buf), "--%s", option_name(c));
+                        return usage_error("option %s %s", buf, verb ? "does not go with this command" : "goes after the command");
+                }
+                switch (c) {
+                case OPT_ROOT:
+                        x.root = optarg;
+                        break;
+                case OPT_DRY_RUN:
+                        x.dry_run = true;
+                        break;
+                case OPT_JSON:
+                        x.json = true;
+                        break;
+                case 'q':
+                        verbosity = -1;
+                        break;
+                case 'v':
+                        verbosity = 1;
+                        break;
+                case 'h':
+                        help = true;
+                        break;
+                case OPT_VERSION:
+                        version = true;
+                        break;
+                case OPT_PYTHON:
+                        so.python = optarg;
+                        break;
+                case OPT_GROUP:
+                        so.group = optarg;
+                        break;
+                case OPT_SERVICE:
+                        so.service = optarg;
+                        break;
+                case OPT_USER:
+                        so.user = optarg;
+                        break;
+                case OPT_MODULE:
+                        strv_push(&modules, optarg);
+                        break;
+                case OPT_PREFIX:
+                        so.prefix = optarg;
+                        break;
+                case OPT_RESTART:
+                        so.restart = true;
+                        break;
+                case OPT_NO_PROBE:
+                        so.no_probe = true;
+                        break;
+                case OPT_INTERPRETER:
+                        po.interpreter = true;
+                        break;
+                case OPT_TIMEOUT:
+                        if (parse_seconds(optarg, 3600, &po.timeout_sec) < 0)
+                                return usage_error("--timeout=%s: give whole seconds from 1 to 3600", optarg);
+                        break;
+                case OPT_PURGE:
+                        purge = true;
+                        break;
+                case OPT_LOCK_TIMEOUT:
+                        if (parse_seconds(optarg, 86400, &x.lock_timeout) < 0)
+                                return usage_error("--lock-timeout=%s: give whole seconds from 1 to 86400", optarg);
+                        break;
+                }
+        }
+        if (help) {
+                fputs(usage_text, stdout);
+                return 0;
+        }
+        if (version) {
+                printf("pyshare %s\n", PYSHARE_VERSION);
+                return 0;
+        }
+        if (!verb)
+                return usage_error("%s", "no command given: setup, probe, repair, remove, list or status");
+        log_setup(verbosity, x.json);
+
+        size_t npos = strv_length(positional);
+        const char *app = npos > 0 ? positional[0] : NULL;
+        bool takes_app = strcmp(verb, "setup") == 0 || strcmp(verb, "probe") == 0 || strcmp(verb, "repair") == 0 ||
+                         strcmp(verb, "remove") == 0;
+        if (takes_app && !app)
+                return usage_error("%s needs an app name", verb);
+        if ((strcmp(verb, "probe") != 0 && npos > (takes_app || strcmp(verb, "status") == 0 ? 1u : 0u)))
+                return usage_error("unexpected argument '%s'", positional[takes_app || strcmp(verb, "status") == 0 ? 1 : 0]);
+
+        if (x.root) {
+                x.rootfd = open(x.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (x.rootfd < 0) {
+                        fprintf(stderr, "pyshare: error: --root=%s: %s\n", x.root, strerror(errno));
+                        return errno == ENOENT ? EX_UNAVAILABLE : EX_CANTCREAT;
+                }
+        } else
+                x.rootfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        int r;
+        if (strcmp(verb, "setup") == 0) {
+                so.modules = modules;
+                r = verb_setup(&x, app, &so);
+        } else if (strcmp(verb, "probe") == 0) {
+                po.modules = positional + 1;
+                r = verb_probe(&x, app, &po);
+        } else if (strcmp(verb, "repair") == 0)
+                r = verb_repair(&x, app);
+        else if (strcmp(verb, "remove") == 0)
+                r = verb_remove(&x, app, purge);
+        else if (strcmp(verb, "list") == 0)
+                r = verb_list(&x);
+        else if (strcmp(verb, "status") == 0)
+                r = verb_status(&x, app);
+        else
+                return usage_error("unknown command '%s': setup, probe, repair, remove, list or status", verb);
+        close(x.rootfd);
+
+        switch (r) {
+        case 0:
+                return 0;
+        case -PS_E_PROBLEM:
+                return 1;
+        case -PS_E_USAGE:
+                return 2;
+        case -PS_E_INVALID:
+                return EX_DATAERR;
+        case -PS_E_NOTFOUND:
+                return EX_UNAVAILABLE;
+        case -PS_E_NOTROOT:
+                return EX_NOPERM;
+        default:
+                return EX_CANTCREAT;
+        }
+}

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+#include "paths.h"
+
+void config_free(struct app_config *c)
+{
+        free(c->python);
+        free(c->group);
+        free(c->service);
+        free(c->user);
+        free(c->prefix);
+        strv_free(c->modules);
+        *c = (struct app_config){0};
+}
+
+static void set_str(char **field, const char *v)
+{
+        free(*field);
+        *field = xstrdup(v);
+}
+
+int config_parse(const char *text, size_t len, struct app_config *c, unsigned *ret_line, const char **ret_why)
+{
+        bool in_app = false;
+        unsigned line = 0;
+        const char *p = text, *end = text + len;
+        *ret_why = NULL;
+        while (p < end) {
+                line++;
+                const char *nl = memchr(p, '\n', (size_t)(end - p));
+                size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+                if (n > 4096) {
+                        *ret_why = "line too long";
+                        goto bad;
+                }
+                if (memchr(p, 0, n)) {
+                        *ret_why = "NUL byte";
+                        goto bad;
+                }
+                _cleanup_free_ char *raw = xstrndup(p, n);
+                p = nl ? nl + 1 : end;
+                char *s = strstrip(raw);
+                if (*s == 0 || *s == '#' || *s == ';')
+                        continue;
+                if (*s == '[') {
+                        if (strcmp(s, "[App]") != 0) {
+                                *ret_why = "unknown section (only [App] is allowed)";
+                                goto bad;
+                        }
+                        in_app = true;
+                        continue;
+                }
+                char *eq = strchr(s, '=');
+                if (!eq) {
+                        *ret_why = "expected Key=Value";
+                        goto bad;
+                }
+                if (!in_app) {
+                        *ret_why = "setting outside the [App] section";
+                        goto bad;
+                }
+                *eq = 0;
+                char *key = strstrip(s), *value = strstrip(eq + 1);
+                if (strcmp(key, "Python") == 0)
+                        set_str(&c->python, value);
+                else if (strcmp(key, "Group") == 0)
+                        set_str(&c->group, value);
+                else if (strcmp(key, "Service") == 0)
+                        set_str(&c->service, value);
+                else if (strcmp(key, "User") == 0)
+                        set_str(&c->user, value);
+                else if (strcmp(key, "Prefix") == 0)
+                        set_str(&c->prefix, value);
+                else if (strcmp(key, "Module") == 0) {
+                        if (strv_length(c->modules) >= 256) {
+                                *ret_why = "too many Module= lines (at most 256)";
+                                goto bad;
+                        }
+                        if (*value)
+                                strv_push(&c->modules, value);
+                } else {
+                        *ret_why = "unknown key";
+                        goto bad;
+                }
+        }
+        return 0;
+bad:
+        *ret_line = line;
+        return -EINVAL;
+}
+
+int config_validate(const struct app_config *c, const char **ret_key)
+{
+        _cleanup_free_ char *unit = NULL;
+        if (c->python && !path_safe_absolute(c->python))
+                *ret_key = "Python";
+        else if (c->group && !user_name_valid(c->group))
+                *ret_key = "Group";
+        else if (c->user && !user_name_valid(c->user))
+                *ret_key = "User";
+        else if (c->service && unit_name_normalize(c->service, &unit) < 0)
+                *ret_key = "Service";
+        else if (c->prefix && (!path_safe_absolute(c->prefix) || strcmp(c->prefix, "/") == 0))
+                *ret_key = "Prefix";
+        else {
+                for (size_t i = 0; c->modules && c->modules[i]; i++)
+                        if (!module_name_valid(c->modules[i])) {
+                                *ret_key = "Module";
+                                return -EINVAL;
+                        }
+                return 0;
+        }
+        return -EINVAL;
+}
+
+char *config_format(const struct app_config *c)
+{
+        struct buf b = {0};
+        buf_puts(&b, "# Written by pyshare setup; pyshare reads it on every verb.\n[App]\n");
+        if (c->python)
+                buf_printf(&b, "Python=%s\n", c->python);
+        if (c->group)
+                buf_printf(&b, "Group=%s\n", c->group);
+        if (c->service)
+                buf_printf(&b, "Service=%s\n", c->service);
+        if (c->user)
+                buf_printf(&b, "User=%s\n", c->user);
+        if (c->prefix)
+                buf_printf(&b, "Prefix=%s\n", c->prefix);
+        for (size_t i = 0; c->modules && c->modules[i]; i++)
+                buf_printf(&b, "Module=%s\n", c->modules[i]);
+        return b.p;
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Layer 2: /etc/pyshare/APP.conf — an INI file with one [App] section. */
+#pragma once
+#include "util.h"
+
+struct app_config {
+        char *python;  /* Python= */
+        char *group;   /* Group= */
+        char *service; /* Service= (normalised, with .service) */
+        char *user;    /* User= */
+        char *prefix;  /* Prefix= */
+        char **modules; /* Module=, one per line */
+};
+
+#define CONFIG_MAX_SIZE (64 * 1024)
+
+void config_free(struct app_config *c);
+static inline void config_freep(struct app_config *c) { config_free(c); }
+#define _cleanup_config_ _cleanup_(config_freep)
+
+/* Parses text into c (fields already set are replaced; Module= lines append). Strict: only
+ * "[App]", "Key=Value", blank lines and lines starting with '#' or ';'. On error returns
+ * -EINVAL with the 1-based line in *ret_line and a reason in *ret_why (static string). */
+int config_parse(const char *text, size_t len, struct app_config *c, unsigned *ret_line, const char **ret_why);
+/* Checks every value (names, unit, safe absolute paths, modules); the first bad key in *ret_key. */
+int config_validate(const struct app_config *c, const char **ret_key);
+/* The canonical file text (deterministic, so that a rerun rewrites nothing). */
+char *config_format(const struct app_config *c);

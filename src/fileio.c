@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "fileio.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/sysmacros.h>
+
+int dir_open(int rootfd, const char *rel, mode_t mkdir_mode, bool trusted, bool dry_run, int *ret_fd,
+             char **ret_bad)
+{
+        _cleanup_close_ int fd = openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        _cleanup_free_ char *copy = xstrdup(rel);
+        struct buf done = {0};
+        int r = 0;
+        char *save = NULL;
+        for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+                if (done.len)
+                        buf_append(&done, "/", 1);
+                buf_puts(&done, c);
+                int next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (next < 0 && errno == ENOENT && mkdir_mode) {
+                        if (dry_run) {
+                                *ret_fd = -1;
+                                goto out;
+                        }
+                        if (mkdirat(fd, c, mkdir_mode) < 0 && errno != EEXIST) {
+                                r = -errno;
+                                goto fail;
+                        }
+                        next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (next >= 0 && (fchown(next, 0, 0) < 0 || fchmod(next, mkdir_mode) < 0)) {
+                                r = -errno;
+                                close(next);
+                                goto fail;
+                        }
+                }
+                if (next < 0) {
+                        r = errno == ENOTDIR || errno == ELOOP ? -ENOTDIR : -errno;
+                        goto fail;
+                }
+                close(fd);
+                fd = next;
+                if (trusted) {
+                        struct stat st;
+                        if (fstat(fd, &st) < 0) {
+                                r = -errno;
+                                goto fail;
+                        }
+                        if (st.st_uid != 0 || (st.st_mode & 0022)) {
+                                r = -EPERM;
+                                goto fail;
+                        }
+                }
+        }
+        *ret_fd = TAKE_FD(fd);
+out:
+        buf_free(&done);
+        return 0;
+fail:
+        if (ret_bad) {
+                buf_append(&done, "", 0);
+                *ret_bad = TAKE_PTR(done.p);
+        }
+        buf_free(&done);
+        return r;
+}
+
+int file_read_at(int dirfd, const char *name, size_t max, char **ret, size_t *ret_len, struct stat *ret_st)
+{
+        _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ELOOP ? -EINVAL : -errno;
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EINVAL;
+        if ((size_t)st.st_size > max)
+                return -EFBIG;
+        char *p = xmalloc((size_t)st.st_size + 1);
+        size_t len = 0;
+        for (;;) {
+                ssize_t k = read(fd, p + len, (size_t)st.st_size + 1 - len);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0) {
+                        int r = -errno;
+                        free(p);
+                        return r;
+                }
+                if (k == 0)
+                        break;
+                len += (size_t)k;
+                if (len > (size_t)st.st_size) {
+                        free(p);
+                        return -EFBIG; /* it grew while we read */
+                }
+        }
+        p[len] = 0;
+        *ret = p;
+        if (ret_len)
+                *ret_len = len;
+        if (ret_st)
+                *ret_st = st;
+        return 0;
+}
+
+static bool file_is_current(int dirfd, const char *name, const char *content, size_t len, mode_t mode)
+{
+        _cleanup_free_ char *old = NULL;
+        size_t old_len;
+        struct stat st;
+        if (file_read_at(dirfd, name, len, &old, &old_len, &st) < 0)
+                return false;
+        return old_len == len && memcmp(old, content, len) == 0 && st.st_uid == 0 && st.st_gid == 0 &&
+               (st.st_mode & 07777) == mode && st.st_nlink == 1;
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+        while (len > 0) {
+                ssize_t k = write(fd, p, len);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                if (k == 0)
+                        return -EIO;
+                p += k;
+                len -= (size_t)k;
+        }
+        return 0;
+}
+
+int file_write_atomic(int dirfd, const char *name, const char *content, size_t len, mode_t mode, bool dry_run,
+                      bool *ret_changed)
+{
+        if (dirfd >= 0 && file_is_current(dirfd, name, content, len, mode)) {
+                *ret_changed = false;
+                return 0;
+        }
+        *ret_changed = true;
+        if (dry_run)
+                return 0;
+        if (dirfd < 0)
+                return -ENOENT;
+
+        char tmp[300];
+        _cleanup_close_ int fd = -1;
+        for (int attempt = 0; attempt < 64 && fd < 0; attempt++) {
+                unsigned long long rnd = 0;
+                if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) < 0)
+                        rnd = (unsigned long long)now_ms() ^ ((unsigned long long)getpid() << 20) ^ (unsigned)attempt;
+                snprintf(tmp, sizeof(tmp), ".#%.200s.%012llx", name, rnd & 0xffffffffffffULL);
+                fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+                if (fd < 0 && errno != EEXIST)
+                        return -errno;
+        }
+        if (fd < 0)
+                return -EEXIST;
+
+        int r = write_all(fd, content, len);
+        if (r >= 0 && (fchown(fd, 0, 0) < 0 || fchmod(fd, mode) < 0 || fsync(fd) < 0))
+                r = -errno;
+        if (r >= 0 && close(TAKE_FD(fd)) < 0)
+                r = -errno;
+        if (r >= 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+                r = -errno;
+        if (r < 0) {
+                unlinkat(dirfd, tmp, 0);
+                return r;
+        }
+        if (fsync(dirfd) < 0)
+                return -errno;
+        return 0;
+}
+
+int file_remove_at(int dirfd, const char *name, bool dry_run, bool *ret_removed)
+{
+        struct stat st;
+        *ret_removed = false;
+        if (dirfd < 0)
+                return 0;
+        if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        *ret_removed = true;
+        if (dry_run)
+                return 0;
+        if (unlinkat(dirfd, name, 0) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (fsync(dirfd) < 0)
+                return -errno;
+        return 0;
+}
+
+int mount_id_at(int dirfd, const char *name, unsigned long long *ret)
+{
+        struct statx stx;
+        int flags = AT_SYMLINK_NOFOLLOW | (*name ? 0 : AT_EMPTY_PATH);
+        if (statx(dirfd, name, flags, STATX_MNT_ID, &stx) < 0)
+                return -errno;
+        if (!(stx.stx_mask & STATX_MNT_ID))
+                return -EOPNOTSUPP;
+        *ret = stx.stx_mnt_id;
+        return 0;
+}
+
+static int rmtree_inner(int parentfd, const char *name, unsigned long long mnt, unsigned depth)
+{
+        struct statx stx;
+        if (statx(parentfd, name, AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_INO | STATX_MNT_ID, &stx) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if ((stx.stx_mask & STATX_MNT_ID) && stx.stx_mnt_id != mnt)
+                return -EXDEV;
+        if (!S_ISDIR(stx.stx_mode))
+                return unlinkat(parentfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
+        if (depth > 512)
+                return -ELOOP;
+
+        int fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        struct stat st;
+        if (fstat(fd, &st) < 0 || st.st_ino != stx.stx_ino || major(st.st_dev) != stx.stx_dev_major ||
+            minor(st.st_dev) != stx.stx_dev_minor) {
+                close(fd);
+                return -ESTALE; /* swapped under us */
+        }
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        int r = 0;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                r = rmtree_inner(dirfd(d), de->d_name, mnt, depth + 1);
+                if (r < 0)
+                        break;
+        }
+        closedir(d);
+        if (r < 0)
+                return r;
+        if (unlinkat(parentfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+                return -errno;
+        return 0;
+}
+
+int rmtree_at(int dirfd, const char *name)
+{
+        unsigned long long mnt;
+        int r = mount_id_at(dirfd, "", &mnt);
+        if (r < 0)
+                return r;
+        return rmtree_inner(dirfd, name, mnt, 0);
+}
+
+int lock_take(const char *path, int timeout_sec, void (*waiting)(void), int *ret_fd)
+{
+        _cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return -errno;
+        long long deadline = now_ms() + (long long)timeout_sec * 1000;
+        bool told = false;
+        while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                if (errno != EWOULDBLOCK && errno != EINTR)
+                        return -errno;
+                if (!told && waiting) {
+                        waiting();
+                        told = true;
+                }
+                if (now_ms() >= deadline)
+                        return -ETIMEDOUT;
+                usleep(100 * 1000);
+        }
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}

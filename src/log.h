@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Layer 0: messages for people, on stderr/stdout, and to the journal from units and
+ * maintainer scripts. */
+#pragma once
+#include "util.h"
+
+enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARNING, LOG_LEVEL_NOTICE, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
+
+/* verbosity: -1 quiet, 0 normal, 1 verbose. In json mode informational lines go to stderr so
+ * that stdout carries exactly one JSON document. */
+void log_setup(int verbosity, bool json);
+void log_set_app(const char *app);
+bool log_is_json(void);
+void log_msg(enum log_level level, const char *fmt, ...) _printf_(2, 3);
+
+#define log_error(...) log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
+#define log_warning(...) log_msg(LOG_LEVEL_WARNING, __VA_ARGS__)
+#define log_notice(...) log_msg(LOG_LEVEL_NOTICE, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Layer 1: JSON output (one document on stdout for --json). */
+#pragma once
+#include "util.h"
+
+#define JSON_MAX_DEPTH 32
+
+struct json {
+        struct buf b;
+        int depth;
+        bool need_comma[JSON_MAX_DEPTH];
+};
+
+/* key is NULL for the top level and for array elements. */
+void json_obj_begin(struct json *j, const char *key);
+void json_obj_end(struct json *j);
+void json_arr_begin(struct json *j, const char *key);
+void json_arr_end(struct json *j);
+/* A NULL value is written as null. Invalid UTF-8 is written as U+FFFD. */
+void json_str(struct json *j, const char *key, const char *value);
+void json_bool(struct json *j, const char *key, bool value);
+void json_int(struct json *j, const char *key, long long value);
+void json_strv(struct json *j, const char *key, char *const *l);
+/* Prints the document and a newline to stdout, then frees it. */
+void json_flush(struct json *j);
+void json_escape(struct buf *b, const char *s);

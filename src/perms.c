@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "perms.h"
+#include "acl.h"
+
+#include <fcntl.h>
+
+void perms_stats_free(struct perms_stats *s)
+{
+        for (size_t i = 0; i < s->n_notes; i++)
+                free(s->notes[i]);
+        s->n_notes = 0;
+}
+
+static void note(struct perms_stats *st, const char *path, const char *why)
+{
+        if (st->n_notes < PERMS_NOTES_MAX)
+                st->notes[st->n_notes++] = xasprintf("%s: %s", path, why);
+}
+
+struct apply_ctx {
+        const struct perms_target *t;
+        bool dry_run;
+        struct perms_stats *st;
+};
+
+static void want_for(const struct walk_entry *e, const struct perms_target *t, struct acl_want *a, mode_t *ret_mode,
+                     uid_t *ret_uid)
+{
+        bool dir = S_ISDIR(e->stx.stx_mode);
+        bool exec = dir || (e->stx.stx_mode & 0111);
+        *a = (struct acl_want){
+                .owner = dir ? 7 : (e->stx.stx_mode >> 6) & 7,
+                .group_obj = exec ? 7 : 6,
+                .other = 0,
+                .user = t->user,
+                .user_perm = exec ? 5 : 4,
+                .group = t->group,
+                .group_perm = exec ? 7 : 6,
+        };
+        *ret_mode = dir ? 02770 : (mode_t)((a->owner << 6) | (acl_want_mask(a) << 3));
+        *ret_uid = dir ? 0 : e->stx.stx_uid;
+}
+
+static const struct acl_want *default_want(const struct perms_target *t, struct acl_want *d)
+{
+        *d = (struct acl_want){.owner = 7, .group_obj = 7, .other = 0, .user = t->user, .user_perm = 5,
+                               .group = t->group, .group_perm = 7};
+        return d;
+}
+
+static bool xattr_is(int dirfd, const char *name, bool dflt, const struct acl_want *w)
+{
+        uint8_t want[ACL_XATTR_MAX], cur[ACL_XATTR_MAX];
+        size_t wn = acl_want_xattr(w, want), cn;
+        if (acl_read_at(dirfd, name, dflt, cur, &cn) < 0)
+                return false;
+        return cn == wn && memcmp(cur, want, wn) == 0;
+}
+
+static int apply_entry(const struct walk_entry *e, void *userdata)
+{
+        struct apply_ctx *c = userdata;
+        struct perms_stats *st = c->st;
+        bool dir = S_ISDIR(e->stx.stx_mode);
+        st->entries++;
+        if (!dir && e->stx.stx_nlink > 1) {
+                st->hardlinks++;
+                note(st, e->path, "hard link (more than one name), left alone");
+                return 0;
+        }
+
+        struct acl_want a, d;
+        mode_t want_mode;
+        uid_t want_uid;
+        want_for(e, c->t, &a, &want_mode, &want_uid);
+        /* The top directory is looked at through its own fd, every other entry through its
+         * parent's, so that nothing is opened just to be read. */
+        int xfd = e->depth == 0 ? e->fd : e->dirfd;
+        const char *xname = e->depth == 0 ? "" : e->name;
+        bool need_own = e->stx.stx_uid != want_uid || e->stx.stx_gid != c->t->group;
+        bool need_mode = (e->stx.stx_mode & 07777) != want_mode;
+        bool need_acl = !xattr_is(xfd, xname, false, &a) || (dir && !xattr_is(xfd, xname, true, default_want(c->t, &d)));
+        if (!need_own && !need_mode && !need_acl)
+                return 0;
+        st->changed++;
+        if (c->dry_run)
+                return 0;
+
+        _cleanup_close_ int fd = -1;
+        int r = walk_pin(e, &fd);
+        if (r < 0) {
+                st->changed--;
+                st->skipped[WALK_SKIP_CHANGED]++;
+                note(st, e->path, "changed during the walk, left alone");
+                return 0;
+        }
+        if (need_own && fchownat(fd, "", want_uid, c->t->group, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+                goto fail;
+        if (need_acl && (r = acl_apply_fd(fd, &a, dir ? default_want(c->t, &d) : NULL)) < 0) {
+                errno = -r;
+                goto fail;
+        }
+        /* chown drops set-id bits of files and writing the ACL sets the permission bits: look
+         * again before deciding on chmod. */
+        struct stat now;
+        if (fstat(fd, &now) < 0)
+                goto fail;
+        if ((now.st_mode & 07777) != want_mode && (r = chmod_fd(fd, want_mode)) < 0) {
+                errno = -r;
+                goto fail;
+        }
+        return 0;
+fail:
+        if (errno == EOPNOTSUPP || errno == ENOSPC || errno == EROFS || errno == EDQUOT)
+                return -errno; /* the same for every entry: stop and say so once */
+        st->changed--;
+        st->errors++;
+        note(st, e->path, strerror(errno));
+        return 0;
+}
+
+static void apply_skipped(const struct walk_entry *e, enum walk_skip why, int err, void *userdata)
+{
+        struct apply_ctx *c = userdata;
+        c->st->skipped[why]++;
+        /* Symlinks are normal in a venv (bin/python, lib64): count them, do not list them. */
+        if (why == WALK_SKIP_SYMLINK)
+                return;
+        if (why == WALK_SKIP_ERROR)
+                note(c->st, e->path, strerror(-err));
+        else
+                note(c->st, e->path, walk_skip_name(why));
+}
+
+int perms_apply(int parentfd, const char *name, const char *path, const struct perms_target *t, bool dry_run,
+                struct perms_stats *st)
+{
+        struct apply_ctx c = {.t = t, .dry_run = dry_run, .st = st};
+        const struct walk_ops ops = {.entry = apply_entry, .skipped = apply_skipped};
+        return fswalk(parentfd, name, path, &ops, &c);
+}
+
+void perms_findings_free(struct perms_finding *f, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                free(f[i].path);
+                free(f[i].acl);
+        }
+        free(f);
+}
+
+struct find_ctx {
+        uid_t uid;
+        const gid_t *gids;
+        size_t ngids, max, n;
+        struct perms_finding *f;
+};
+
+static void add_finding(struct find_ctx *c, int dirfd, const char *name, const char *path, uid_t uid, gid_t gid,
+                        mode_t mode, bool outside)
+{
+        if (c->n >= c->max)
+                return;
+        c->f = xrealloc(c->f, (c->n + 1) * sizeof(*c->f));
+        c->f[c->n++] = (struct perms_finding){
+                .path = xstrdup(path), .uid = uid, .gid = gid, .mode = mode,
+                .acl = acl_text_at(dirfd, name), .is_dir = S_ISDIR(mode), .outside = outside,
+        };
+}
+
+static int find_entry(const struct walk_entry *e, void *userdata)
+{
+        struct find_ctx *c = userdata;
+        if (c->n >= c->max)
+                return -ECANCELED;
+        bool dir = S_ISDIR(e->stx.stx_mode);
+        uint8_t x[ACL_XATTR_MAX];
+        size_t xn = 0;
+        int xfd = e->depth == 0 ? e->fd : e->dirfd;
+        if (acl_read_at(xfd, e->depth == 0 ? "" : e->name, false, x, &xn) < 0)
+                xn = 0;
+        unsigned want = dir ? (ACL_R | ACL_X) : ACL_R;
+        if (acl_allows(e->stx.stx_uid, e->stx.stx_gid, e->stx.stx_mode, x, xn, c->uid, c->gids, c->ngids, want))
+                return 0;
+        add_finding(c, e->depth == 0 ? e->fd : e->dirfd, e->depth == 0 ? "." : e->name, e->path, e->stx.stx_uid,
+                    e->stx.stx_gid, e->stx.stx_mode, false);
+        return 1; /* what lies below an unreadable directory is unreachable anyway */
+}
+
+static void find_skipped(const struct walk_entry *e, enum walk_skip why, int err, void *userdata) {}
+
+int perms_find_unreadable(const char *path, uid_t uid, const gid_t *gids, size_t ngids, size_t max,
+                          struct perms_finding **ret, size_t *ret_n)
+{
+        struct find_ctx c = {.uid = uid, .gids = gids, .ngids = ngids, .max = max};
+        /* Ancestors: every directory from / down to the tree's parent needs search permission. */
+        _cleanup_close_ int fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        _cleanup_free_ char *copy = xstrdup(path);
+        struct buf sofar = {0};
+        char *save = NULL, *comp = strtok_r(copy, "/", &save);
+        while (comp) {
+                char *next = strtok_r(NULL, "/", &save);
+                if (!next)
+                        break; /* comp is the tree itself */
+                buf_append(&sofar, "/", 1);
+                buf_puts(&sofar, comp);
+                int nfd = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (nfd < 0)
+                        break;
+                struct stat st;
+                uint8_t x[ACL_XATTR_MAX];
+                size_t xn = 0;
+                if (fstat(nfd, &st) == 0 && acl_read_at(nfd, "", false, x, &xn) >= 0 &&
+                    !acl_allows(st.st_uid, st.st_gid, st.st_mode, x, xn, uid, gids, ngids, ACL_X))
+                        add_finding(&c, fd, comp, sofar.p, st.st_uid, st.st_gid, st.st_mode, true);
+                close(fd);
+                fd = nfd;
+                comp = next;
+        }
+        buf_free(&sofar);
+        if (comp && c.n == 0) {
+                const struct walk_ops ops = {.entry = find_entry, .skipped = find_skipped};
+                int r = fswalk(fd, comp, path, &ops, &c);
+                if (r < 0 && r != -ECANCELED && r != -ENOENT && r != -ENOTDIR) {
+                        perms_findings_free(c.f, c.n);
+                        return r;
+                }
+        }
+        *ret = c.f;
+        *ret_n = c.n;
+        return 0;
+}

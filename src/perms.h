@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Layer 2: what a shared environment's tree must look like (owner, group, mode, ACLs), putting
+ * it right in one walk, and finding what a user cannot read. */
+#pragma once
+#include "fswalk.h"
+#include "util.h"
+
+struct perms_target {
+        uid_t user;  /* the service user: reads */
+        gid_t group; /* the deploy group: writes */
+};
+
+#define PERMS_NOTES_MAX 8
+
+struct perms_stats {
+        unsigned long entries, changed;
+        unsigned long skipped[_WALK_SKIP_MAX];
+        unsigned long hardlinks; /* regular files with more than one link, left alone */
+        unsigned long errors;    /* entries that could not be changed */
+        char *notes[PERMS_NOTES_MAX]; /* the first skipped or failed paths, with the reason */
+        size_t n_notes;
+};
+
+void perms_stats_free(struct perms_stats *s);
+
+/* Directories root:GROUP 2770; files keep their owner, get GROUP, group rw (rwx when
+ * executable), nothing for others, no set-id bits; access ACL u:USER:r-x,g:GROUP:rwx
+ * (directories and executables) or u:USER:r--,g:GROUP:rw-; directories also the default ACL
+ * u::rwx,u:USER:r-x,g::rwx,g:GROUP:rwx,o::---. An entry already right is not touched. */
+int perms_apply(int parentfd, const char *name, const char *path, const struct perms_target *t, bool dry_run,
+                struct perms_stats *st);
+
+struct perms_finding {
+        char *path;
+        uid_t uid;
+        gid_t gid;
+        mode_t mode;
+        char *acl;  /* text of the access ACL, "none" without one */
+        bool is_dir;
+        bool outside; /* an ancestor outside the tree */
+};
+
+void perms_findings_free(struct perms_finding *f, size_t n);
+
+/* Lists up to max entries that uid (with groups gids) cannot reach: the ancestors of the path
+ * (search permission), then inside the tree directories without r-x and files without r. */
+int perms_find_unreadable(const char *path, uid_t uid, const gid_t *gids, size_t ngids, size_t max,
+                          struct perms_finding **ret, size_t *ret_n);

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "privdrop.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+
+int child_isolate(int out_fd, int result_fd)
+{
+        if (setsid() < 0)
+                return -errno;
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+                return -errno;
+        for (int sig = 1; sig < _NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        signal(sig, SIG_DFL);
+        sigset_t all;
+        sigemptyset(&all);
+        sigprocmask(SIG_SETMASK, &all, NULL);
+
+        int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (devnull < 0)
+                return -errno;
+        /* Move the pipes above 3 first so that the dup2s below cannot clobber them. */
+        int out = fcntl(out_fd, F_DUPFD_CLOEXEC, 10), res = fcntl(result_fd, F_DUPFD_CLOEXEC, 10);
+        if (out < 0 || res < 0)
+                return -errno;
+        if (dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0 || dup2(res, 3) < 0)
+                return -errno;
+        if (syscall(SYS_close_range, 4U, ~0U, 0) < 0)
+                for (int fd = 4; fd < 65536; fd++)
+                        close(fd);
+        return 0;
+}
+
+int child_limits(unsigned cpu_seconds, unsigned long long as_bytes)
+{
+        struct rlimit core = {0, 0}, cpu = {cpu_seconds, cpu_seconds + 1},
+                      fsize = {64ULL << 20, 64ULL << 20}, as = {as_bytes, as_bytes};
+        if (setrlimit(RLIMIT_CORE, &core) < 0 || setrlimit(RLIMIT_CPU, &cpu) < 0 ||
+            setrlimit(RLIMIT_FSIZE, &fsize) < 0)
+                return -errno;
+        if (as_bytes && setrlimit(RLIMIT_AS, &as) < 0)
+                return -errno;
+        return 0;
+}
+
+static bool caps_empty(void)
+{
+        struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+        struct __user_cap_data_struct d[2];
+        if (syscall(SYS_capget, &h, d) < 0)
+                return false;
+        return !d[0].effective && !d[1].effective && !d[0].permitted && !d[1].permitted && !d[0].inheritable &&
+               !d[1].inheritable;
+}
+
+int privdrop_to(const struct ps_user *u, gid_t forbidden_gid, const char **ret_step)
+{
+#define STEP(cond, what)                                                                           \
+        do {                                                                                       \
+                if (!(cond)) {                                                                     \
+                        *ret_step = what;                                                          \
+                        return errno ? -errno : -EPERM;                                            \
+                }                                                                                  \
+        } while (0)
+        errno = 0;
+        STEP(u->uid != 0 && u->gid != 0, "refusing uid or gid 0");
+        STEP(initgroups(u->name, u->gid) == 0, "initgroups");
+        STEP(setresgid(u->gid, u->gid, u->gid) == 0, "setresgid");
+        STEP(setresuid(u->uid, u->uid, u->uid) == 0, "setresuid");
+
+        uid_t ru, eu, su;
+        gid_t rg, eg, sg;
+        STEP(getresuid(&ru, &eu, &su) == 0 && ru == u->uid && eu == u->uid && su == u->uid, "verify uids");
+        STEP(getresgid(&rg, &eg, &sg) == 0 && rg == u->gid && eg == u->gid && sg == u->gid, "verify gids");
+        gid_t groups[256];
+        int n = getgroups(ELEMENTSOF(groups), groups);
+        STEP(n >= 0, "getgroups");
+        for (int i = 0; i < n; i++) {
+                errno = 0;
+                STEP(groups[i] != 0, "supplementary group 0 left");
+                STEP(groups[i] != forbidden_gid, "deploy group left in the supplementary groups");
+        }
+        errno = 0;
+        STEP(setresuid(0, 0, 0) < 0, "setresuid(0,0,0) succeeded");
+        errno = 0;
+        STEP(caps_empty(), "capabilities left");
+        STEP(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0, "PR_SET_NO_NEW_PRIVS");
+        STEP(prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1, "verify NO_NEW_PRIVS");
+        return 0;
+#undef STEP
+}

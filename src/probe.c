@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "probe.h"
+#include "privdrop.h"
+#include "pyembed.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/pidfd.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+/* Runs in the child's Python. Records go to fd 3, one line each, every field hex-encoded UTF-8
+ * ("-" for None): imported code can print whatever it likes on stdout without reaching them. */
+static const char probe_code[] =
+        "import os, sys, importlib\n"
+        "def _h(s, cap=4000):\n"
+        "    if s is None: return '-'\n"
+        "    s = str(s)[:cap]\n"
+        "    return s.encode('utf-8', 'surrogateescape').hex() or '='\n"
+        "def _emit(line):\n"
+        "    data = (line + '\\n').encode()\n"
+        "    while data:\n"
+        "        data = data[os.write(3, data):]\n"
+        "_emit('P ' + _h(sys.version.split()[0]) + ' ' + _h(sys.executable) + ' ' + _h(os.pathsep.join(sys.path)))\n"
+        "for _name in sys.argv[1:]:\n"
+        "    try:\n"
+        "        _m = importlib.import_module(_name)\n"
+        "        _f = getattr(_m, '__file__', None)\n"
+        "        _s = getattr(_m, '__spec__', None)\n"
+        "        _ns = _f is None and _s is not None and _s.submodule_search_locations is not None\n"
+        "        _v = getattr(_m, '__version__', None)\n"
+        "        _emit('M ' + _h(_name) + ' 1 ' + _h(_v, 200) + ' ' + _h(_f) + ' ' + ('1' if _ns else '0') + ' - -')\n"
+        "    except BaseException as _e:\n"
+        "        _emit('M ' + _h(_name) + ' 0 - - 0 ' + _h(type(_e).__name__) + ' ' + _h(_e))\n"
+        "_emit('E')\n"
+        "sys.stdout.flush()\n"
+        "os._exit(0)\n";
+
+void probe_result_free(struct probe_result *r)
+{
+        for (size_t i = 0; i < r->n_modules; i++) {
+                struct probe_module *m = &r->modules[i];
+                free(m->name);
+                free(m->version);
+                free(m->file);
+                free(m->error_type);
+                free(m->error);
+        }
+        free(r->modules);
+        free(r->python_version);
+        free(r->executable);
+        free(r->sys_path);
+        free(r->failure);
+        free(r->output);
+        *r = (struct probe_result){0};
+}
+
+static void report_failure(const char *what, int err)
+{
+        char line[512];
+        char msg[400];
+        snprintf(msg, sizeof(msg), "%s: %s", what, strerror(err));
+        int n = snprintf(line, sizeof(line), "F ");
+        for (const char *p = msg; *p && n < (int)sizeof(line) - 4; p++)
+                n += snprintf(line + n, sizeof(line) - (size_t)n, "%02x", (unsigned char)*p);
+        line[n++] = '\n';
+        ssize_t k = write(3, line, (size_t)n);
+        (void)k;
+}
+
+static _Noreturn void child(const struct probe_request *req, int out_fd, int result_fd)
+{
+        int r = child_isolate(out_fd, result_fd);
+        if (r < 0)
+                _exit(121); /* fd 3 may not be there to report on */
+        const char *step = NULL;
+        r = privdrop_to(req->user, req->forbidden_gid, &step);
+        if (r < 0) {
+                report_failure(step, -r);
+                _exit(122);
+        }
+        if (chdir("/") < 0) {
+                report_failure("chdir /", errno);
+                _exit(122);
+        }
+        r = child_limits((unsigned)(req->timeout_ms / 1000) + 2, req->as_limit);
+        if (r < 0) {
+                report_failure("setrlimit", -r);
+                _exit(122);
+        }
+        umask(022);
+
+        size_t nmod = strv_length(req->modules);
+        if (req->interpreter) {
+                char **argv = xcalloc(nmod + 4, sizeof(char *));
+                argv[0] = (char *)req->interpreter;
+                argv[1] = "-c";
+                argv[2] = (char *)probe_code;
+                for (size_t i = 0; i < nmod; i++)
+                        argv[3 + i] = req->modules[i];
+                execve(req->interpreter, argv, req->env);
+                report_failure(req->interpreter, errno);
+                _exit(127);
+        }
+
+        if (clearenv() != 0)
+                _exit(122);
+        for (size_t i = 0; req->env && req->env[i]; i++)
+                putenv(req->env[i]);
+        char **argv = xcalloc(nmod + 2, sizeof(char *));
+        argv[0] = "pyshare-probe";
+        for (size_t i = 0; i < nmod; i++)
+                argv[1 + i] = req->modules[i];
+        _exit(pyembed_run(probe_code, (int)nmod + 1, argv));
+}
+
+/* Our own children, read from /proc: what is reparented to a subreaper shows up here. */
+static size_t list_children(pid_t *out, size_t max)
+{
+        size_t n = 0;
+        DIR *d = opendir("/proc");
+        if (!d)
+                return 0;
+        pid_t self = getpid();
+        struct dirent *de;
+        while ((de = readdir(d)) && n < max) {
+                if (de->d_name[0] < '0' || de->d_name[0] > '9')
+                        continue;
+                char path[300], buf[512];
+                snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+                int fd = open(path, O_RDONLY | O_CLOEXEC);
+                if (fd < 0)
+                        continue;
+                ssize_t k = read(fd, buf, sizeof(buf) - 1);
+                close(fd);
+                if (k <= 0)
+                        continue;
+                buf[k] = 0;
+                /* pid (comm) state ppid ...: comm may hold spaces and parentheses. */
+                char *rp = strrchr(buf, ')');
+                int ppid;
+                char state;
+                if (rp && sscanf(rp + 1, " %c %d", &state, &ppid) == 2 && ppid == self)
+                        out[n++] = (pid_t)atoi(de->d_name);
+        }
+        closedir(d);
+        return n;
+}
+
+unsigned probe_reap_leftovers(void)
+{
+        unsigned killed = 0;
+        for (int round = 0; round < 200; round++) {
+                pid_t kids[256];
+                size_t n = list_children(kids, ELEMENTSOF(kids));
+                while (waitpid(-1, NULL, WNOHANG) > 0)
+                        ;
+                if (n == 0)
+                        break;
+                for (size_t i = 0; i < n; i++)
+                        if (kill(kids[i], SIGKILL) == 0)
+                                killed++;
+                for (size_t i = 0; i < n; i++)
+                        waitpid(kids[i], NULL, 0);
+        }
+        return killed;
+}
+
+static int unhex(const char *s, char **ret)
+{
+        if (strcmp(s, "-") == 0) {
+                *ret = NULL;
+                return 0;
+        }
+        if (strcmp(s, "=") == 0) {
+                *ret = xstrdup("");
+                return 0;
+        }
+        size_t n = strlen(s);
+        if (n % 2)
+                return -EINVAL;
+        char *p = xmalloc(n / 2 + 1);
+        for (size_t i = 0; i < n / 2; i++) {
+                unsigned v;
+                if (sscanf(s + 2 * i, "%2x", &v) != 1) {
+                        free(p);
+                        return -EINVAL;
+                }
+                p[i] = (char)v;
+                if (v == 0)
+                        p[i] = '?';
+        }
+        p[n / 2] = 0;
+        *ret = p;
+        return 0;
+}
+
+static void parse_results(char *text, struct probe_result *res)
+{
+        char *save = NULL;
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *f[8] = {0};
+                size_t nf = 0;
+                char *s2 = NULL;
+                for (char *t = strtok_r(line, " ", &s2); t && nf < ELEMENTSOF(f); t = strtok_r(NULL, " ", &s2))
+                        f[nf++] = t;
+                if (nf == 0)
+                        continue;
+                if (strcmp(f[0], "E") == 0 && nf == 1)
+                        res->completed = true;
+                else if (strcmp(f[0], "F") == 0 && nf == 2 && !res->failure)
+                        unhex(f[1], &res->failure);
+                else if (strcmp(f[0], "P") == 0 && nf == 4 && !res->python_version) {
+                        unhex(f[1], &res->python_version);
+                        unhex(f[2], &res->executable);
+                        unhex(f[3], &res->sys_path);
+                } else if (strcmp(f[0], "M") == 0 && nf == 8 && res->n_modules < 4096) {
+                        struct probe_module m = {.ok = strcmp(f[2], "1") == 0, .namespace_pkg = strcmp(f[5], "1") == 0};
+                        if (unhex(f[1], &m.name) < 0 || !m.name || unhex(f[3], &m.version) < 0 ||
+                            unhex(f[4], &m.file) < 0 || unhex(f[6], &m.error_type) < 0 || unhex(f[7], &m.error) < 0) {
+                                free(m.name);
+                                free(m.version);
+                                free(m.file);
+                                free(m.error_type);
+                                free(m.error);
+                                continue;
+                        }
+                        res->modules = xrealloc(res->modules, (res->n_modules + 1) * sizeof(m));
+                        res->modules[res->n_modules++] = m;
+                }
+        }
+}
+
+/* Reads what is there; returns false at EOF or error. */
+static bool pump(int fd, struct buf *b, size_t cap, size_t *total)
+{
+        char tmp[65536];
+        ssize_t k = read(fd, tmp, sizeof(tmp));
+        if (k < 0)
+                return errno == EINTR || errno == EAGAIN;
+        if (k == 0)
+                return false;
+        if (total)
+                *total += (size_t)k;
+        if (b->len < cap)
+                buf_append(b, tmp, (size_t)k < cap - b->len ? (size_t)k : cap - b->len);
+        return true;
+}
+
+int probe_run(const struct probe_request *req, struct probe_result *ret)
+{
+        int outp[2], resp[2];
+        /* Orphans of the probe (a setsid grandchild) come to us, so we can kill them. */
+        if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+                return -errno;
+        if (pipe2(outp, O_CLOEXEC) < 0)
+                return -errno;
+        if (pipe2(resp, O_CLOEXEC) < 0) {
+                int r = -errno;
+                close(outp[0]);
+                close(outp[1]);
+                return r;
+        }
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid < 0) {
+                int r = -errno;
+                close(outp[0]);
+                close(outp[1]);
+                close(resp[0]);
+                close(resp[1]);
+                return r;
+        }
+        if (pid == 0)
+                child(req, outp[1], resp[1]);
+        close(outp[1]);
+        close(resp[1]);
+        _cleanup_close_ int pidfd = pidfd_open(pid, 0);
+        fcntl(outp[0], F_SETFL, O_NONBLOCK);
+        fcntl(resp[0], F_SETFL, O_NONBLOCK);
+
+        struct probe_result res = {0};
+        struct buf out = {0}, results = {0};
+        long long deadline = now_ms() + req->timeout_ms;
+        bool out_open = true, res_open = true, exited = false;
+        int status = 0;
+        while (out_open || res_open || !exited) {
+                long long left = deadline - now_ms();
+                if (left <= 0) {
+                        if (!exited)
+                                res.timed_out = true;
+                        break;
+                }
+                struct pollfd p[3] = {
+                        {.fd = out_open ? outp[0] : -1, .events = POLLIN},
+                        {.fd = res_open ? resp[0] : -1, .events = POLLIN},
+                        {.fd = exited ? -1 : pidfd, .events = POLLIN},
+                };
+                int n = poll(p, 3, (int)left);
+                if (n < 0 && errno != EINTR)
+                        break;
+                if (n <= 0)
+                        continue;
+                if (p[0].revents)
+                        out_open = pump(outp[0], &out, PROBE_OUTPUT_MAX, &res.output_bytes);
+                if (p[1].revents)
+                        res_open = pump(resp[0], &results, PROBE_RESULT_MAX, NULL);
+                if (p[2].revents && waitpid(pid, &status, WNOHANG) == pid) {
+                        exited = true;
+                        /* A grandchild may hold the pipes open forever: give them a moment. */
+                        if (deadline > now_ms() + 300)
+                                deadline = now_ms() + 300;
+                }
+        }
+        kill(-pid, SIGKILL);
+        if (!exited) {
+                kill(pid, SIGKILL);
+                waitpid(pid, &status, 0);
+        }
+        res.leftover_killed = probe_reap_leftovers();
+        /* With every writer gone the pipes end: take what is left. */
+        while (res_open && pump(resp[0], &results, PROBE_RESULT_MAX, NULL))
+                ;
+        close(outp[0]);
+        close(resp[0]);
+
+        res.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        buf_append(&out, "", 0);
+        res.output = TAKE_PTR(out.p);
+        buf_append(&results, "", 0);
+        parse_results(results.p, &res);
+        buf_free(&results);
+        *ret = res;
+        return 0;
+}

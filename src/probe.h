@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Layer 3: the probe — a forked child that drops to the service user, gets the service's
+ * environment, embeds Python (or runs the venv's interpreter) and imports modules; results
+ * come back over a pipe of their own, within a deadline, with nothing left running. */
+#pragma once
+#include "users.h"
+#include "util.h"
+
+struct probe_module {
+        char *name;
+        bool ok;
+        char *version;    /* __version__, or NULL */
+        char *file;       /* __file__, or NULL */
+        bool namespace_pkg;
+        char *error_type; /* exception type name, or NULL */
+        char *error;      /* exception message, or pyshare's verdict */
+};
+
+struct probe_result {
+        char *python_version; /* as the child's Python reports it */
+        char *executable;
+        char *sys_path;
+        struct probe_module *modules;
+        size_t n_modules;
+        bool completed; /* the child reported the end of its run */
+        bool timed_out;
+        int exit_status; /* as run_command reports it */
+        char *failure;   /* the child could not even start Python (privilege drop, exec), or NULL */
+        char *output;    /* what the child printed (capped) */
+        size_t output_bytes; /* how much it printed in all */
+        unsigned leftover_killed; /* processes the child left behind, killed */
+};
+
+struct probe_request {
+        const struct ps_user *user;
+        gid_t forbidden_gid;   /* the deploy group: must not be left */
+        char *const *modules;
+        char *const *env;      /* the complete environment, KEY=VALUE */
+        const char *interpreter; /* NULL: embedded libpython; else the venv's python */
+        int timeout_ms;
+        unsigned long long as_limit; /* RLIMIT_AS for the child, 0 for none */
+};
+
+#define PROBE_OUTPUT_MAX (16 * 1024)
+#define PROBE_RESULT_MAX (1024 * 1024)
+
+int probe_run(const struct probe_request *req, struct probe_result *ret);
+void probe_result_free(struct probe_result *r);
+/* Kills and reaps every process reparented to us (we are a child subreaper). */
+unsigned probe_reap_leftovers(void);

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "units.h"
+#include "envfile.h"
+#include "fileio.h"
+
+#include <dirent.h>
+#include <stdint.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+static const char *const unit_dirs[] = {
+        "etc/systemd/system", "run/systemd/system", "usr/local/lib/systemd/system",
+        "lib/systemd/system", "usr/lib/systemd/system",
+};
+
+/* The template name of an instance ("a@b.service" → "a@.service"), or NULL. */
+static char *template_of(const char *unit)
+{
+        const char *at = strchr(unit, '@');
+        const char *dot = strrchr(unit, '.');
+        if (!at || !dot || dot < at || at + 1 == dot)
+                return NULL;
+        return xasprintf("%.*s%s", (int)(at - unit + 1), unit, dot);
+}
+
+/* Reads the first unit file called name in the search path, following alias symlinks by
+ * their target's name (as systemd resolves aliases), never by path. */
+static int read_unit(int rootfd, const char *name, unsigned hops, char **ret_text, char **ret_name)
+{
+        for (size_t i = 0; i < ELEMENTSOF(unit_dirs); i++) {
+                _cleanup_close_ int dfd = -1;
+                if (dir_open(rootfd, unit_dirs[i], 0, false, false, &dfd, NULL) < 0)
+                        continue;
+                struct stat st;
+                if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        continue;
+                if (S_ISLNK(st.st_mode)) {
+                        char target[4096];
+                        ssize_t k = readlinkat(dfd, name, target, sizeof(target) - 1);
+                        if (k <= 0 || hops > 8)
+                                return -ELOOP;
+                        target[k] = 0;
+                        if (strcmp(target, "/dev/null") == 0)
+                                return -PS_E_NOTFOUND; /* masked */
+                        const char *base = strrchr(target, '/');
+                        return read_unit(rootfd, base ? base + 1 : target, hops + 1, ret_text, ret_name);
+                }
+                int r = file_read_at(dfd, name, 1024 * 1024, ret_text, NULL, NULL);
+                if (r < 0)
+                        return r;
+                *ret_name = xstrdup(name);
+                return 0;
+        }
+        return -PS_E_NOTFOUND;
+}
+
+int unit_file_exists(int rootfd, const char *unit, bool *ret)
+{
+        _cleanup_free_ char *text = NULL, *name = NULL, *tmpl = template_of(unit);
+        int r = read_unit(rootfd, unit, 0, &text, &name);
+        if (r == -PS_E_NOTFOUND && tmpl)
+                r = read_unit(rootfd, tmpl, 0, &text, &name);
+        if (r == -PS_E_NOTFOUND) {
+                *ret = false;
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        *ret = true;
+        return 0;
+}
+
+static void parse_service_settings(const char *text, char **user, bool *dynamic)
+{
+        _cleanup_free_ char *copy = xstrdup(text);
+        bool in_service = false;
+        char *save = NULL;
+        for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *s = strstrip(line);
+                if (*s == '[') {
+                        in_service = strcmp(s, "[Service]") == 0;
+                        continue;
+                }
+                if (!in_service || *s == '#' || *s == ';')
+                        continue;
+                char *eq = strchr(s, '=');
+                if (!eq)
+                        continue;
+                *eq = 0;
+                char *key = strstrip(s), *value = strstrip(eq + 1);
+                if (strcmp(key, "User") == 0) {
+                        free(*user);
+                        *user = *value ? xstrdup(value) : NULL;
+                } else if (strcmp(key, "DynamicUser") == 0)
+                        *dynamic = strcmp(value, "yes") == 0 || strcmp(value, "true") == 0 ||
+                                   strcmp(value, "1") == 0 || strcmp(value, "on") == 0;
+        }
+}
+
+/* Drop-ins of one directory name ("x.service.d") across the search path, by file name; a
+ * name in an earlier directory hides the same name in later ones. */
+static void collect_dropins(int rootfd, const char *dname, char ***names, char ***texts)
+{
+        for (size_t i = 0; i < ELEMENTSOF(unit_dirs); i++) {
+                _cleanup_free_ char *rel = xasprintf("%s/%s", unit_dirs[i], dname);
+                _cleanup_close_ int dfd = -1;
+                if (dir_open(rootfd, rel, 0, false, false, &dfd, NULL) < 0)
+                        continue;
+                DIR *d = fdopendir(dfd);
+                if (!d)
+                        continue;
+                int keep = TAKE_FD(dfd);
+                struct dirent *de;
+                while ((de = readdir(d))) {
+                        if (!endswith(de->d_name, ".conf") || strv_contains(*names, de->d_name))
+                                continue;
+                        char *text = NULL;
+                        if (file_read_at(keep, de->d_name, 1024 * 1024, &text, NULL, NULL) < 0)
+                                continue;
+                        strv_push(names, de->d_name);
+                        strv_consume(texts, text);
+                }
+                closedir(d);
+        }
+}
+
+int unit_file_user(int rootfd, const char *unit, char **ret_user, bool *ret_dynamic)
+{
+        _cleanup_free_ char *text = NULL, *name = NULL, *tmpl = template_of(unit);
+        int r = read_unit(rootfd, unit, 0, &text, &name);
+        if (r == -PS_E_NOTFOUND && tmpl)
+                r = read_unit(rootfd, tmpl, 0, &text, &name);
+        if (r < 0)
+                return r;
+        char *user = NULL;
+        bool dynamic = false;
+        parse_service_settings(text, &user, &dynamic);
+
+        /* Drop-ins apply in the order of their file names, whatever directory holds them. */
+        _cleanup_strv_ char **names = NULL, **texts = NULL;
+        _cleanup_free_ char *d1 = xasprintf("%s.d", unit);
+        collect_dropins(rootfd, d1, &names, &texts);
+        if (tmpl) {
+                _cleanup_free_ char *d2 = xasprintf("%s.d", tmpl);
+                collect_dropins(rootfd, d2, &names, &texts);
+        }
+        size_t n = strv_length(names);
+        for (size_t pass = 0; pass < n; pass++) {
+                size_t best = SIZE_MAX;
+                for (size_t i = 0; i < n; i++)
+                        if (texts[i] && (best == SIZE_MAX || strcmp(names[i], names[best]) < 0))
+                                best = i;
+                parse_service_settings(texts[best], &user, &dynamic);
+                free(texts[best]);
+                texts[best] = NULL;
+                names[best][0] = 0x7f; /* sorts last from now on */
+        }
+        *ret_user = user;
+        *ret_dynamic = dynamic;
+        return 0;
+}
+
+const char *unit_apache_command(const char *unit)
+{
+        if (strcmp(unit, "apache2.service") == 0 || startswith(unit, "apache2@"))
+                return "/usr/sbin/apache2ctl";
+        if (strcmp(unit, "httpd.service") == 0 || startswith(unit, "httpd@"))
+                return "/usr/sbin/httpd";
+        return NULL;
+}
+
+int apache_run_user(const char *command, const char *chroot_dir, char **ret_user, char **ret_output)
+{
+        _cleanup_free_ char *full = chroot_dir ? xasprintf("%s%s", chroot_dir, command) : NULL;
+        if (access(full ? full : command, X_OK) < 0)
+                return -PS_E_NOTFOUND;
+        char *argv[] = {(char *)command, "-t", "-D", "DUMP_RUN_CFG", NULL};
+        _cleanup_free_ char *out = NULL;
+        int r = run_command(argv, chroot_dir, 30 * 1000, &out);
+        if (r < 0)
+                return r;
+        /* User: name="www-data" id=33 */
+        const char *p = strstr(out, "\nUser: name=\"");
+        if (!p && startswith(out, "User: name=\""))
+                p = out - 1;
+        if (r != 0 || !p) {
+                if (ret_output)
+                        *ret_output = TAKE_PTR(out);
+                return -EIO;
+        }
+        p += strlen("\nUser: name=\"");
+        const char *q = strchr(p, '"');
+        if (!q)
+                return -EIO;
+        *ret_user = xstrndup(p, (size_t)(q - p));
+        return 0;
+}
+
+char *unit_dropin_text(const char *service_env_path)
+{
+        return xasprintf("# Written by pyshare: the PYTHONPATH of the shared environments this service uses.\n"
+                         "# Edit with pyshare setup/remove, not by hand.\n"
+                         "[Service]\n"
+                         "EnvironmentFile=-%s\n",
+                         service_env_path);
+}
+
+int unit_service_env_text(const char *unit, char *const *apps, char *const *pythonpaths, char **ret)
+{
+        struct buf b = {0};
+        _cleanup_free_ char *list = strv_join(apps, ", ");
+        buf_printf(&b, "# Written by pyshare for %s; apps: %s.\n", unit, list);
+        _cleanup_free_ char *joined = strv_join(pythonpaths, ":");
+        int r = env_encode(&b, "PYTHONPATH", joined);
+        if (r < 0) {
+                buf_free(&b);
+                return r;
+        }
+        *ret = b.p;
+        return 0;
+}
+
+char *unit_tmpfiles_text(const char *app, const char *venv, const char *user, const char *group)
+{
+        return xasprintf("# Written by pyshare for %1$s: restores the owner, mode and ACLs of its environment's\n"
+                         "# top directory (systemd-tmpfiles --create). pyshare repair %1$s fixes the rest.\n"
+                         "d %2$s 2770 root %4$s -\n"
+                         "a+ %2$s - - - - u::rwx,g::rwx,o::---,u:%3$s:r-x,g:%4$s:rwx,m::rwx,"
+                         "d:u::rwx,d:g::rwx,d:o::---,d:u:%3$s:r-x,d:g:%4$s:rwx,d:m::rwx\n",
+                         app, venv, user, group);
+}

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Layer 2: systemd unit files and Apache's run configuration as files and commands: who a
+ * service runs as when systemd is not there to ask, and the text of the files pyshare writes
+ * for systemd (drop-in, service EnvironmentFile, tmpfiles.d entry). */
+#pragma once
+#include "util.h"
+
+/* Whether the unit exists in the unit search path below rootfd. */
+int unit_file_exists(int rootfd, const char *unit, bool *ret);
+/* User= and DynamicUser= of unit from its file and drop-ins (the last assignment wins);
+ * *ret_user NULL when it has no User= (it runs as root). -PS_E_NOTFOUND without a unit file. */
+int unit_file_user(int rootfd, const char *unit, char **ret_user, bool *ret_dynamic);
+/* Whether unit is Apache (apache2 on Debian, httpd on RHEL/Fedora), and its control command. */
+const char *unit_apache_command(const char *unit);
+/* User of `apache2ctl -t -D DUMP_RUN_CFG` (httpd -t -D DUMP_RUN_CFG), run in chroot_dir when
+ * given. -PS_E_NOTFOUND without the command; -EIO (output in *ret_output) when it fails. */
+int apache_run_user(const char *command, const char *chroot_dir, char **ret_user, char **ret_output);
+
+char *unit_dropin_text(const char *service_env_path);
+/* apps and paths are parallel lists: the PYTHONPATH entries of each app, in app order. */
+int unit_service_env_text(const char *unit, char *const *apps, char *const *pythonpaths, char **ret);
+char *unit_tmpfiles_text(const char *app, const char *venv, const char *user, const char *group);

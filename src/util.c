@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "util.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+static void oom(void)
+{
+        static const char msg[] = "pyshare: out of memory\n";
+        ssize_t r = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+        (void)r;
+        abort();
+}
+
+void *xmalloc(size_t n)
+{
+        void *p = malloc(n ? n : 1);
+        if (!p)
+                oom();
+        return p;
+}
+
+void *xcalloc(size_t n, size_t m)
+{
+        void *p = calloc(n ? n : 1, m ? m : 1);
+        if (!p)
+                oom();
+        return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+        void *q = realloc(p, n ? n : 1);
+        if (!q)
+                oom();
+        return q;
+}
+
+char *xstrdup(const char *s)
+{
+        char *p = strdup(s);
+        if (!p)
+                oom();
+        return p;
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+        char *p = strndup(s, n);
+        if (!p)
+                oom();
+        return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+        va_list ap;
+        char *p;
+        va_start(ap, fmt);
+        int r = vasprintf(&p, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                oom();
+        return p;
+}
+
+void strv_free(char **l)
+{
+        if (!l)
+                return;
+        for (char **i = l; *i; i++)
+                free(*i);
+        free(l);
+}
+
+size_t strv_length(char *const *l)
+{
+        size_t n = 0;
+        while (l && l[n])
+                n++;
+        return n;
+}
+
+void strv_consume(char ***l, char *s)
+{
+        size_t n = strv_length(*l);
+        *l = xrealloc(*l, (n + 2) * sizeof(char *));
+        (*l)[n] = s;
+        (*l)[n + 1] = NULL;
+}
+
+void strv_push(char ***l, const char *s) { strv_consume(l, xstrdup(s)); }
+
+bool strv_contains(char *const *l, const char *s)
+{
+        for (size_t i = 0; l && l[i]; i++)
+                if (strcmp(l[i], s) == 0)
+                        return true;
+        return false;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void strv_sort(char **l)
+{
+        size_t n = strv_length(l);
+        if (n > 1)
+                qsort(l, n, sizeof(char *), cmp_str);
+}
+
+/* Drops adjacent duplicates: call after strv_sort. */
+void strv_uniq(char **l)
+{
+        if (!l || !l[0])
+                return;
+        size_t w = 1;
+        for (size_t r = 1; l[r]; r++) {
+                if (strcmp(l[r], l[w - 1]) == 0)
+                        free(l[r]);
+                else
+                        l[w++] = l[r];
+        }
+        l[w] = NULL;
+}
+
+char *strv_join(char *const *l, const char *sep)
+{
+        struct buf b = {0};
+        for (size_t i = 0; l && l[i]; i++) {
+                if (i > 0)
+                        buf_puts(&b, sep);
+                buf_puts(&b, l[i]);
+        }
+        buf_append(&b, "", 0);
+        return b.p;
+}
+
+void buf_append(struct buf *b, const void *data, size_t n)
+{
+        if (b->len + n + 1 > b->cap) {
+                size_t cap = b->cap ? b->cap : 64;
+                while (cap < b->len + n + 1)
+                        cap *= 2;
+                b->p = xrealloc(b->p, cap);
+                b->cap = cap;
+        }
+        if (n)
+                memcpy(b->p + b->len, data, n);
+        b->len += n;
+        b->p[b->len] = 0;
+}
+
+void buf_puts(struct buf *b, const char *s) { buf_append(b, s, strlen(s)); }
+
+void buf_printf(struct buf *b, const char *fmt, ...)
+{
+        va_list ap;
+        char *s;
+        va_start(ap, fmt);
+        int r = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                oom();
+        buf_append(b, s, (size_t)r);
+        free(s);
+}
+
+void buf_free(struct buf *b)
+{
+        free(b->p);
+        *b = (struct buf){0};
+}
+
+bool startswith(const char *s, const char *prefix)
+{
+        return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool endswith(const char *s, const char *suffix)
+{
+        size_t a = strlen(s), b = strlen(suffix);
+        return a >= b && memcmp(s + a - b, suffix, b) == 0;
+}
+
+char *strstrip(char *s)
+{
+        while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+                s++;
+        size_t n = strlen(s);
+        while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+                s[--n] = 0;
+        return s;
+}
+
+long long now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+#define RUN_OUTPUT_MAX (64 * 1024)
+
+int run_command(char *const argv[], const char *chroot_dir, int timeout_ms, char **ret_output)
+{
+        static char *const clean_env[] = {
+                "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                "LANG=C.UTF-8",
+                NULL,
+        };
+        int pipefd[2];
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return -errno;
+
+        pid_t pid = fork();
+        if (pid < 0) {
+                int r = -errno;
+                close(pipefd[0]);
+                close(pipefd[1]);
+                return r;
+        }
+        if (pid == 0) {
+                setpgid(0, 0);
+                int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(pipefd[1], 1) < 0 ||
+                    dup2(pipefd[1], 2) < 0)
+                        _exit(127);
+                if (chroot_dir && (chroot(chroot_dir) < 0 || chdir("/") < 0))
+                        _exit(126);
+                umask(022);
+                execve(argv[0], argv, clean_env);
+                _exit(errno == ENOENT ? 127 : 126);
+        }
+        close(pipefd[1]);
+
+        struct buf out = {0};
+        long long deadline = now_ms() + timeout_ms;
+        bool timed_out = false;
+        for (;;) {
+                long long left = deadline - now_ms();
+                if (left <= 0) {
+                        timed_out = true;
+                        break;
+                }
+                struct pollfd p = {.fd = pipefd[0], .events = POLLIN};
+                int n = poll(&p, 1, (int)left);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        continue;
+                char tmp[4096];
+                ssize_t k = read(pipefd[0], tmp, sizeof(tmp));
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        break;
+                if (out.len < RUN_OUTPUT_MAX)
+                        buf_append(&out, tmp, (size_t)k);
+        }
+        close(pipefd[0]);
+        if (timed_out)
+                kill(-pid, SIGKILL);
+
+        int status;
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR) {
+                        buf_free(&out);
+                        return -errno;
+                }
+        if (ret_output) {
+                buf_append(&out, "", 0);
+                *ret_output = TAKE_PTR(out.p);
+        } else
+                buf_free(&out);
+        if (timed_out)
+                return -ETIMEDOUT;
+        if (WIFEXITED(status))
+                return WEXITSTATUS(status);
+        return 128 + WTERMSIG(status);
+}

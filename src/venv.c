@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "venv.h"
+#include "fileio.h"
+#include "paths.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+int venv_state(int prefixfd, const char *app, enum venv_state *ret)
+{
+        struct stat st;
+        if (fstatat(prefixfd, app, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                if (errno != ENOENT)
+                        return -errno;
+                *ret = VENV_MISSING;
+                return 0;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+                *ret = VENV_NOT_A_VENV;
+                return 0;
+        }
+        _cleanup_close_ int fd = openat(prefixfd, app, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        struct stat m;
+        if (fstatat(fd, VENV_MARKER, &m, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(m.st_mode) && m.st_uid == 0) {
+                *ret = VENV_READY;
+                return 0;
+        }
+        if (st.st_uid == 0 && st.st_gid == 0 && (st.st_mode & 07777) == 0700)
+                *ret = VENV_INCOMPLETE;
+        else if (fstatat(fd, "pyvenv.cfg", &m, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(m.st_mode))
+                *ret = VENV_FOREIGN;
+        else
+                *ret = VENV_NOT_A_VENV;
+        return 0;
+}
+
+int venv_create(int prefixfd, const char *app, const char *venv_path, const char *python, const char *chroot_dir,
+                char **ret_output)
+{
+        enum venv_state s;
+        int r = venv_state(prefixfd, app, &s);
+        if (r < 0)
+                return r;
+        if (s == VENV_INCOMPLETE && (r = rmtree_at(prefixfd, app)) < 0)
+                return r;
+        if (mkdirat(prefixfd, app, 0700) < 0)
+                return -errno;
+        _cleanup_close_ int fd = openat(prefixfd, app, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (fchown(fd, 0, 0) < 0 || fchmod(fd, 0700) < 0)
+                return -errno;
+
+        char *argv[] = {(char *)python, "-m", "venv", (char *)venv_path, NULL};
+        r = run_command(argv, chroot_dir, 10 * 60 * 1000, ret_output);
+        if (r < 0)
+                return r;
+        if (r != 0)
+                return -EIO;
+        static const char marker[] = "pyshare: this virtualenv was created completely.\n";
+        bool changed;
+        return file_write_atomic(fd, VENV_MARKER, marker, sizeof(marker) - 1, 0644, false, &changed);
+}
+
+int venv_site_packages(int venvfd, char **ret_rel)
+{
+        _cleanup_close_ int lib = openat(venvfd, "lib", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (lib < 0)
+                return -errno;
+        DIR *d = fdopendir(lib);
+        if (!d)
+                return -errno;
+        int libfd = TAKE_FD(lib);
+        char *found = NULL;
+        int r = -ENOENT;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (!startswith(de->d_name, "python3."))
+                        continue;
+                _cleanup_free_ char *rel = xasprintf("%s/site-packages", de->d_name);
+                struct stat st;
+                if (fstatat(libfd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+                        continue;
+                if (found) {
+                        r = -ENOTUNIQ;
+                        break;
+                }
+                found = xasprintf("lib/%s", rel);
+                r = 0;
+        }
+        closedir(d);
+        if (r < 0) {
+                free(found);
+                return r;
+        }
+        *ret_rel = found;
+        return 0;
+}
+
+void pth_info_free(struct pth_info *p)
+{
+        strv_free(p->dirs);
+        strv_free(p->code_lines);
+        strv_free(p->refused);
+        *p = (struct pth_info){0};
+}
+
+/* Lexical normalisation of "a/./b/../c" relative to nothing: NULL when it climbs above. */
+static char *normalize_rel(const char *s)
+{
+        _cleanup_strv_ char **parts = NULL;
+        _cleanup_free_ char *copy = xstrdup(s);
+        char *save = NULL;
+        for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+                if (strcmp(c, ".") == 0)
+                        continue;
+                if (strcmp(c, "..") == 0) {
+                        size_t n = strv_length(parts);
+                        if (n == 0)
+                                return NULL;
+                        free(parts[n - 1]);
+                        parts[n - 1] = NULL;
+                        continue;
+                }
+                strv_push(&parts, c);
+        }
+        return strv_join(parts, "/");
+}
+
+static void pth_line(int sitefd, const char *site_abs, const char *file, char *line, struct pth_info *p)
+{
+        if (startswith(line, "import ") || startswith(line, "import\t")) {
+                strv_consume(&p->code_lines, xasprintf("%s: %.200s", file, line));
+                return;
+        }
+        size_t n = strlen(line);
+        while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t' || line[n - 1] == '\r'))
+                line[--n] = 0;
+        if (n == 0 || line[0] == '#')
+                return;
+        _cleanup_free_ char *norm = normalize_rel(line[0] == '/' ? line + 1 : line);
+        char *abs = !norm ? NULL : line[0] == '/' ? xasprintf("/%s", norm) : *norm ? xasprintf("%s/%s", site_abs, norm) : NULL;
+        if (!abs || !path_safe_absolute(abs)) {
+                if (!norm || *norm)
+                        strv_consume(&p->refused,
+                                     xasprintf("%s: %.200s (characters that cannot go into PYTHONPATH)", file, line));
+                free(abs);
+                return;
+        }
+        /* site.py adds only directories that exist. A relative one is looked up below
+         * site-packages' fd; stat() never opens anything. */
+        struct stat st;
+        bool exists = (line[0] == '/' ? stat(abs, &st) : fstatat(sitefd, norm, &st, 0)) == 0 && S_ISDIR(st.st_mode);
+        if (exists && !strv_contains(p->dirs, abs) && strcmp(abs, site_abs) != 0)
+                strv_consume(&p->dirs, abs);
+        else
+                free(abs);
+}
+
+static int read_dir_names(int dirfd, bool (*keep)(const char *), char ***ret)
+{
+        int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0)
+                return -errno;
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return -errno;
+        }
+        rewinddir(d);
+        char **names = NULL;
+        struct dirent *de;
+        while ((de = readdir(d)))
+                if (keep(de->d_name))
+                        strv_push(&names, de->d_name);
+        closedir(d);
+        strv_sort(names);
+        *ret = names;
+        return 0;
+}
+
+static bool is_pth(const char *n) { return endswith(n, ".pth") && n[0] != '.'; }
+static bool is_dist_info(const char *n) { return endswith(n, ".dist-info"); }
+
+int venv_read_pth(int sitefd, const char *site_abs, struct pth_info *ret)
+{
+        _cleanup_strv_ char **names = NULL;
+        int r = read_dir_names(sitefd, is_pth, &names);
+        if (r < 0)
+                return r;
+        struct pth_info p = {0};
+        for (size_t i = 0; names && names[i]; i++) {
+                _cleanup_free_ char *text = NULL;
+                if (file_read_at(sitefd, names[i], 1024 * 1024, &text, NULL, NULL) < 0) {
+                        strv_consume(&p.refused, xasprintf("%s (not a readable regular file)", names[i]));
+                        continue;
+                }
+                char *save = NULL;
+                for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+                        pth_line(sitefd, site_abs, names[i], line, &p);
+        }
+        *ret = p;
+        return 0;
+}
+
+static bool skip_distribution(const char *dist)
+{
+        return startswith(dist, "pip-") || startswith(dist, "setuptools-") || startswith(dist, "wheel-") ||
+               startswith(dist, "_distutils_hack");
+}
+
+/* "numpy/__init__.py,sha256=...,123" → "numpy"; "six.py,..." → "six"; "_x.cpython-311-x86_64-linux-gnu.so" → "_x". */
+static char *record_top(const char *line)
+{
+        size_t n = strcspn(line, ",");
+        _cleanup_free_ char *path = xstrndup(line, n);
+        if (path[0] == '"' || startswith(path, "../") || path[0] == '/')
+                return NULL;
+        char *slash = strchr(path, '/');
+        if (slash) {
+                *slash = 0;
+                if (endswith(path, ".dist-info") || endswith(path, ".data") || strcmp(path, "__pycache__") == 0)
+                        return NULL;
+        } else {
+                if (!endswith(path, ".py") && !endswith(path, ".so"))
+                        return NULL;
+                path[strcspn(path, ".")] = 0;
+        }
+        return module_name_valid(path) && !strchr(path, '.') ? xstrdup(path) : NULL;
+}
+
+int venv_top_level(int sitefd, char ***ret)
+{
+        _cleanup_strv_ char **dists = NULL;
+        int r = read_dir_names(sitefd, is_dist_info, &dists);
+        if (r < 0)
+                return r;
+        char **mods = NULL;
+        for (size_t i = 0; dists && dists[i]; i++) {
+                if (skip_distribution(dists[i]))
+                        continue;
+                _cleanup_close_ int dfd = openat(sitefd, dists[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (dfd < 0)
+                        continue;
+                _cleanup_free_ char *text = NULL;
+                bool from_top = file_read_at(dfd, "top_level.txt", 1024 * 1024, &text, NULL, NULL) >= 0;
+                if (!from_top && file_read_at(dfd, "RECORD", 16 * 1024 * 1024, &text, NULL, NULL) < 0)
+                        continue;
+                char *save = NULL;
+                for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                        char *s = strstrip(line);
+                        char *name = from_top ? (module_name_valid(s) && !strchr(s, '.') ? xstrdup(s) : NULL) : record_top(s);
+                        if (name && strcmp(name, "pip") != 0 && strcmp(name, "setuptools") != 0 &&
+                            strcmp(name, "pkg_resources") != 0 && strcmp(name, "_distutils_hack") != 0)
+                                strv_consume(&mods, name);
+                        else
+                                free(name);
+                }
+        }
+        strv_sort(mods);
+        strv_uniq(mods);
+        *ret = mods;
+        return 0;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Layer 2: the virtualenv — its creation, its state, and what its site-packages holds
+ * (.pth path lines, top-level packages), read without running any of it. */
+#pragma once
+#include "util.h"
+
+#define VENV_MARKER ".pyshare-complete"
+
+enum venv_state {
+        VENV_MISSING,
+        VENV_INCOMPLETE, /* our creation was interrupted: root-owned 0700, no marker */
+        VENV_FOREIGN,    /* a virtualenv pyshare did not create: adopted */
+        VENV_READY,
+        VENV_NOT_A_VENV, /* something else is there */
+};
+
+int venv_state(int prefixfd, const char *app, enum venv_state *ret);
+/* Creates prefixfd/app root:root 0700 (so nobody can plant anything while Python runs), runs
+ * `python -m venv` on it (in chroot_dir, as an image build would, when given), then writes the
+ * marker last. An interrupted creation is removed first. */
+int venv_create(int prefixfd, const char *app, const char *venv_path, const char *python, const char *chroot_dir,
+                char **ret_output);
+/* "lib/python3.11/site-packages", the only lib/python3.*\/site-packages of the venv. */
+int venv_site_packages(int venvfd, char **ret_rel);
+
+struct pth_info {
+        char **dirs;       /* absolute directories named by path lines that exist, in order */
+        char **code_lines; /* "file: line" for import lines, never run */
+        char **refused;    /* "file: line (why)" for path lines pyshare cannot pass on */
+};
+void pth_info_free(struct pth_info *p);
+/* Reads every *.pth in site-packages (sorted by name, as site.py does). */
+int venv_read_pth(int sitefd, const char *site_abs, struct pth_info *ret);
+/* Top-level import names of the installed distributions, from *.dist-info (top_level.txt, or
+ * else RECORD), without pip's and setuptools' own. Sorted, unique. */
+int venv_top_level(int sitefd, char ***ret);

@@ -1,0 +1,1681 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "verbs.h"
+#include "acl.h"
+#include "bus.h"
+#include "config.h"
+#include "envfile.h"
+#include "fileio.h"
+#include "log.h"
+#include "paths.h"
+#include "perms.h"
+#include "probe.h"
+#include "pyembed.h"
+#include "units.h"
+#include "users.h"
+#include "venv.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
+
+#define ETC_DIR "etc/pyshare"
+#define SERVICES_DIR "etc/pyshare/services"
+#define TMPFILES_DIR "etc/tmpfiles.d"
+#define SYSTEMD_DIR "etc/systemd/system"
+#define DROPIN_NAME "50-pyshare.conf"
+#define LOCK_PATH "/run/pyshare.lock"
+#define DEFAULT_PYTHON "/usr/bin/python3"
+#define DEFAULT_GROUP "deploy"
+#define DEFAULT_SERVICE "apache2.service"
+#define DEFAULT_PREFIX "/opt/pyshare"
+#define PROBE_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define PROBE_AS_LIMIT (4ULL << 30)
+
+/* Everything about one app, its settings completed and its names resolved. */
+struct app {
+        const char *name;
+        struct app_config cfg;
+        struct ps_user user;
+        bool have_user;
+        gid_t gid;
+        bool group_exists;
+        char *venv;      /* PREFIX/APP as the system sees it */
+        char *venv_rel;  /* the same relative to the root fd */
+        char *prefix_rel;
+};
+
+static void app_free(struct app *a)
+{
+        config_free(&a->cfg);
+        ps_user_free(&a->user);
+        free(a->venv);
+        free(a->venv_rel);
+        free(a->prefix_rel);
+}
+#define _cleanup_app_ _cleanup_(app_free)
+
+/* Files written or removed, for the summary and --json. */
+struct actions {
+        char **changed, **unchanged;
+};
+
+static void actions_free(struct actions *a)
+{
+        strv_free(a->changed);
+        strv_free(a->unchanged);
+}
+#define _cleanup_actions_ _cleanup_(actions_free)
+
+/* A path as the user finds it on this machine (under --root, below the root). */
+static char *shown(const struct ctx *x, const char *path)
+{
+        if (!x->root)
+                return xstrdup(path);
+        return xasprintf("%s%s", x->root, path);
+}
+
+static char *user_name_of(uid_t uid)
+{
+        struct passwd *pw = getpwuid(uid);
+        return pw ? xstrdup(pw->pw_name) : xasprintf("%u", (unsigned)uid);
+}
+
+static char *group_name_of(gid_t gid)
+{
+        struct group *gr = getgrgid(gid);
+        return gr ? xstrdup(gr->gr_name) : xasprintf("%u", (unsigned)gid);
+}
+
+static int need_root(const struct ctx *x, const char *verb, const char *app)
+{
+        if (geteuid() == 0 || x->dry_run)
+                return 0;
+        log_error("pyshare %s changes files that only root may change: run it as root (sudo pyshare %s %s), "
+                  "or add --dry-run to see the plan",
+                  verb, verb, app ? app : "");
+        return -PS_E_NOTROOT;
+}
+
+static int check_app_name(const char *app)
+{
+        if (app_name_valid(app))
+                return 0;
+        log_error("invalid app name '%s': use 1 to 63 characters of a-z, 0-9, '-' and '_', starting with a "
+                  "letter or digit",
+                  app);
+        return -PS_E_USAGE;
+}
+
+static void lock_waiting(void) { log_notice("another pyshare is running; waiting for it to finish (%s)", LOCK_PATH); }
+
+static int take_lock(const struct ctx *x, int *ret_fd)
+{
+        *ret_fd = -1;
+        if (x->dry_run)
+                return 0;
+        int r = lock_take(LOCK_PATH, x->lock_timeout, lock_waiting, ret_fd);
+        if (r == -ETIMEDOUT) {
+                log_error("another pyshare still holds %s after %d s; try again when it has finished", LOCK_PATH,
+                          x->lock_timeout);
+                return r;
+        }
+        if (r < 0)
+                log_error("cannot take the lock %s: %s", LOCK_PATH, strerror(-r));
+        return r;
+}
+
+/* ---- configuration ------------------------------------------------------------------------ */
+
+/* Loads /etc/pyshare/APP.conf: it must be root's and not writable by others (it decides what
+ * root does). *ret_exists false when there is none. */
+static int load_config(const struct ctx *x, const char *app, struct app_config *c, bool *ret_exists)
+{
+        _cleanup_free_ char *name = xasprintf("%s.conf", app), *path = xasprintf("/" ETC_DIR "/%s", name);
+        _cleanup_free_ char *sp = shown(x, path);
+        _cleanup_close_ int dfd = -1;
+        *ret_exists = false;
+        int r = dir_open(x->rootfd, ETC_DIR, 0, false, false, &dfd, NULL);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0) {
+                log_error("cannot open %s: %s", sp, strerror(-r));
+                return r;
+        }
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        struct stat st;
+        r = file_read_at(dfd, name, CONFIG_MAX_SIZE, &text, &len, &st);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0) {
+                log_error("cannot read %s: %s", sp, r == -EINVAL ? "not a regular file" : strerror(-r));
+                return r == -EINVAL || r == -EFBIG ? -PS_E_INVALID : r;
+        }
+        if (st.st_uid != 0 || (st.st_mode & 0022)) {
+                log_error("%s is not owned by root or is writable by others: pyshare does not trust it; "
+                          "chown root:root and chmod 644 it after checking its content",
+                          sp);
+                return -PS_E_INVALID;
+        }
+        unsigned line = 0;
+        const char *why = NULL, *key = NULL;
+        r = config_parse(text, len, c, &line, &why);
+        if (r < 0) {
+                log_error("%s:%u: %s", sp, line, why);
+                return -PS_E_INVALID;
+        }
+        if (config_validate(c, &key) < 0) {
+                log_error("%s: invalid %s= value", sp, key);
+                return -PS_E_INVALID;
+        }
+        *ret_exists = true;
+        return 0;
+}
+
+static int require_config(const struct ctx *x, const char *app, struct app_config *c)
+{
+        bool exists;
+        int r = load_config(x, app, c, &exists);
+        if (r < 0)
+                return r;
+        if (!exists) {
+                _cleanup_free_ char *sp = shown(x, "/" ETC_DIR);
+                log_error("%s is not set up: there is no %s/%s.conf; run `pyshare setup %s` first", app, sp, app, app);
+                return -PS_E_NOTFOUND;
+        }
+        if (!c->python)
+                c->python = xstrdup(DEFAULT_PYTHON);
+        if (!c->group)
+                c->group = xstrdup(DEFAULT_GROUP);
+        if (!c->service)
+                c->service = xstrdup(DEFAULT_SERVICE);
+        if (!c->prefix)
+                c->prefix = xstrdup(DEFAULT_PREFIX);
+        if (!c->user) {
+                log_error("%s/%s.conf has no User=; run `pyshare setup %s` again", ETC_DIR, app, app);
+                return -PS_E_INVALID;
+        }
+        _cleanup_free_ char *unit = NULL;
+        unit_name_normalize(c->service, &unit);
+        free(c->service);
+        c->service = TAKE_PTR(unit);
+        return 0;
+}
+
+static void app_paths(struct app *a)
+{
+        a->venv = xasprintf("%s/%s", a->cfg.prefix, a->name);
+        a->venv_rel = xstrdup(a->venv + 1);
+        a->prefix_rel = xstrdup(a->cfg.prefix + 1);
+}
+
+/* Looks up the user and group of a stored app. */
+static int resolve_names(const struct ctx *x, struct app *a)
+{
+        int rootfd = x->root ? x->rootfd : -1;
+        int r = user_lookup(rootfd, a->cfg.user, &a->user);
+        if (r < 0) {
+                if (r == -PS_E_NOTFOUND)
+                        log_error("user %s (User= of %s) does not exist; create it or run `pyshare setup %s --user=USER`",
+                                  a->cfg.user, a->name, a->name);
+                else
+                        log_error("cannot look up user %s: %s", a->cfg.user, strerror(-r));
+                return r;
+        }
+        a->have_user = true;
+        r = group_lookup(rootfd, a->cfg.group, &a->gid, NULL);
+        if (r < 0) {
+                if (r == -PS_E_NOTFOUND)
+                        log_error("group %s (Group= of %s) does not exist; run `pyshare setup %s` to create it", a->cfg.group,
+                                  a->name, a->name);
+                else
+                        log_error("cannot look up group %s: %s", a->cfg.group, strerror(-r));
+                return r;
+        }
+        a->group_exists = true;
+        return 0;
+}
+
+static int load_app(const struct ctx *x, const char *name, struct app *a)
+{
+        a->name = name;
+        int r = require_config(x, name, &a->cfg);
+        if (r < 0)
+                return r;
+        app_paths(a);
+        return resolve_names(x, a);
+}
+
+/* Names of the apps with a valid /etc/pyshare/APP.conf, sorted. */
+static int list_apps(const struct ctx *x, char ***ret)
+{
+        _cleanup_close_ int dfd = -1;
+        *ret = NULL;
+        int r = dir_open(x->rootfd, ETC_DIR, 0, false, false, &dfd, NULL);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        DIR *d = fdopendir(dfd);
+        if (!d)
+                return -errno;
+        TAKE_FD(dfd);
+        char **apps = NULL;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (!endswith(de->d_name, ".conf"))
+                        continue;
+                _cleanup_free_ char *name = xstrndup(de->d_name, strlen(de->d_name) - 5);
+                if (app_name_valid(name))
+                        strv_push(&apps, name);
+        }
+        closedir(d);
+        strv_sort(apps);
+        *ret = apps;
+        return 0;
+}
+
+/* ---- files -------------------------------------------------------------------------------- */
+
+static int report_dir_error(const struct ctx *x, const char *dir_rel, int r, const char *bad)
+{
+        _cleanup_free_ char *p = xasprintf("/%s", bad ? bad : dir_rel), *sp = shown(x, p);
+        if (r == -EPERM)
+                log_error("%s is not owned by root or is writable by group or others: pyshare writes only into "
+                          "directories that only root can change (chown root:root %s; chmod go-w %s)",
+                          sp, sp, sp);
+        else if (r == -ENOTDIR)
+                log_error("%s is not a directory (or is a symlink): pyshare does not follow it", sp);
+        else
+                log_error("cannot create or open %s: %s", sp, strerror(-r));
+        return r == -EPERM ? -EPERM : r;
+}
+
+static const char *write_hint(int r)
+{
+        switch (r) {
+        case -ENOSPC:
+        case -EDQUOT:
+                return " (the filesystem is full: free some space and run pyshare again; the previous file is unchanged)";
+        case -EROFS:
+                return " (the filesystem is read-only: remount it read-write and run pyshare again)";
+        default:
+                return " (the previous file is unchanged)";
+        }
+}
+
+static int write_file(const struct ctx *x, const char *dir_rel, const char *name, const char *content,
+                      struct actions *acts)
+{
+        _cleanup_close_ int dfd = -1;
+        _cleanup_free_ char *bad = NULL, *path = xasprintf("/%s/%s", dir_rel, name), *sp = shown(x, path);
+        int r = dir_open(x->rootfd, dir_rel, 0755, true, x->dry_run, &dfd, &bad);
+        if (r < 0)
+                return report_dir_error(x, dir_rel, r, bad);
+        bool changed;
+        r = file_write_atomic(dfd, name, content, strlen(content), 0644, x->dry_run, &changed);
+        if (r < 0) {
+                log_error("cannot write %s: %s%s", sp, strerror(-r), write_hint(r));
+                return r;
+        }
+        if (changed) {
+                log_info("%s %s", x->dry_run ? "would write" : "wrote", sp);
+                strv_push(&acts->changed, path);
+        } else {
+                log_debug("unchanged %s", sp);
+                strv_push(&acts->unchanged, path);
+        }
+        return 0;
+}
+
+static int remove_file(const struct ctx *x, const char *dir_rel, const char *name, struct actions *acts)
+{
+        _cleanup_close_ int dfd = -1;
+        _cleanup_free_ char *path = xasprintf("/%s/%s", dir_rel, name), *sp = shown(x, path);
+        int r = dir_open(x->rootfd, dir_rel, 0, false, false, &dfd, NULL);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return report_dir_error(x, dir_rel, r, NULL);
+        bool removed;
+        r = file_remove_at(dfd, name, x->dry_run, &removed);
+        if (r < 0) {
+                log_error("cannot remove %s: %s", sp, strerror(-r));
+                return r;
+        }
+        if (removed) {
+                log_info("%s %s", x->dry_run ? "would remove" : "removed", sp);
+                strv_push(&acts->changed, path);
+        }
+        return 0;
+}
+
+/* PYTHONPATH of the venv: site-packages, then the directories its .pth files name. */
+static int venv_pythonpath(const struct ctx *x, const struct app *a, char ***ret, struct pth_info *ret_pth)
+{
+        _cleanup_close_ int vfd = -1;
+        int r = dir_open(x->rootfd, a->venv_rel, 0, false, false, &vfd, NULL);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *site_rel = NULL;
+        r = venv_site_packages(vfd, &site_rel);
+        if (r < 0)
+                return r;
+        _cleanup_close_ int sfd = openat(vfd, site_rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sfd < 0)
+                return -errno;
+        _cleanup_free_ char *site_abs = xasprintf("%s/%s", a->venv, site_rel);
+        struct pth_info pth = {0};
+        r = venv_read_pth(sfd, site_abs, &pth);
+        if (r < 0)
+                return r;
+        char **paths = NULL;
+        strv_push(&paths, site_abs);
+        for (size_t i = 0; pth.dirs && pth.dirs[i]; i++)
+                strv_push(&paths, pth.dirs[i]);
+        *ret = paths;
+        if (ret_pth)
+                *ret_pth = pth;
+        else
+                pth_info_free(&pth);
+        return 0;
+}
+
+static char *app_env_text(const struct app *a, char *const *pythonpath)
+{
+        struct buf b = {0};
+        buf_printf(&b, "# Written by pyshare for %s: EnvironmentFile= for any unit that uses it.\n", a->name);
+        _cleanup_free_ char *joined = strv_join(pythonpath, ":");
+        /* Both values are made of path_safe characters only: encoding cannot fail. */
+        env_encode(&b, "PYTHONPATH", joined);
+        env_encode(&b, "VIRTUAL_ENV", a->venv);
+        return b.p;
+}
+
+/* Reads PYTHONPATH from an EnvironmentFile below the root (NULL when absent). */
+static char **read_env_file(const struct ctx *x, const char *dir_rel, const char *name)
+{
+        _cleanup_close_ int dfd = -1;
+        if (dir_open(x->rootfd, dir_rel, 0, false, false, &dfd, NULL) < 0)
+                return NULL;
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        if (file_read_at(dfd, name, 1024 * 1024, &text, &len, NULL) < 0)
+                return NULL;
+        char **env = NULL;
+        if (env_parse(text, len, &env) < 0)
+                return NULL;
+        return env;
+}
+
+static char *service_env_path(const char *unit) { return xasprintf("/" SERVICES_DIR "/%s.env", unit); }
+
+/* Rewrites the service's merged EnvironmentFile and its drop-in from the apps attached to it
+ * (but exclude), or removes both when none is left. *ret_dropin_changed tells whether systemd
+ * must reload. */
+static int write_service_files(const struct ctx *x, const char *unit, const char *exclude, struct actions *acts,
+                               bool *ret_dropin_changed, bool *ret_env_changed)
+{
+        _cleanup_strv_ char **apps = NULL, **attached = NULL, **paths = NULL;
+        int r = list_apps(x, &apps);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; apps && apps[i]; i++) {
+                if (exclude && strcmp(apps[i], exclude) == 0)
+                        continue;
+                _cleanup_config_ struct app_config c = {0};
+                bool exists;
+                _cleanup_free_ char *svc = NULL;
+                if (load_config(x, apps[i], &c, &exists) < 0 || !exists)
+                        continue;
+                if (unit_name_normalize(c.service ? c.service : DEFAULT_SERVICE, &svc) < 0 || strcmp(svc, unit) != 0)
+                        continue;
+                _cleanup_free_ char *envname = xasprintf("%s.env", apps[i]);
+                _cleanup_strv_ char **env = read_env_file(x, ETC_DIR, envname);
+                const char *pp = env_get(env, "PYTHONPATH");
+                if (!pp)
+                        continue;
+                strv_push(&attached, apps[i]);
+                _cleanup_free_ char *copy = xstrdup(pp);
+                char *save = NULL;
+                for (char *p = strtok_r(copy, ":", &save); p; p = strtok_r(NULL, ":", &save))
+                        if (!strv_contains(paths, p))
+                                strv_push(&paths, p);
+        }
+
+        _cleanup_free_ char *env_name = xasprintf("%s.env", unit), *dropin_dir = xasprintf(SYSTEMD_DIR "/%s.d", unit);
+        size_t before = strv_length(acts->changed);
+        if (!attached) {
+                if ((r = remove_file(x, SERVICES_DIR, env_name, acts)) < 0)
+                        return r;
+                *ret_env_changed = strv_length(acts->changed) > before;
+                before = strv_length(acts->changed);
+                if ((r = remove_file(x, dropin_dir, DROPIN_NAME, acts)) < 0)
+                        return r;
+                *ret_dropin_changed = strv_length(acts->changed) > before;
+                if (!x->dry_run)
+                        unlinkat(x->rootfd, dropin_dir, AT_REMOVEDIR); /* only when empty */
+                return 0;
+        }
+        _cleanup_free_ char *text = NULL, *envpath = service_env_path(unit), *dropin = unit_dropin_text(envpath);
+        r = unit_service_env_text(unit, attached, paths, &text);
+        if (r < 0) {
+                log_error("cannot encode PYTHONPATH for %s: %s", unit, strerror(-r));
+                return -PS_E_INVALID;
+        }
+        if ((r = write_file(x, SERVICES_DIR, env_name, text, acts)) < 0)
+                return r;
+        *ret_env_changed = strv_length(acts->changed) > before;
+        before = strv_length(acts->changed);
+        if ((r = write_file(x, dropin_dir, DROPIN_NAME, dropin, acts)) < 0)
+                return r;
+        *ret_dropin_changed = strv_length(acts->changed) > before;
+        return 0;
+}
+
+/* daemon-reload when systemd runs, a line saying it was skipped otherwise. */
+static void reload_systemd(const struct ctx *x, bool needed, const char **ret_state)
+{
+        *ret_state = "not-needed";
+        if (!needed)
+                return;
+        if (x->root || !bus_systemd_running()) {
+                *ret_state = "skipped";
+                log_info("systemd is not running here: skipped daemon-reload (it reads the new files when it starts%s)",
+                         x->root ? "; inside the image nothing more is needed" : "");
+                return;
+        }
+        if (x->dry_run) {
+                *ret_state = "would-reload";
+                log_info("would reload systemd (daemon-reload)");
+                return;
+        }
+        int r = bus_daemon_reload();
+        if (r < 0) {
+                *ret_state = "failed";
+                log_warning("daemon-reload over D-Bus failed: %s; run `systemctl daemon-reload`", strerror(-r));
+                return;
+        }
+        *ret_state = "reloaded";
+        log_info("reloaded systemd (daemon-reload)");
+}
+
+static int restart_or_hint(const struct ctx *x, const char *unit, bool restart, bool env_changed, const char **ret_state)
+{
+        *ret_state = "not-requested";
+        if (restart) {
+                if (x->root || !bus_systemd_running()) {
+                        *ret_state = "skipped";
+                        log_info("systemd is not running here: cannot restart %s; start it after boot", unit);
+                        return 0;
+                }
+                if (x->dry_run) {
+                        *ret_state = "would-restart";
+                        log_info("would restart %s", unit);
+                        return 0;
+                }
+                _cleanup_free_ char *result = NULL;
+                int r = bus_restart_unit(unit, 120 * 1000, &result);
+                if (r < 0) {
+                        *ret_state = "failed";
+                        log_error("cannot restart %s: %s; see `systemctl status %s` and `journalctl -u %s`", unit,
+                                  strerror(-r), unit, unit);
+                        return -EIO;
+                }
+                if (strcmp(result, "done") != 0) {
+                        *ret_state = "failed";
+                        log_error("restarting %s ended with \"%s\"; see `systemctl status %s` and `journalctl -u %s`", unit,
+                                  result, unit, unit);
+                        return -EIO;
+                }
+                *ret_state = "restarted";
+                log_info("restarted %s (job result: done)", unit);
+                return 0;
+        }
+        if (!env_changed || x->dry_run)
+                return 0;
+        bool active = false, need_reload = false;
+        if (!x->root && bus_systemd_running() && bus_unit_state(unit, &active, &need_reload) >= 0 && active) {
+                *ret_state = "needed";
+                log_notice("%s is running with the old environment: restart it (systemctl restart %s) or run "
+                           "setup with --restart",
+                           unit, unit);
+        } else if (!x->root) {
+                *ret_state = "needed";
+                log_info("restart %s when it runs, to give it the new environment (systemctl restart %s)", unit, unit);
+        }
+        return 0;
+}
+
+/* ---- the tree ----------------------------------------------------------------------------- */
+
+static void print_perms_stats(const struct ctx *x, const struct perms_stats *st)
+{
+        unsigned long skipped = st->hardlinks;
+        for (int i = 0; i < _WALK_SKIP_MAX; i++)
+                if (i != WALK_SKIP_SYMLINK)
+                        skipped += st->skipped[i];
+        log_info("permissions: %lu entries, %lu %s, %lu skipped, %lu symlinks left alone%s", st->entries, st->changed,
+                 x->dry_run ? "to change" : "changed", skipped, st->skipped[WALK_SKIP_SYMLINK],
+                 st->errors ? ", errors below" : "");
+        for (size_t i = 0; i < st->n_notes; i++)
+                log_notice("  %s", st->notes[i]);
+}
+
+static void json_perms_stats(struct json *j, const struct perms_stats *st)
+{
+        json_int(j, "entries", (long long)st->entries);
+        json_int(j, "changed", (long long)st->changed);
+        json_obj_begin(j, "skipped");
+        for (int i = 0; i < _WALK_SKIP_MAX; i++)
+                json_int(j, walk_skip_name(i), (long long)st->skipped[i]);
+        json_int(j, "hard link", (long long)st->hardlinks);
+        json_obj_end(j);
+        json_int(j, "errors", (long long)st->errors);
+        json_arr_begin(j, "notes");
+        for (size_t i = 0; i < st->n_notes; i++)
+                json_str(j, NULL, st->notes[i]);
+        json_arr_end(j);
+}
+
+static int apply_tree(const struct ctx *x, const struct app *a, struct perms_stats *st)
+{
+        _cleanup_close_ int pfd = -1;
+        _cleanup_free_ char *sv = shown(x, a->venv);
+        int r = dir_open(x->rootfd, a->prefix_rel, 0, false, false, &pfd, NULL);
+        if (r < 0) {
+                log_error("cannot open %s: %s", sv, strerror(-r));
+                return r;
+        }
+        const struct perms_target t = {.user = a->user.uid, .group = a->gid};
+        r = perms_apply(pfd, a->name, sv, &t, x->dry_run, st);
+        if (r == -EOPNOTSUPP) {
+                log_error("the filesystem of %s has no POSIX ACL support: mount it with ACLs (the acl option) or "
+                          "choose --prefix on a filesystem with ACLs",
+                          sv);
+                return r;
+        }
+        if (r < 0) {
+                log_error("cannot set the permissions of %s: %s", sv, strerror(-r));
+                return r;
+        }
+        if (st->errors) {
+                print_perms_stats(x, st);
+                log_error("%lu entries of %s could not be changed (listed above)", st->errors, sv);
+                return -EIO;
+        }
+        return 0;
+}
+
+/* ---- probe -------------------------------------------------------------------------------- */
+
+static bool under(const char *path, const char *dir)
+{
+        size_t n = strlen(dir);
+        return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == 0);
+}
+
+/* Whether site-packages holds top-level name, and whether as a regular package. */
+static bool site_has(int sitefd, const char *top, bool *ret_regular)
+{
+        struct stat st;
+        *ret_regular = false;
+        if (fstatat(sitefd, top, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+                _cleanup_free_ char *init = xasprintf("%s/__init__.py", top);
+                *ret_regular = fstatat(sitefd, init, &st, AT_SYMLINK_NOFOLLOW) == 0;
+                return true;
+        }
+        _cleanup_free_ char *py = xasprintf("%s.py", top);
+        if (fstatat(sitefd, py, &st, AT_SYMLINK_NOFOLLOW) == 0)
+                return true;
+        int fd = fcntl(sitefd, F_DUPFD_CLOEXEC, 3);
+        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+        if (!d) {
+                if (fd >= 0)
+                        close(fd);
+                return false;
+        }
+        rewinddir(d);
+        bool found = false;
+        size_t n = strlen(top);
+        struct dirent *de;
+        while (!found && (de = readdir(d)))
+                found = strncmp(de->d_name, top, n) == 0 && de->d_name[n] == '.' && endswith(de->d_name, ".so");
+        closedir(d);
+        return found;
+}
+
+/* Turns "imported, but not from the venv" into failures (SECURITY of the verdict: what the
+ * service would really get). */
+static void judge_modules(const struct ctx *x, const struct app *a, struct probe_result *res, char *const *pythonpath)
+{
+        _cleanup_close_ int vfd = -1, sfd = -1;
+        _cleanup_free_ char *site_rel = NULL;
+        if (dir_open(x->rootfd, a->venv_rel, 0, false, false, &vfd, NULL) < 0 || venv_site_packages(vfd, &site_rel) < 0)
+                return;
+        sfd = openat(vfd, site_rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sfd < 0)
+                return;
+        for (size_t i = 0; i < res->n_modules; i++) {
+                struct probe_module *m = &res->modules[i];
+                if (!m->ok)
+                        continue;
+                _cleanup_free_ char *top = xstrndup(m->name, strcspn(m->name, "."));
+                bool regular;
+                if (!site_has(sfd, top, &regular))
+                        continue;
+                if (m->namespace_pkg && regular) {
+                        m->ok = false;
+                        free(m->error);
+                        m->error = xasprintf("imported as a namespace package, but the venv holds a regular package "
+                                             "%s: %s cannot read its __init__.py",
+                                             top, a->user.name);
+                        continue;
+                }
+                bool inside = false;
+                for (size_t k = 0; m->file && pythonpath && pythonpath[k]; k++)
+                        inside = inside || under(m->file, pythonpath[k]);
+                if (m->file && !inside && !under(m->file, a->venv)) {
+                        m->ok = false;
+                        free(m->error);
+                        m->error = xasprintf("imported from %s, outside the venv, while the venv has its own %s", m->file, top);
+                }
+        }
+}
+
+static char *describe_finding(const struct ctx *x, const struct app *a, const struct perms_finding *f)
+{
+        char mode[11];
+        mode_string(f->mode, mode);
+        _cleanup_free_ char *u = user_name_of(f->uid), *g = group_name_of(f->gid);
+        const char *home = a->user.home;
+        bool in_home = startswith(f->path, "/home/") || startswith(f->path, "/root");
+        (void)home;
+        if (f->outside && in_home)
+                return xasprintf("%s cannot enter %s (%s %s:%s, ACL %s): move the venv out of the home directory or "
+                                 "run `pyshare setup` with the default location",
+                                 a->user.name, f->path, mode, u, g, f->acl);
+        if (f->outside)
+                return xasprintf("%s cannot enter %s (%s %s:%s, ACL %s): give it search permission "
+                                 "(setfacl -m u:%s:x %s) or move the venv under %s",
+                                 a->user.name, f->path, mode, u, g, f->acl, a->user.name, f->path, DEFAULT_PREFIX);
+        return xasprintf("%s cannot %s %s (%s %s:%s, ACL %s): run `pyshare repair %s`", a->user.name,
+                         f->is_dir ? "list" : "read", f->path, mode, u, g, f->acl, a->name);
+}
+
+static char **build_probe_env(const struct ctx *x, const struct app *a, const char **ret_source)
+{
+        char **env = NULL;
+        strv_push(&env, "PATH=" PROBE_PATH);
+        strv_push(&env, "LANG=C.UTF-8");
+        _cleanup_free_ char *name = xasprintf("%s.env", a->cfg.service);
+        _cleanup_strv_ char **svc = read_env_file(x, SERVICES_DIR, name);
+        *ret_source = "service";
+        if (!svc) {
+                _cleanup_free_ char *appenv = xasprintf("%s.env", a->name);
+                svc = read_env_file(x, ETC_DIR, appenv);
+                *ret_source = "app";
+        }
+        for (size_t i = 0; svc && svc[i]; i++) {
+                size_t k = strcspn(svc[i], "=");
+                _cleanup_free_ char *key = xstrndup(svc[i], k);
+                if (strcmp(key, "PATH") != 0 && strcmp(key, "LANG") != 0)
+                        strv_push(&env, svc[i]);
+        }
+        return env;
+}
+
+static void json_probe(struct json *j, const char *key, const struct app *a, const struct probe_result *res, bool ok,
+                       char *const *problems, const char *mode)
+{
+        json_obj_begin(j, key);
+        json_str(j, "app", a->name);
+        json_str(j, "user", a->user.name);
+        json_bool(j, "ok", ok);
+        json_str(j, "mode", mode);
+        json_str(j, "python", res->python_version);
+        json_bool(j, "completed", res->completed);
+        json_bool(j, "timed_out", res->timed_out);
+        json_str(j, "failure", res->failure);
+        json_arr_begin(j, "modules");
+        for (size_t i = 0; i < res->n_modules; i++) {
+                const struct probe_module *m = &res->modules[i];
+                json_obj_begin(j, NULL);
+                json_str(j, "name", m->name);
+                json_bool(j, "ok", m->ok);
+                json_str(j, "version", m->version);
+                json_str(j, "file", m->file);
+                _cleanup_free_ char *err = NULL;
+                if (!m->ok)
+                        err = m->error_type ? xasprintf("%s: %s", m->error_type, m->error ? m->error : "")
+                                            : xstrdup(m->error ? m->error : "failed");
+                json_str(j, "error", err);
+                json_obj_end(j);
+        }
+        json_arr_end(j);
+        json_strv(j, "problems", problems);
+        json_bool(j, "sandbox_reproduced", false);
+        json_obj_end(j);
+}
+
+/* Runs the probe of an app and prints its verdict. Returns 0 when every module imported,
+ * -PS_E_PROBLEM when not. */
+static int run_probe(const struct ctx *x, const struct app *a, char *const *requested, bool interpreter, int timeout_sec,
+                     struct json *j, const char *json_key)
+{
+        _cleanup_strv_ char **modules = NULL, **pythonpath = NULL, **problems = NULL;
+        if (requested && requested[0])
+                for (size_t i = 0; requested[i]; i++)
+                        strv_push(&modules, requested[i]);
+        else if (a->cfg.modules)
+                for (size_t i = 0; a->cfg.modules[i]; i++)
+                        strv_push(&modules, a->cfg.modules[i]);
+        venv_pythonpath(x, a, &pythonpath, NULL);
+        if (!modules) {
+                _cleanup_close_ int vfd = -1, sfd = -1;
+                _cleanup_free_ char *site_rel = NULL;
+                if (dir_open(x->rootfd, a->venv_rel, 0, false, false, &vfd, NULL) >= 0 &&
+                    venv_site_packages(vfd, &site_rel) >= 0 &&
+                    (sfd = openat(vfd, site_rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0)
+                        venv_top_level(sfd, &modules);
+        }
+
+        const char *env_source;
+        _cleanup_strv_ char **env = build_probe_env(x, a, &env_source);
+        _cleanup_free_ char *interp = interpreter ? xasprintf("%s/bin/python", a->venv) : NULL;
+        _cleanup_free_ gid_t *gids = NULL;
+        size_t ngids = 0;
+        user_groups(&a->user, &gids, &ngids);
+
+        struct probe_request req = {
+                .user = &a->user,
+                .forbidden_gid = a->gid,
+                .modules = modules,
+                .env = env,
+                .interpreter = interp,
+                .timeout_ms = timeout_sec * 1000,
+#ifdef PYSHARE_SANITIZER
+                .as_limit = 0, /* ASan reserves terabytes of address space */
+#else
+                .as_limit = PROBE_AS_LIMIT,
+#endif
+        };
+        struct probe_result res = {0};
+        long long t0 = now_ms();
+        int r = probe_run(&req, &res);
+        if (r < 0) {
+                log_error("cannot run the probe: %s", strerror(-r));
+                return r;
+        }
+        long long took = now_ms() - t0;
+        judge_modules(x, a, &res, pythonpath);
+
+        bool ok = res.completed && !res.failure;
+        for (size_t i = 0; i < res.n_modules; i++)
+                ok = ok && res.modules[i].ok;
+        if (res.failure)
+                strv_consume(&problems, xasprintf("the probe could not start as %s: %s", a->user.name, res.failure));
+        else if (res.timed_out)
+                strv_consume(&problems, xasprintf("the probe did not finish within %d s (an import hangs?); "
+                                                  "raise --timeout or look at the modules' import-time code",
+                                                  timeout_sec));
+        else if (!res.completed)
+                strv_consume(&problems, xasprintf("the probe ended before reporting (exit status %d)%s%s", res.exit_status,
+                                                  res.output && *res.output ? "; it printed: " : "",
+                                                  res.output && *res.output ? res.output : ""));
+        if (res.leftover_killed)
+                strv_consume(&problems, xasprintf("the imports left %u processes running; they were killed",
+                                                  res.leftover_killed));
+
+        if (!ok) {
+                struct perms_finding *f = NULL;
+                size_t nf = 0;
+                if (!x->root && perms_find_unreadable(a->venv, a->user.uid, gids, ngids, 8, &f, &nf) >= 0) {
+                        for (size_t i = 0; i < nf; i++)
+                                strv_consume(&problems, describe_finding(x, a, &f[i]));
+                        perms_findings_free(f, nf);
+                }
+        }
+
+        const char *mode = interpreter ? "interpreter" : "embedded";
+        if (j)
+                json_probe(j, json_key, a, &res, ok, problems, mode);
+        if (!x->json) {
+                log_info("probe %s as %s (%s Python %s, environment of %s, %lld ms):", a->name, a->user.name, mode,
+                         res.python_version ? res.python_version : "?",
+                         strcmp(env_source, "service") == 0 ? a->cfg.service : "the app's env file", took);
+                for (size_t i = 0; i < res.n_modules; i++) {
+                        const struct probe_module *m = &res.modules[i];
+                        if (m->ok)
+                                log_info("  ok    %s %s  %s", m->name, m->version ? m->version : "",
+                                         m->file ? m->file : "(namespace package)");
+                        else
+                                log_info("  FAIL  %s  %s%s%s", m->name, m->error_type ? m->error_type : "",
+                                         m->error_type ? ": " : "", m->error ? m->error : "");
+                }
+                if (res.n_modules == 0 && res.completed)
+                        log_info("  (no module to import: none given, none stored, none installed; Python started)");
+                for (size_t i = 0; problems && problems[i]; i++)
+                        log_info("  %s", problems[i]);
+                log_info("note: %s", x->root || !bus_systemd_running()
+                                             ? "systemd is not running, so the probe ran as a forked process and could "
+                                               "not reproduce the service's sandbox (ProtectHome=, ProtectSystem=, ...)"
+                                             : "the probe ran as a forked process, outside the service's sandbox "
+                                               "(ProtectHome=, ProtectSystem=, ...)");
+        }
+        probe_result_free(&res);
+        return ok ? 0 : -PS_E_PROBLEM;
+}
+
+/* ---- setup -------------------------------------------------------------------------------- */
+
+static int check_setup_names(const char *app, const struct setup_opts *o)
+{
+        int r = check_app_name(app);
+        if (r < 0)
+                return r;
+        if (o->user && !user_name_valid(o->user)) {
+                log_error("invalid user name '%s': use a-z, 0-9, '_' and '-', at most 32 characters, starting with a "
+                          "letter or '_'",
+                          o->user);
+                return -PS_E_USAGE;
+        }
+        if (o->group && !user_name_valid(o->group)) {
+                log_error("invalid group name '%s': use a-z, 0-9, '_' and '-', at most 32 characters, starting with "
+                          "a letter or '_'",
+                          o->group);
+                return -PS_E_USAGE;
+        }
+        _cleanup_free_ char *unit = NULL;
+        if (o->service && unit_name_normalize(o->service, &unit) < 0) {
+                log_error("invalid service name '%s': give a unit name such as apache2 or gunicorn@app.service", o->service);
+                return -PS_E_USAGE;
+        }
+        for (size_t i = 0; o->modules && o->modules[i]; i++)
+                if (!module_name_valid(o->modules[i])) {
+                        log_error("invalid module name '%s': give an importable name such as numpy or flask.json",
+                                  o->modules[i]);
+                        return -PS_E_USAGE;
+                }
+        if (o->python && !path_safe_absolute(o->python)) {
+                log_error("--python=%s: give an absolute path made of letters, digits and . _ + @ - /", o->python);
+                return -PS_E_INVALID;
+        }
+        if (o->prefix && (!path_safe_absolute(o->prefix) || strcmp(o->prefix, "/") == 0)) {
+                log_error("--prefix=%s: give an absolute directory (not /) made of letters, digits and . _ + @ - /",
+                          o->prefix);
+                return -PS_E_INVALID;
+        }
+        return 0;
+}
+
+/* The service user: --user, the stored one, or what the service runs as. */
+static int detect_user(const struct ctx *x, const char *unit, char **ret)
+{
+        const char *apache = unit_apache_command(unit);
+        if (apache) {
+                _cleanup_free_ char *out = NULL;
+                int r = apache_run_user(apache, x->root, ret, &out);
+                if (r == -PS_E_NOTFOUND) {
+                        log_error("%s has no %s: is Apache installed? Install it or pass --user=USER", unit, apache);
+                        return -PS_E_NOTFOUND;
+                }
+                if (r < 0) {
+                        log_error("cannot read the run user of %s from `%s -t -D DUMP_RUN_CFG`%s%s; pass --user=USER",
+                                  unit, apache, out ? ": " : "", out ? strstrip(out) : "");
+                        return -PS_E_NOTFOUND;
+                }
+                return 0;
+        }
+        bool dynamic = false, found = true;
+        char *user = NULL;
+        int r;
+        if (!x->root && bus_systemd_running())
+                r = bus_unit_user(unit, &found, &user, &dynamic);
+        else
+                r = unit_file_user(x->rootfd, unit, &user, &dynamic);
+        if (r == -PS_E_NOTFOUND || !found) {
+                log_error("service %s does not exist: install it first, or name another with --service=UNIT", unit);
+                return -PS_E_NOTFOUND;
+        }
+        if (r < 0) {
+                log_error("cannot read User= of %s: %s; pass --user=USER", unit, strerror(-r));
+                return r;
+        }
+        if (dynamic) {
+                free(user);
+                log_error("%s uses DynamicUser=: its user exists only while it runs, so it cannot be given access "
+                          "ahead of time; pass --user=USER with a real user",
+                          unit);
+                return -PS_E_INVALID;
+        }
+        if (!user) {
+                log_error("%s has no User= and runs as root: pyshare gives read access to an unprivileged service "
+                          "user; pass --user=USER",
+                          unit);
+                return -PS_E_INVALID;
+        }
+        *ret = user;
+        return 0;
+}
+
+static int check_service_exists(const struct ctx *x, const char *unit)
+{
+        bool exists = false;
+        int r;
+        if (!x->root && bus_systemd_running()) {
+                _cleanup_free_ char *u = NULL;
+                bool dyn;
+                r = bus_unit_user(unit, &exists, &u, &dyn);
+        } else
+                r = unit_file_exists(x->rootfd, unit, &exists);
+        if (r >= 0 && !exists) {
+                log_error("service %s does not exist: install it first, or name another with --service=UNIT", unit);
+                return -PS_E_NOTFOUND;
+        }
+        return 0;
+}
+
+/* The nearest existing ancestor of the prefix must support ACLs; checked before anything is
+ * created so that a filesystem without them leaves nothing behind. */
+static int check_acl_support(const struct ctx *x, const char *prefix)
+{
+        _cleanup_free_ char *p = xstrdup(prefix + 1);
+        for (;;) {
+                _cleanup_close_ int fd = -1;
+                int r = *p ? dir_open(x->rootfd, p, 0, false, false, &fd, NULL)
+                           : ((fd = openat(x->rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ? -errno : 0);
+                if (r == -ENOENT && *p) {
+                        char *slash = strrchr(p, '/');
+                        if (slash)
+                                *slash = 0;
+                        else
+                                *p = 0;
+                        continue;
+                }
+                if (r < 0) {
+                        _cleanup_free_ char *abs = xasprintf("/%s", p), *sp = shown(x, abs);
+                        return report_dir_error(x, p, r, NULL);
+                }
+                if (acl_supported_fd(fd) == -EOPNOTSUPP) {
+                        _cleanup_free_ char *abs = xasprintf("/%s", p), *sp = shown(x, abs);
+                        log_error("the filesystem of %s has no POSIX ACL support: pyshare needs ACLs to let the service "
+                                  "user read the environment; mount it with ACLs or choose --prefix on a filesystem "
+                                  "that has them. Nothing was changed.",
+                                  sp);
+                        return -EOPNOTSUPP;
+                }
+                return 0;
+        }
+}
+
+static int prepare_prefix(const struct ctx *x, const char *prefix, int *ret_fd)
+{
+        _cleanup_free_ char *sp = shown(x, prefix);
+        int r = dir_open(x->rootfd, prefix + 1, 0755, false, x->dry_run, ret_fd, NULL);
+        if (r < 0) {
+                log_error("cannot create %s: %s", sp, strerror(-r));
+                return r;
+        }
+        if (*ret_fd < 0) {
+                log_info("would create %s (root:root 0755)", sp);
+                return 0;
+        }
+        struct stat st;
+        if (fstat(*ret_fd, &st) < 0)
+                return -errno;
+        if (st.st_uid != 0) {
+                _cleanup_free_ char *u = user_name_of(st.st_uid);
+                log_notice("%s belongs to %s: pyshare leaves its owner and mode as they are", sp, u);
+                return 0;
+        }
+        if ((st.st_mode & 07777) != 0755 || st.st_gid != 0) {
+                if (x->dry_run)
+                        log_info("would set %s to root:root 0755", sp);
+                else if (fchown(*ret_fd, 0, 0) < 0 || fchmod(*ret_fd, 0755) < 0)
+                        return -errno;
+                else
+                        log_info("set %s to root:root 0755", sp);
+        }
+        return 0;
+}
+
+int verb_setup(struct ctx *x, const char *app_name, const struct setup_opts *o)
+{
+        int r = check_setup_names(app_name, o);
+        if (r < 0)
+                return r;
+        if ((r = need_root(x, "setup", app_name)) < 0)
+                return r;
+        log_set_app(app_name);
+
+        _cleanup_app_ struct app a = {.name = app_name};
+        bool existed;
+        if ((r = load_config(x, app_name, &a.cfg, &existed)) < 0)
+                return r;
+        _cleanup_free_ char *old_service = a.cfg.service ? xstrdup(a.cfg.service) : NULL;
+#define SET(field, opt, def)                                                                       \
+        do {                                                                                       \
+                if (opt) {                                                                         \
+                        free(a.cfg.field);                                                         \
+                        a.cfg.field = xstrdup(opt);                                                \
+                } else if (!a.cfg.field)                                                           \
+                        a.cfg.field = xstrdup(def);                                                \
+        } while (0)
+        SET(python, o->python, DEFAULT_PYTHON);
+        SET(group, o->group, DEFAULT_GROUP);
+        SET(service, o->service, DEFAULT_SERVICE);
+        SET(prefix, o->prefix, DEFAULT_PREFIX);
+#undef SET
+        _cleanup_free_ char *unit = NULL;
+        unit_name_normalize(a.cfg.service, &unit);
+        free(a.cfg.service);
+        a.cfg.service = xstrdup(unit);
+        if (o->modules) {
+                strv_free(a.cfg.modules);
+                a.cfg.modules = NULL;
+                for (size_t i = 0; o->modules[i]; i++)
+                        if (!strv_contains(a.cfg.modules, o->modules[i]))
+                                strv_push(&a.cfg.modules, o->modules[i]);
+        }
+        app_paths(&a);
+
+        /* Everything is checked before anything changes. */
+        struct stat pst;
+        _cleanup_free_ char *py_shown = shown(x, a.cfg.python);
+        if (fstatat(x->rootfd, a.cfg.python + 1, &pst, 0) < 0 || !S_ISREG(pst.st_mode) || !(pst.st_mode & 0111)) {
+                log_error("Python %s does not exist or is not executable: install it (apt-get install python3-venv) "
+                          "or pass --python=PATH",
+                          py_shown);
+                return -PS_E_NOTFOUND;
+        }
+        if ((r = check_service_exists(x, unit)) < 0)
+                return r;
+        if (o->user) {
+                free(a.cfg.user);
+                a.cfg.user = xstrdup(o->user);
+        } else if (!a.cfg.user || !old_service || strcmp(old_service, unit) != 0) {
+                free(a.cfg.user);
+                a.cfg.user = NULL;
+                if ((r = detect_user(x, unit, &a.cfg.user)) < 0)
+                        return r;
+                if (!user_name_valid(a.cfg.user)) {
+                        log_error("%s runs as '%s', a name pyshare does not accept; pass --user=USER", unit, a.cfg.user);
+                        return -PS_E_INVALID;
+                }
+        }
+        int rootfd = x->root ? x->rootfd : -1;
+        r = user_lookup(rootfd, a.cfg.user, &a.user);
+        if (r == -PS_E_NOTFOUND) {
+                log_error("user %s does not exist%s: create it, or pass --user=USER", a.cfg.user,
+                          x->root ? " in the image" : "");
+                return r;
+        }
+        if (r < 0) {
+                log_error("cannot look up user %s: %s", a.cfg.user, strerror(-r));
+                return r;
+        }
+        a.have_user = true;
+        if (a.user.uid == 0) {
+                log_error("user %s has uid 0: pyshare does not set up environments for root; pass --user=USER", a.user.name);
+                return -PS_E_INVALID;
+        }
+        r = group_lookup(rootfd, a.cfg.group, &a.gid, NULL);
+        if (r == -PS_E_NOTFOUND && x->root) {
+                log_error("group %s does not exist in the image: create it there first (chroot %s groupadd --system %s)",
+                          a.cfg.group, x->root, a.cfg.group);
+                return r;
+        }
+        if (r < 0 && r != -PS_E_NOTFOUND) {
+                log_error("cannot look up group %s: %s", a.cfg.group, strerror(-r));
+                return r;
+        }
+        a.group_exists = r >= 0;
+        if (a.group_exists) {
+                bool member = false;
+                if (a.gid == 0) {
+                        log_error("group %s has gid 0: pyshare will not give the root group write access; pass "
+                                  "--group=GROUP",
+                                  a.cfg.group);
+                        return -PS_E_INVALID;
+                }
+                if ((r = user_in_group(rootfd, &a.user, a.gid, &member)) < 0) {
+                        log_error("cannot read the groups of %s: %s", a.user.name, strerror(-r));
+                        return r;
+                }
+                if (member) {
+                        log_error("%s is a member of %s: it would get write access to the environment; remove it from "
+                                  "the group (gpasswd -d %s %s) or choose another --group",
+                                  a.user.name, a.cfg.group, a.user.name, a.cfg.group);
+                        return -PS_E_INVALID;
+                }
+        }
+
+        _cleanup_close_ int lockfd = -1;
+        if ((r = take_lock(x, &lockfd)) < 0)
+                return r;
+        if ((r = check_acl_support(x, a.cfg.prefix)) < 0)
+                return r;
+
+        _cleanup_actions_ struct actions acts = {0};
+        bool changed_tree = false;
+        log_info("%s %s: venv %s, service %s, user %s, group %s", x->dry_run ? "plan for setup" : "setup", app_name,
+                 a.venv, unit, a.user.name, a.cfg.group);
+
+        /* 1. the deploy group */
+        if (!a.group_exists) {
+                if (x->dry_run)
+                        log_info("would create the system group %s", a.cfg.group);
+                else {
+                        _cleanup_free_ char *out = NULL;
+                        r = group_create_system(a.cfg.group, &out);
+                        if (r < 0) {
+                                log_error("cannot create group %s with groupadd: %s", a.cfg.group,
+                                          out ? strstrip(out) : strerror(-r));
+                                return r;
+                        }
+                        if ((r = group_lookup(-1, a.cfg.group, &a.gid, NULL)) < 0) {
+                                log_error("group %s was created but cannot be found", a.cfg.group);
+                                return r;
+                        }
+                        log_info("created the system group %s (gid %u)", a.cfg.group, (unsigned)a.gid);
+                        changed_tree = true;
+                }
+        }
+
+        /* 2. the prefix and the venv */
+        _cleanup_close_ int pfd = -1;
+        if ((r = prepare_prefix(x, a.cfg.prefix, &pfd)) < 0)
+                return r;
+        enum venv_state vs = VENV_MISSING;
+        if (pfd >= 0 && (r = venv_state(pfd, app_name, &vs)) < 0) {
+                log_error("cannot look at %s: %s", a.venv, strerror(-r));
+                return r;
+        }
+        _cleanup_free_ char *sv = shown(x, a.venv);
+        if (vs == VENV_NOT_A_VENV) {
+                log_error("%s exists and is not a virtualenv: move it away, or choose another app name or --prefix", sv);
+                return -EEXIST;
+        }
+        if (vs == VENV_MISSING || vs == VENV_INCOMPLETE) {
+                if (x->dry_run)
+                        log_info("would %s the virtualenv %s with %s", vs == VENV_INCOMPLETE ? "recreate (interrupted before)" : "create",
+                                 sv, a.cfg.python);
+                else {
+                        long long t0 = now_ms();
+                        _cleanup_free_ char *out = NULL;
+                        r = venv_create(pfd, app_name, a.venv, a.cfg.python, x->root, &out);
+                        if (r < 0) {
+                                log_error("cannot create the virtualenv %s with %s -m venv: %s%s%s", sv, a.cfg.python,
+                                          strerror(-r), out ? "\n" : "", out ? strstrip(out) : "");
+                                return r;
+                        }
+                        log_info("created the virtualenv %s with %s (%lld ms)", sv, a.cfg.python, now_ms() - t0);
+                        changed_tree = true;
+                }
+        } else if (vs == VENV_FOREIGN) {
+                if (x->dry_run)
+                        log_info("would adopt the existing virtualenv %s", sv);
+                else {
+                        _cleanup_close_ int vfd = openat(pfd, app_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        bool ch;
+                        static const char marker[] = "pyshare: adopted an existing virtualenv.\n";
+                        if (vfd < 0 || file_write_atomic(vfd, VENV_MARKER, marker, sizeof(marker) - 1, 0644, false, &ch) < 0) {
+                                log_error("cannot adopt %s: %s", sv, strerror(errno));
+                                return -EIO;
+                        }
+                        log_info("adopted the existing virtualenv %s", sv);
+                        changed_tree = true;
+                }
+        }
+
+        /* 3. permissions */
+        struct perms_stats st = {0};
+        if (pfd >= 0 && !(x->dry_run && (vs == VENV_MISSING || vs == VENV_INCOMPLETE))) {
+                r = apply_tree(x, &a, &st);
+                if (r < 0) {
+                        perms_stats_free(&st);
+                        return r;
+                }
+                if (st.changed)
+                        changed_tree = true;
+                if (st.changed || x->dry_run)
+                        print_perms_stats(x, &st);
+        } else if (x->dry_run)
+                log_info("would set owner root:%s, modes and ACLs (u:%s:r-x, g:%s:rwx, defaults) on %s", a.cfg.group,
+                         a.user.name, a.cfg.group, sv);
+
+        /* 4. files */
+        _cleanup_strv_ char **pythonpath = NULL;
+        struct pth_info pth = {0};
+        if (venv_pythonpath(x, &a, &pythonpath, &pth) < 0) {
+                if (!x->dry_run) {
+                        log_error("cannot find site-packages in %s: is it a virtualenv of Python 3?", sv);
+                        perms_stats_free(&st);
+                        return -ENOENT;
+                }
+                strv_consume(&pythonpath, xasprintf("%s/lib/python3.X/site-packages", a.venv));
+        }
+        for (size_t i = 0; pth.code_lines && pth.code_lines[i]; i++)
+                log_notice("not run: .pth import line %s (Python runs such lines only in site directories; a service "
+                           "using PYTHONPATH does not)",
+                           pth.code_lines[i]);
+        for (size_t i = 0; pth.refused && pth.refused[i]; i++)
+                log_warning("left out of PYTHONPATH: %s", pth.refused[i]);
+        pth_info_free(&pth);
+
+        _cleanup_free_ char *conf = config_format(&a.cfg), *envtext = app_env_text(&a, pythonpath);
+        _cleanup_free_ char *conf_name = xasprintf("%s.conf", app_name), *env_name = xasprintf("%s.env", app_name);
+        _cleanup_free_ char *tmpfiles_name = xasprintf("pyshare-%s.conf", app_name);
+        _cleanup_free_ char *tmpfiles = unit_tmpfiles_text(app_name, a.venv, a.user.name, a.cfg.group);
+        bool dropin_changed = false, env_changed = false, old_dropin = false, old_env = false;
+        if ((r = write_file(x, ETC_DIR, conf_name, conf, &acts)) < 0 || (r = write_file(x, ETC_DIR, env_name, envtext, &acts)) < 0 ||
+            (r = write_service_files(x, unit, NULL, &acts, &dropin_changed, &env_changed)) < 0 ||
+            (r = write_file(x, TMPFILES_DIR, tmpfiles_name, tmpfiles, &acts)) < 0) {
+                perms_stats_free(&st);
+                return r;
+        }
+        /* Moved to another service: take the app out of the old one's files. */
+        if (old_service && strcmp(old_service, unit) != 0 &&
+            (r = write_service_files(x, old_service, NULL, &acts, &old_dropin, &old_env)) < 0) {
+                perms_stats_free(&st);
+                return r;
+        }
+
+        const char *reload_state, *restart_state;
+        reload_systemd(x, dropin_changed || old_dropin, &reload_state);
+        r = restart_or_hint(x, unit, o->restart, env_changed || dropin_changed, &restart_state);
+        if (r < 0) {
+                perms_stats_free(&st);
+                return r;
+        }
+
+        bool anything = changed_tree || acts.changed;
+        if (!x->json)
+                log_info("%s %s: %s", x->dry_run ? "plan for setup" : "setup", app_name,
+                         x->dry_run ? (anything ? "the changes above would be made; nothing was changed" : "nothing to change")
+                                    : (anything ? "done" : "nothing to change, everything was already in place"));
+
+        struct json j = {0};
+        if (x->json) {
+                json_obj_begin(&j, NULL);
+                json_str(&j, "app", app_name);
+                json_bool(&j, "dry_run", x->dry_run);
+                json_bool(&j, "changed", anything);
+                json_str(&j, "venv", a.venv);
+                json_str(&j, "service", unit);
+                json_str(&j, "user", a.user.name);
+                json_str(&j, "group", a.cfg.group);
+                json_strv(&j, "files_changed", acts.changed);
+                json_strv(&j, "files_unchanged", acts.unchanged);
+                json_obj_begin(&j, "permissions");
+                json_perms_stats(&j, &st);
+                json_obj_end(&j);
+                json_str(&j, "reload", reload_state);
+                json_str(&j, "restart", restart_state);
+        }
+        perms_stats_free(&st);
+
+        int result = 0;
+        if (o->no_probe || x->dry_run || x->root) {
+                if (x->root && !o->no_probe)
+                        log_info("not probing inside an image: run `pyshare probe %s` in it once it runs", app_name);
+        } else
+                result = run_probe(x, &a, NULL, false, 30, x->json ? &j : NULL, "probe");
+        if (x->json) {
+                json_obj_end(&j);
+                json_flush(&j);
+        }
+        return result;
+}
+
+/* ---- probe -------------------------------------------------------------------------------- */
+
+int verb_probe(struct ctx *x, const char *app_name, const struct probe_opts *o)
+{
+        int r = check_app_name(app_name);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; o->modules && o->modules[i]; i++)
+                if (!module_name_valid(o->modules[i])) {
+                        log_error("invalid module name '%s': give an importable name such as numpy or flask.json",
+                                  o->modules[i]);
+                        return -PS_E_USAGE;
+                }
+        if (x->root) {
+                log_error("the probe runs on the live system, not in an image: run `pyshare probe %s` inside it", app_name);
+                return -PS_E_USAGE;
+        }
+        if (geteuid() != 0) {
+                log_error("the probe starts as root and drops to the service user: run it as root (sudo pyshare probe %s)",
+                          app_name);
+                return -PS_E_NOTROOT;
+        }
+        log_set_app(app_name);
+        _cleanup_app_ struct app a = {0};
+        if ((r = load_app(x, app_name, &a)) < 0)
+                return r;
+        struct json j = {0};
+        r = run_probe(x, &a, o->modules, o->interpreter, o->timeout_sec, x->json ? &j : NULL, NULL);
+        if (x->json)
+                json_flush(&j);
+        return r;
+}
+
+/* ---- repair ------------------------------------------------------------------------------- */
+
+static int refresh_env_files(const struct ctx *x, const struct app *a, struct actions *acts, bool *ret_env_changed)
+{
+        _cleanup_strv_ char **pythonpath = NULL;
+        struct pth_info pth = {0};
+        _cleanup_free_ char *sv = shown(x, a->venv);
+        if (venv_pythonpath(x, a, &pythonpath, &pth) < 0) {
+                log_error("cannot find site-packages in %s: run `pyshare setup %s`", sv, a->name);
+                return -ENOENT;
+        }
+        for (size_t i = 0; pth.refused && pth.refused[i]; i++)
+                log_warning("left out of PYTHONPATH: %s", pth.refused[i]);
+        pth_info_free(&pth);
+        _cleanup_free_ char *envtext = app_env_text(a, pythonpath), *env_name = xasprintf("%s.env", a->name);
+        bool dropin_changed = false;
+        int r;
+        if ((r = write_file(x, ETC_DIR, env_name, envtext, acts)) < 0 ||
+            (r = write_service_files(x, a->cfg.service, NULL, acts, &dropin_changed, ret_env_changed)) < 0)
+                return r;
+        const char *state;
+        reload_systemd(x, dropin_changed, &state);
+        return 0;
+}
+
+int verb_repair(struct ctx *x, const char *app_name)
+{
+        int r = check_app_name(app_name);
+        if (r < 0 || (r = need_root(x, "repair", app_name)) < 0)
+                return r;
+        log_set_app(app_name);
+        _cleanup_app_ struct app a = {0};
+        if ((r = load_app(x, app_name, &a)) < 0)
+                return r;
+        _cleanup_close_ int lockfd = -1;
+        if ((r = take_lock(x, &lockfd)) < 0)
+                return r;
+
+        struct perms_stats st = {0};
+        long long t0 = now_ms();
+        r = apply_tree(x, &a, &st);
+        if (r < 0) {
+                perms_stats_free(&st);
+                return r;
+        }
+        long long took = now_ms() - t0;
+        _cleanup_actions_ struct actions acts = {0};
+        bool env_changed = false;
+        if ((r = refresh_env_files(x, &a, &acts, &env_changed)) < 0) {
+                perms_stats_free(&st);
+                return r;
+        }
+        if (x->json) {
+                struct json j = {0};
+                json_obj_begin(&j, NULL);
+                json_str(&j, "app", app_name);
+                json_bool(&j, "dry_run", x->dry_run);
+                json_perms_stats(&j, &st);
+                json_int(&j, "milliseconds", took);
+                json_strv(&j, "files_changed", acts.changed);
+                json_obj_end(&j);
+                json_flush(&j);
+        } else {
+                print_perms_stats(x, &st);
+                log_info("repair %s: %s (%lld ms)", app_name,
+                         st.changed || acts.changed ? (x->dry_run ? "the changes above would be made" : "done")
+                                                    : "nothing to change",
+                         took);
+        }
+        const char *state;
+        restart_or_hint(x, a.cfg.service, false, env_changed, &state);
+        perms_stats_free(&st);
+        return 0;
+}
+
+/* ---- remove ------------------------------------------------------------------------------- */
+
+int verb_remove(struct ctx *x, const char *app_name, bool purge)
+{
+        int r = check_app_name(app_name);
+        if (r < 0 || (r = need_root(x, "remove", app_name)) < 0)
+                return r;
+        log_set_app(app_name);
+        _cleanup_close_ int lockfd = -1;
+        if ((r = take_lock(x, &lockfd)) < 0)
+                return r;
+        _cleanup_config_ struct app_config c = {0};
+        bool exists;
+        if ((r = load_config(x, app_name, &c, &exists)) < 0)
+                return r;
+        if (!exists) {
+                log_info("remove %s: nothing to remove (no /%s/%s.conf)", app_name, ETC_DIR, app_name);
+                if (x->json) {
+                        struct json j = {0};
+                        json_obj_begin(&j, NULL);
+                        json_str(&j, "app", app_name);
+                        json_bool(&j, "changed", false);
+                        json_obj_end(&j);
+                        json_flush(&j);
+                }
+                return 0;
+        }
+        _cleanup_free_ char *unit = NULL;
+        unit_name_normalize(c.service ? c.service : DEFAULT_SERVICE, &unit);
+        const char *prefix = c.prefix ? c.prefix : DEFAULT_PREFIX;
+        _cleanup_free_ char *venv = xasprintf("%s/%s", prefix, app_name), *sv = shown(x, venv);
+
+        /* The app's own config goes last: until then a rerun knows what to remove. */
+        _cleanup_actions_ struct actions acts = {0};
+        bool dropin_changed = false, env_changed = false;
+        _cleanup_free_ char *conf_name = xasprintf("%s.conf", app_name), *env_name = xasprintf("%s.env", app_name);
+        _cleanup_free_ char *tmpfiles_name = xasprintf("pyshare-%s.conf", app_name);
+        if ((r = write_service_files(x, unit, app_name, &acts, &dropin_changed, &env_changed)) < 0 ||
+            (r = remove_file(x, TMPFILES_DIR, tmpfiles_name, &acts)) < 0 || (r = remove_file(x, ETC_DIR, env_name, &acts)) < 0)
+                return r;
+        bool purged = false;
+        if (purge) {
+                _cleanup_close_ int pfd = -1;
+                r = dir_open(x->rootfd, prefix + 1, 0, false, false, &pfd, NULL);
+                struct stat st;
+                if (r >= 0 && fstatat(pfd, app_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+                        if (x->dry_run)
+                                log_info("would delete the virtualenv %s", sv);
+                        else if ((r = rmtree_at(pfd, app_name)) < 0) {
+                                log_error("cannot delete %s: %s%s", sv, strerror(-r),
+                                          r == -EXDEV ? " (a mount point inside it: unmount it first)" : "");
+                                return r;
+                        } else
+                                log_info("deleted the virtualenv %s", sv);
+                        purged = true;
+                } else if (r < 0 && r != -ENOENT) {
+                        log_error("cannot open %s: %s", prefix, strerror(-r));
+                        return r;
+                }
+        }
+        if ((r = remove_file(x, ETC_DIR, conf_name, &acts)) < 0)
+                return r;
+        const char *reload_state, *restart_state;
+        reload_systemd(x, dropin_changed, &reload_state);
+        restart_or_hint(x, unit, false, env_changed || dropin_changed, &restart_state);
+        if (!purge)
+                log_info("kept the virtualenv %s (remove --purge deletes it)", sv);
+        log_info("remove %s: %s", app_name, x->dry_run ? "the changes above would be made" : "done");
+        if (x->json) {
+                struct json j = {0};
+                json_obj_begin(&j, NULL);
+                json_str(&j, "app", app_name);
+                json_bool(&j, "dry_run", x->dry_run);
+                json_bool(&j, "changed", true);
+                json_strv(&j, "files_removed", acts.changed);
+                json_bool(&j, "purged", purged);
+                json_str(&j, "reload", reload_state);
+                json_obj_end(&j);
+                json_flush(&j);
+        }
+        return 0;
+}
+
+/* ---- list, status ------------------------------------------------------------------------- */
+
+int verb_list(struct ctx *x)
+{
+        _cleanup_strv_ char **apps = NULL;
+        int r = list_apps(x, &apps);
+        if (r < 0) {
+                log_error("cannot read /%s: %s", ETC_DIR, strerror(-r));
+                return r;
+        }
+        struct json j = {0};
+        if (x->json) {
+                json_obj_begin(&j, NULL);
+                json_arr_begin(&j, "apps");
+        }
+        for (size_t i = 0; apps && apps[i]; i++) {
+                _cleanup_config_ struct app_config c = {0};
+                bool exists;
+                if (load_config(x, apps[i], &c, &exists) < 0 || !exists)
+                        continue;
+                _cleanup_free_ char *unit = NULL;
+                unit_name_normalize(c.service ? c.service : DEFAULT_SERVICE, &unit);
+                _cleanup_free_ char *venv = xasprintf("%s/%s", c.prefix ? c.prefix : DEFAULT_PREFIX, apps[i]);
+                if (x->json) {
+                        json_obj_begin(&j, NULL);
+                        json_str(&j, "app", apps[i]);
+                        json_str(&j, "service", unit);
+                        json_str(&j, "user", c.user);
+                        json_str(&j, "venv", venv);
+                        json_obj_end(&j);
+                } else
+                        printf("%-20s %-24s %-12s %s\n", apps[i], unit, c.user ? c.user : "?", venv);
+        }
+        if (x->json) {
+                json_arr_end(&j);
+                json_obj_end(&j);
+                json_flush(&j);
+        }
+        return 0;
+}
+
+static int status_one(struct ctx *x, const char *app_name, struct json *j)
+{
+        _cleanup_app_ struct app a = {0};
+        _cleanup_strv_ char **problems = NULL;
+        int r = load_app(x, app_name, &a);
+        if (r < 0 && !a.venv)
+                return r;
+        if (r < 0)
+                strv_consume(&problems, xasprintf("user %s or group %s does not exist", a.cfg.user, a.cfg.group));
+
+        _cleanup_close_ int pfd = -1;
+        enum venv_state vs = VENV_MISSING;
+        if (dir_open(x->rootfd, a.prefix_rel, 0, false, false, &pfd, NULL) >= 0)
+                venv_state(pfd, app_name, &vs);
+        if (vs != VENV_READY)
+                strv_consume(&problems, xasprintf("virtualenv %s is %s: run `pyshare setup %s`", a.venv,
+                                                  vs == VENV_MISSING ? "missing" : vs == VENV_INCOMPLETE ? "incomplete" : "not pyshare's",
+                                                  app_name));
+
+        struct perms_stats st = {0};
+        if (vs == VENV_READY && a.group_exists && a.have_user) {
+                const struct perms_target t = {.user = a.user.uid, .group = a.gid};
+                if (perms_apply(pfd, app_name, a.venv, &t, true, &st) >= 0 && st.changed)
+                        strv_consume(&problems, xasprintf("%lu entries of %s need their owner, mode or ACL put right: "
+                                                          "run `pyshare repair %s`",
+                                                          st.changed, a.venv, app_name));
+        }
+
+        _cleanup_strv_ char **pythonpath = NULL;
+        _cleanup_free_ char *env_name = xasprintf("%s.env", app_name), *svc_name = xasprintf("%s.env", a.cfg.service);
+        _cleanup_strv_ char **appenv = read_env_file(x, ETC_DIR, env_name), **svcenv = read_env_file(x, SERVICES_DIR, svc_name);
+        if (vs == VENV_READY && venv_pythonpath(x, &a, &pythonpath, NULL) >= 0) {
+                _cleanup_free_ char *want = strv_join(pythonpath, ":");
+                const char *have = env_get(appenv, "PYTHONPATH");
+                if (!have || strcmp(have, want) != 0)
+                        strv_consume(&problems, xasprintf("/%s/%s is %s: run `pyshare repair %s`", ETC_DIR, env_name,
+                                                          have ? "out of date" : "missing", app_name));
+                const char *svc = env_get(svcenv, "PYTHONPATH");
+                if (!svc || !strstr(svc, pythonpath[0]))
+                        strv_consume(&problems, xasprintf("/%s/%s does not carry %s's PYTHONPATH: run `pyshare setup %s`",
+                                                          SERVICES_DIR, svc_name, app_name, app_name));
+        }
+        _cleanup_free_ char *dropin_rel = xasprintf(SYSTEMD_DIR "/%s.d/" DROPIN_NAME, a.cfg.service);
+        _cleanup_free_ char *tmpfiles_rel = xasprintf(TMPFILES_DIR "/pyshare-%s.conf", app_name);
+        struct stat fst;
+        if (fstatat(x->rootfd, dropin_rel, &fst, AT_SYMLINK_NOFOLLOW) < 0)
+                strv_consume(&problems, xasprintf("/%s is missing: run `pyshare setup %s`", dropin_rel, app_name));
+        if (fstatat(x->rootfd, tmpfiles_rel, &fst, AT_SYMLINK_NOFOLLOW) < 0)
+                strv_consume(&problems, xasprintf("/%s is missing: run `pyshare setup %s`", tmpfiles_rel, app_name));
+        bool need_reload = false, active = false;
+        if (!x->root && bus_systemd_running() && bus_unit_state(a.cfg.service, &active, &need_reload) >= 0 && need_reload)
+                strv_consume(&problems, xasprintf("%s's unit files changed since systemd loaded them: run "
+                                                  "`systemctl daemon-reload`",
+                                                  a.cfg.service));
+
+        bool ok = !problems;
+        if (x->json) {
+                json_obj_begin(j, NULL);
+                json_str(j, "app", app_name);
+                json_bool(j, "ok", ok);
+                json_str(j, "venv", a.venv);
+                json_str(j, "python", a.cfg.python);
+                json_str(j, "group", a.cfg.group);
+                json_str(j, "service", a.cfg.service);
+                json_str(j, "user", a.cfg.user);
+                json_str(j, "prefix", a.cfg.prefix);
+                json_strv(j, "modules", a.cfg.modules);
+                json_strv(j, "problems", problems);
+                json_obj_end(j);
+        } else {
+                _cleanup_free_ char *mods = strv_join(a.cfg.modules, " ");
+                printf("%s: %s\n  venv     %s\n  python   %s\n  service  %s (user %s)\n  group    %s\n  modules  %s\n",
+                       app_name, ok ? "ok" : "PROBLEMS", a.venv, a.cfg.python, a.cfg.service, a.cfg.user, a.cfg.group,
+                       mods && *mods ? mods : "(all installed)");
+                for (size_t i = 0; problems && problems[i]; i++)
+                        printf("  problem: %s\n", problems[i]);
+        }
+        perms_stats_free(&st);
+        return ok ? 0 : -PS_E_PROBLEM;
+}
+
+int verb_status(struct ctx *x, const char *app_name)
+{
+        _cleanup_strv_ char **apps = NULL;
+        int r;
+        if (app_name) {
+                if ((r = check_app_name(app_name)) < 0)
+                        return r;
+                strv_push(&apps, app_name);
+        } else if ((r = list_apps(x, &apps)) < 0) {
+                log_error("cannot read /%s: %s", ETC_DIR, strerror(-r));
+                return r;
+        }
+        struct json j = {0};
+        if (x->json) {
+                json_obj_begin(&j, NULL);
+                json_arr_begin(&j, "apps");
+        }
+        int result = 0;
+        for (size_t i = 0; apps && apps[i]; i++) {
+                r = status_one(x, apps[i], &j);
+                if (r == -PS_E_PROBLEM && result == 0)
+                        result = r;
+                else if (r < 0 && r != -PS_E_PROBLEM)
+                        result = r;
+        }
+        if (!apps && !x->json)
+                printf("no app is set up (pyshare setup APP makes one)\n");
+        if (x->json) {
+                json_arr_end(&j);
+                json_bool(&j, "ok", result == 0);
+                json_obj_end(&j);
+                json_flush(&j);
+        }
+        return result;
+}

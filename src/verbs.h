@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Layer 4: one function per verb. The only layer that tells the user about errors. */
+#pragma once
+#include "output.h"
+#include "util.h"
+
+struct ctx {
+        const char *root; /* --root, or NULL for the running system */
+        int rootfd;
+        bool dry_run, json;
+        int lock_timeout; /* seconds */
+};
+
+struct setup_opts {
+        const char *python, *group, *service, *user, *prefix;
+        char **modules;
+        bool restart, no_probe;
+};
+
+struct probe_opts {
+        char **modules;
+        bool interpreter;
+        int timeout_sec;
+};
+
+int verb_setup(struct ctx *x, const char *app, const struct setup_opts *o);
+int verb_probe(struct ctx *x, const char *app, const struct probe_opts *o);
+int verb_repair(struct ctx *x, const char *app);
+int verb_remove(struct ctx *x, const char *app, bool purge);
+int verb_list(struct ctx *x);
+int verb_status(struct ctx *x, const char *app);
