@@ -74,7 +74,12 @@ def main():
     whl = os.path.join(a.out, f"{a.name}-{a.version}-{tag}.whl")
     with zipfile.ZipFile(whl, "w", zipfile.ZIP_DEFLATED) as z:
         for p, d in files.items():
-            z.writestr(p, d)
+            # Extension modules are executable members, as setuptools packs them: pip then
+            # chmods them with the installer's umask (0711 under umask 077).
+            info = zipfile.ZipInfo(p, date_time=(2026, 1, 1, 0, 0, 0))
+            info.external_attr = (0o100755 if p.endswith(".so") else 0o100644) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, d)
     print(whl)
 
 

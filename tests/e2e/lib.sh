@@ -1,0 +1,406 @@
+# shellcheck shell=bash
+# The e2e test bed: a cached Debian tree, booted with its own systemd in systemd-nspawn.
+#
+# A scenario is a bash script that sources this file and then:
+#   tree=$(e2e_rootfs bookworm)     the cached tree (built with debootstrap when absent or stale)
+#   e2e_boot "$tree"                boot it (a throwaway overlay); sets E2E_LEADER
+#   e2e_install_pyshare             `make install` into the running container
+#   e2e_exec CMD...                 run a command inside, clean environment
+#   e2e_expect_http / 200 'body'    assert an HTTP answer from inside
+# and ends, pass or fail, with the container powered off and nothing left behind (an EXIT trap).
+# e2e_boot must run in the scenario's own shell, never in $(...): the trap powers off only what
+# this shell started.
+#
+# Settings (environment):
+#   PYSHARE_E2E_CACHE      where trees are cached (/var/cache/pyshare-e2e)
+#   PYSHARE_E2E_MIRROR     Debian mirror for debootstrap (http://deb.debian.org/debian)
+#   PYSHARE_E2E_INSTALL    a command run as `CMD DESTDIR` to install pyshare instead of
+#                          `make install` (for instance a .deb installer)
+#   E2E_BOOT_TIMEOUT, E2E_POWEROFF_TIMEOUT   seconds (60, 60)
+#   E2E_SHOW_CONSOLE       non-empty: print the container's console after poweroff
+
+# Scripts given to e2e_sh are single-quoted on purpose: they expand inside the container.
+# shellcheck disable=SC2016
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+E2E_REPO=$(cd "$E2E_DIR/../.." && pwd)
+E2E_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+E2E_NAME=$(basename "$0" .sh)
+E2E_DEFERRED=()
+E2E_START=$(date +%s.%N)
+
+e2e_log() { printf 'e2e: %s\n' "$*" >&2; }
+e2e_step() { printf '\n== [%s s] %s\n' "$(e2e_since "$E2E_START")" "$*" >&2; }
+e2e_fail() {
+	printf 'e2e: FAIL: %s\n' "$*" >&2
+	exit 1
+}
+e2e_now() { date +%s.%N; }
+e2e_since() { awk -v a="$1" -v b="$(e2e_now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# Register a cleanup command (run at exit, last registered first, after the poweroff).
+e2e_defer() { E2E_DEFERRED+=("$(printf '%q ' "$@")"); }
+
+# rm -rf that first unmounts whatever is mounted below DIR and never crosses into another
+# filesystem (an interrupted debootstrap leaves /proc mounted inside its target).
+e2e_rmtree() {
+	local dir=$1 m
+	[[ -e $dir ]] || return 0
+	dir=$(realpath -e "$dir")
+	[[ $dir != / ]] || e2e_fail "refusing to remove /"
+	while read -r m; do
+		umount -l "$m" 2>/dev/null || true
+	done < <(findmnt -rn -o TARGET | grep -F "$dir/" | sort -r || true)
+	rm -rf --one-file-system "$dir"
+}
+
+# e2e_tmpdir VAR: a temporary directory, removed at exit (set into VAR, since a $(...) subshell
+# could not register the cleanup).
+e2e_tmpdir() {
+	local d
+	d=$(mktemp -d "${TMPDIR:-/tmp}/pyshare-e2e.XXXXXX")
+	e2e_defer e2e_rmtree "$d"
+	printf -v "$1" '%s' "$d"
+}
+
+# ---- the cached tree -----------------------------------------------------------------------
+
+e2e_rootfs() {
+	local suite=${1:?usage: e2e_rootfs SUITE} cache=${PYSHARE_E2E_CACHE:-/var/cache/pyshare-e2e}
+	local tree stamp want includes lockfd tmp old stale="" start
+	tree=$cache/$suite
+	stamp=$tree/.pyshare-e2e-stamp
+	includes=$("$E2E_DIR/mkrootfs" --includes "$suite")
+	want=$({
+		printf 'suite=%s\nincludes=%s\n' "$suite" "$includes"
+		cat "$E2E_DIR/mkrootfs"
+	} | sha256sum | cut -d' ' -f1)
+	if [[ -f $stamp && $(<"$stamp") == "$want" ]]; then
+		e2e_log "using cached $suite tree $tree"
+		printf '%s\n' "$tree"
+		return 0
+	fi
+
+	mkdir -p "$cache"
+	exec {lockfd}>"$cache/.$suite.lock"
+	if ! flock -w 1800 "$lockfd"; then
+		exec {lockfd}>&-
+		e2e_fail "another build of the $suite tree holds $cache/.$suite.lock"
+	fi
+	# Another run may have built it while we waited.
+	if [[ -f $stamp && $(<"$stamp") == "$want" ]]; then
+		exec {lockfd}>&-
+		e2e_log "using the $suite tree that another run just built: $tree"
+		printf '%s\n' "$tree"
+		return 0
+	fi
+	# Leftovers of interrupted builds: nobody else can be using them while we hold the lock.
+	for old in "$cache/.$suite.build."* "$cache/.$suite.old."*; do
+		[[ ! -e $old ]] || e2e_rmtree "$old"
+	done
+
+	tmp=$(mktemp -d "$cache/.$suite.build.XXXXXX")
+	chmod 0755 "$tmp" # it becomes the container's /
+	e2e_log "building the $suite tree with debootstrap (log: $tmp.log)"
+	start=$(e2e_now)
+	if ! "$E2E_DIR/mkrootfs" "$suite" "$tmp" >"$tmp.log" 2>&1; then
+		tail -n 40 "$tmp.log" >&2
+		e2e_rmtree "$tmp"
+		exec {lockfd}>&-
+		e2e_fail "debootstrap of $suite failed (full log: $tmp.log)"
+	fi
+	# The stamp goes in before the rename: a tree under the final name always has its stamp.
+	printf '%s\n' "$want" >"$tmp/.pyshare-e2e-stamp"
+	# Swap the new tree in: until the rename the old (or no) tree is what others see.
+	if [[ -e $tree ]]; then
+		stale=$cache/.$suite.old.$$
+		mv "$tree" "$stale"
+	fi
+	mv "$tmp" "$tree"
+	rm -f "$tmp.log"
+	[[ -z $stale ]] || e2e_rmtree "$stale"
+	exec {lockfd}>&-
+	e2e_log "debootstrap of $suite took $(e2e_since "$start") s, $(du -sh "$tree" | cut -f1)"
+	printf '%s\n' "$tree"
+}
+
+# ---- the booted container ------------------------------------------------------------------
+
+# Is PID alive and not a zombie (kill -0 succeeds on a zombie)?
+_e2e_alive() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	[[ ${stat%% *} != Z ]]
+}
+
+# Every PID on the host whose pid namespace is NS (pid:[...]).
+_e2e_ns_pids() {
+	local p
+	for p in /proc/[0-9]*; do
+		[[ $(readlink "$p/ns/pid" 2>/dev/null) == "$1" ]] && printf '%s\n' "${p#/proc/}"
+	done
+	return 0
+}
+
+# e2e_boot TREE [--no-volatile]
+# Boots TREE with its own systemd in a private network namespace (only loopback: Apache's port
+# 80 is always free there, whatever the host runs). With the default --volatile=overlay every
+# change goes to a tmpfs that vanishes at poweroff; --no-volatile is for a tree that already is
+# a throwaway copy.
+e2e_boot() {
+	local tree=${1:?usage: e2e_boot TREE [--no-volatile]} volatile=(--volatile=overlay)
+	local start deadline children child state=""
+	[[ ${2:-} == --no-volatile ]] && volatile=()
+	[[ -z ${E2E_NSPAWN_PID:-} ]] || e2e_fail "e2e_boot: a container is already running"
+	E2E_MACHINE=$(printf 'pe2e-%s-%s' "${E2E_NAME#scenario-}" "$$" | tr -c 'a-zA-Z0-9-\n' - | cut -c1-60)
+	E2E_CONSOLE=$(mktemp "${TMPDIR:-/tmp}/pyshare-e2e-console.XXXXXX")
+	e2e_defer rm -f "$E2E_CONSOLE"
+	start=$(e2e_now)
+	systemd-nspawn --boot --directory="$tree" --register=no --keep-unit "${volatile[@]}" \
+		--machine="$E2E_MACHINE" --private-network --console=read-only \
+		</dev/null >"$E2E_CONSOLE" 2>&1 &
+	E2E_NSPAWN_PID=$!
+	E2E_LEADER=""
+	deadline=$((SECONDS + ${E2E_BOOT_TIMEOUT:-60}))
+	# The leader is the container's PID 1: nspawn's child, once it has exec'd systemd.
+	while [[ -z $E2E_LEADER ]]; do
+		_e2e_alive "$E2E_NSPAWN_PID" || {
+			cat "$E2E_CONSOLE" >&2
+			e2e_fail "systemd-nspawn exited during boot"
+		}
+		children=$(cat /proc/"$E2E_NSPAWN_PID"/task/*/children 2>/dev/null) || true
+		for child in $children; do
+			[[ $(cat "/proc/$child/comm" 2>/dev/null) != systemd ]] || E2E_LEADER=$child
+		done
+		((SECONDS < deadline)) || e2e_fail "no systemd in the container after ${E2E_BOOT_TIMEOUT:-60} s"
+		[[ -n $E2E_LEADER ]] || sleep 0.05
+	done
+	E2E_PIDNS=$(readlink "/proc/$E2E_LEADER/ns/pid")
+	export E2E_LEADER E2E_NSPAWN_PID E2E_MACHINE E2E_PIDNS
+	while :; do
+		state=$(e2e_exec systemctl is-system-running 2>/dev/null) || true
+		case $state in running | degraded) break ;; esac
+		if ((SECONDS >= deadline)); then
+			tail -n 30 "$E2E_CONSOLE" >&2
+			e2e_fail "container not up after ${E2E_BOOT_TIMEOUT:-60} s (state: ${state:-none})"
+		fi
+		sleep 0.1
+	done
+	e2e_log "booted $tree as $E2E_MACHINE (leader $E2E_LEADER) in $(e2e_since "$start") s: $state"
+	if [[ $state == degraded ]]; then
+		e2e_exec systemctl --failed --no-legend --no-pager >&2 || true
+	fi
+}
+
+# Power the container off, wait (bounded), kill what is left, and check that no process of
+# the container's pid namespace survives. Safe to call when nothing runs.
+e2e_poweroff() {
+	local pid=${E2E_NSPAWN_PID:-} deadline left start
+	[[ -n $pid ]] || return 0
+	start=$(e2e_now)
+	if [[ -n ${E2E_LEADER:-} ]] && _e2e_alive "$E2E_LEADER"; then
+		timeout 15 nsenter -t "$E2E_LEADER" -a env -i PATH="$E2E_PATH" \
+			systemctl poweroff --no-block >/dev/null 2>&1 || kill -TERM "$pid" 2>/dev/null
+	elif _e2e_alive "$pid"; then
+		# No systemd yet to ask: nspawn turns SIGTERM into a poweroff request.
+		kill -TERM "$pid" 2>/dev/null
+	fi
+	deadline=$((SECONDS + ${E2E_POWEROFF_TIMEOUT:-60}))
+	while _e2e_alive "$pid" && ((SECONDS < deadline)); do sleep 0.1; done
+	if _e2e_alive "$pid"; then
+		e2e_log "container $E2E_MACHINE did not power off in ${E2E_POWEROFF_TIMEOUT:-60} s: killing it"
+		[[ -z ${E2E_LEADER:-} ]] || kill -9 "$E2E_LEADER" 2>/dev/null || true
+		kill -9 "$pid" 2>/dev/null || true
+	fi
+	wait "$pid" 2>/dev/null || true
+	# PID 1 gone means the kernel kills the rest of its namespace; give it a moment.
+	deadline=$((SECONDS + 10))
+	left=""
+	while [[ -n ${E2E_PIDNS:-} ]] && left=$(_e2e_ns_pids "$E2E_PIDNS") && [[ -n $left ]] &&
+		((SECONDS < deadline)); do
+		sleep 0.1
+	done
+	if [[ -n $left ]]; then
+		# shellcheck disable=SC2086 # a list of pids
+		kill -9 $left 2>/dev/null || true
+		e2e_log "processes of $E2E_MACHINE left after poweroff: $left (killed)"
+		E2E_LEAKED=1
+	fi
+	e2e_log "powered off $E2E_MACHINE in $(e2e_since "$start") s"
+	if [[ -n ${E2E_SHOW_CONSOLE:-} ]]; then
+		cat "$E2E_CONSOLE" >&2
+	fi
+	unset E2E_NSPAWN_PID E2E_LEADER E2E_PIDNS
+}
+
+# e2e_exec CMD...: run CMD inside, with a clean environment (PATH, HOME, LANG only) and the
+# caller's stdin/stdout/stderr. Two modes: in the booted container (E2E_LEADER), or, when
+# E2E_CHROOT names a tree, chrooted into it the way an image build runs commands: its own mount
+# and pid namespaces with /proc, /sys and /dev mounted, all of which vanish when CMD ends.
+e2e_exec() {
+	if [[ -n ${E2E_LEADER:-} ]]; then
+		nsenter -t "$E2E_LEADER" -a env -i PATH="$E2E_PATH" HOME=/root LANG=C.UTF-8 "$@"
+	elif [[ -n ${E2E_CHROOT:-} ]]; then
+		unshare --mount --propagation private --pid --fork -- /bin/sh -c '
+			r=$1; p=$2; shift 2
+			mount -t proc proc "$r/proc" && mount -t sysfs -o ro sysfs "$r/sys" &&
+				mount --rbind /dev "$r/dev" || exit 125
+			chroot "$r" /usr/bin/env -i PATH="$p" HOME=/root LANG=C.UTF-8 "$@"
+			exit $?' e2e-chroot "$E2E_CHROOT" "$E2E_PATH" "$@"
+	else
+		e2e_fail "e2e_exec: no container booted and no E2E_CHROOT"
+	fi
+}
+
+# e2e_sh 'SCRIPT' [ARG...]: a shell script inside (sh -ec).
+e2e_sh() {
+	local script=$1
+	shift
+	e2e_exec /bin/sh -ec "$script" e2e-sh "$@"
+}
+
+# e2e_put FILE < content: write a file inside.
+e2e_put() { e2e_sh 'mkdir -p "$(dirname "$1")" && cat >"$1"' "$1"; }
+
+# Where the container's (or chroot's) root is seen from the host.
+e2e_root() {
+	if [[ -n ${E2E_LEADER:-} ]]; then
+		printf '/proc/%s/root\n' "$E2E_LEADER"
+	elif [[ -n ${E2E_CHROOT:-} ]]; then
+		printf '%s\n' "$E2E_CHROOT"
+	else
+		e2e_fail "e2e_root: no container booted and no E2E_CHROOT"
+	fi
+}
+
+# The container's system bus, as seen from the host (for sd-bus clients such as busctl -H).
+e2e_bus_address() {
+	[[ -n ${E2E_LEADER:-} ]] || e2e_fail "e2e_bus_address: no container booted"
+	printf 'unix:path=/proc/%s/root/run/dbus/system_bus_socket\n' "$E2E_LEADER"
+}
+
+# Install the host-built pyshare the way a user would, into the booted container or the
+# E2E_CHROOT tree: make install, PREFIX=/usr.
+e2e_install_pyshare() {
+	local dest
+	dest=$(e2e_root)
+	if [[ -n ${PYSHARE_E2E_INSTALL:-} ]]; then
+		$PYSHARE_E2E_INSTALL "$dest" || e2e_fail "'$PYSHARE_E2E_INSTALL $dest' failed"
+	else
+		make -s -C "$E2E_REPO" install DESTDIR="$dest" PREFIX=/usr >&2 ||
+			e2e_fail "make install DESTDIR=$dest PREFIX=/usr failed"
+	fi
+	e2e_exec pyshare --version >&2 || e2e_fail "the installed pyshare does not run inside"
+}
+
+# e2e_http PATH: GET http://127.0.0.1PATH from inside; prints the status, a newline, the body.
+e2e_http() {
+	e2e_sh 'b=$(mktemp)
+		code=$(curl -sS --max-time 30 -o "$b" -w "%{http_code}" "http://127.0.0.1$1") || true
+		printf "%s\n" "${code:-000}"; cat "$b"; rm -f "$b"' "$1"
+}
+
+# e2e_expect_http PATH STATUS [BODY]: the body, when given, must match exactly.
+e2e_expect_http() {
+	local path=$1 want_status=$2 out status body
+	out=$(e2e_http "$path"; printf x)
+	out=${out%x}
+	status=${out%%$'\n'*}
+	body=${out#*$'\n'}
+	e2e_log "GET $path -> $status $(printf '%q' "${body:0:200}")"
+	[[ $status == "$want_status" ]] || e2e_fail "GET $path: status $status, expected $want_status"
+	if (($# > 2)) && [[ $body != "$3" ]]; then
+		e2e_fail "GET $path: body $(printf '%q' "$body"), expected $(printf '%q' "$3")"
+	fi
+}
+
+# e2e_run CMD...: run inside, show the command and its output, fail unless it exits 0.
+e2e_run() {
+	local rc=0
+	e2e_log "# $*"
+	e2e_exec "$@" || rc=$?
+	((rc == 0)) || e2e_fail "'$*' exited $rc"
+}
+
+# ---- the seed's app (shared by the scenarios that serve it) --------------------------------
+
+# The modules that the seed's app needs and that must live only in the app's venv.
+E2E_SEED_MODULES='numpy|flask|werkzeug|jinja2|markupsafe|itsdangerous|click'
+E2E_STASH=/var/lib/pyshare-e2e/stash
+
+# The seed's wsgi.py in /var/www/myapp, served by mod_wsgi in embedded mode as the only site.
+e2e_seed_app() {
+	e2e_put /var/www/myapp/wsgi.py <"$E2E_DIR/apps/seed/wsgi.py"
+	e2e_put /etc/apache2/sites-available/myapp.conf <"$E2E_DIR/apps/seed/apache-site.conf"
+	e2e_sh 'a2dissite -q 000-default; a2ensite -q myapp'
+}
+
+# Move the system's copies of the seed's modules (and their metadata) out of Python's path into
+# $E2E_STASH, readable by everyone, so that they can be copied into a venv later. Debian also
+# ships a second copy of NumPy's core extension in /usr/lib/python3.X/dist-packages, which makes
+# `numpy` importable as an empty namespace package: that goes to $E2E_STASH.versioned/.
+e2e_hide_system_modules() {
+	e2e_sh 'mkdir -p "$2" "$2.versioned"; chmod 0755 "$(dirname "$2")" "$2" "$2.versioned"
+		for d in /usr/lib/python3/dist-packages /usr/lib/python3.*/dist-packages; do
+			[ -d "$d" ] || continue
+			to=$2; [ "$d" = /usr/lib/python3/dist-packages ] || to=$2.versioned/${d#/usr/lib/}
+			mkdir -p "$to"
+			for e in "$d"/*; do
+				if basename "$e" | grep -Eiq "^($1)([-_.].*)?\$"; then mv "$e" "$to/"; fi
+			done
+		done
+		ls "$2"' "$E2E_SEED_MODULES" "$E2E_STASH" >&2
+	local m
+	for m in numpy flask; do
+		if e2e_exec python3 -c "import $m" 2>/dev/null; then
+			e2e_fail "the system Python still imports $m after hiding it"
+		fi
+	done
+}
+
+# The version of numpy in the stash, from its package metadata.
+e2e_stash_numpy_version() {
+	e2e_sh 'sed -n "s/^Version: //p" "$1"/numpy-*.*-info/PKG-INFO "$1"/numpy-*.*-info/METADATA \
+		2>/dev/null | head -n 1' "$E2E_STASH"
+}
+
+# e2e_deploy_stash APP: copy the stash into the app's venv as a deployer would
+# (the user deployer, group deploy, the default umask).
+e2e_deploy_stash() {
+	e2e_sh 'sp=$(echo /opt/pyshare/"$1"/lib/python3.*/site-packages)
+		[ -d "$sp" ] || { echo "no site-packages in /opt/pyshare/$1" >&2; exit 1; }
+		runuser -u deployer -g deploy -- cp -R "$2"/. "$sp"/
+		ls "$sp"' "$1" "$E2E_STASH" >&2
+}
+
+# ---- diagnostics and the exit trap ---------------------------------------------------------
+
+e2e_diagnose() {
+	[[ -n ${E2E_LEADER:-} ]] || return 0
+	e2e_log "diagnostics from $E2E_MACHINE:"
+	# Bounded: the container may be half-way down already (a timeout's SIGTERM reaches nspawn).
+	timeout 20 nsenter -t "$E2E_LEADER" -a env -i PATH="$E2E_PATH" /bin/sh -c '
+		systemctl --failed --no-legend --no-pager
+		echo "--- apache2 error.log (tail)"; tail -n 30 /var/log/apache2/error.log
+		echo "--- journal (tail)"; journalctl -b --no-pager -n 40' >&2 || true
+}
+
+_e2e_on_exit() {
+	local rc=$? i
+	set +e
+	trap - EXIT INT TERM
+	((rc == 0)) || e2e_diagnose
+	e2e_poweroff
+	for ((i = ${#E2E_DEFERRED[@]} - 1; i >= 0; i--)); do
+		eval "${E2E_DEFERRED[i]}"
+	done
+	if [[ -n ${E2E_LEAKED:-} ]] && ((rc == 0)); then
+		e2e_log "FAIL: the container left processes behind"
+		rc=1
+	fi
+	exit "$rc"
+}
+trap _e2e_on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
