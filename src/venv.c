@@ -133,7 +133,7 @@ static char *normalize_rel(const char *s)
 static void pth_line(int sitefd, const char *site_abs, const char *file, char *line, struct pth_info *p)
 {
         if (startswith(line, "import ") || startswith(line, "import\t")) {
-                strv_consume(&p->code_lines, xasprintf("%s: %.200s", file, line));
+                strv_consume(&p->code_lines, xasprintf("%s: %.40s%s", file, line, strlen(line) > 40 ? "..." : ""));
                 return;
         }
         size_t n = strlen(line);

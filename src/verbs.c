@@ -1259,9 +1259,8 @@ int verb_setup(struct ctx *x, const char *app_name, const struct setup_opts *o)
                 strv_consume(&pythonpath, xasprintf("%s/lib/python3.X/site-packages", a.venv));
         }
         for (size_t i = 0; pth.code_lines && pth.code_lines[i]; i++)
-                log_notice("not run: .pth import line %s (Python runs such lines only in site directories; a service "
-                           "using PYTHONPATH does not)",
-                           pth.code_lines[i]);
+                log_info("not run: import line of %s (a service that uses PYTHONPATH never runs it either)",
+                         pth.code_lines[i]);
         for (size_t i = 0; pth.refused && pth.refused[i]; i++)
                 log_warning("left out of PYTHONPATH: %s", pth.refused[i]);
         pth_info_free(&pth);

@@ -42,6 +42,12 @@ fixtures() {
         build_wheels
 }
 
+# A unit of its own for a test file, so that other apps never share its EnvironmentFile.
+make_unit() {
+        printf '[Unit]\nDescription=pyshare test service\n[Service]\nUser=%s\nExecStart=/bin/true\n' \
+                "$SVC_USER" >"/etc/systemd/system/$1"
+}
+
 # The tests' own packages, so that a system-wide copy can never make a test pass.
 build_wheels() {
         [ -f "$WHEELS/.done" ] && return 0

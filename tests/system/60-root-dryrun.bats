@@ -1,0 +1,93 @@
+#!/usr/bin/env bats
+# --root on an image tree with its own users; --dry-run that changes nothing.
+load helpers
+
+setup_file() {
+        fixtures
+        cleanup_app pst-dry
+}
+
+teardown_file() {
+        cleanup_app pst-dry
+        if [ -n "${IMG:-}" ] && mountpoint -q "$IMG/usr"; then umount "$IMG/usr"; fi
+}
+
+# An image: its own passwd, group and unit, and the host's /usr read-only (Python to chroot into).
+make_image() {
+        IMG=$(mktemp -d /var/tmp/pst-img.XXXXXX)
+        chmod 755 "$IMG"
+        mkdir -p "$IMG/usr" "$IMG/etc/systemd/system" "$IMG/opt" "$IMG/tmp" "$IMG/dev"
+        chmod 1777 "$IMG/tmp"
+        mount --bind /usr "$IMG/usr"
+        mount -o remount,bind,ro "$IMG/usr"
+        for l in bin lib lib64 sbin; do ln -s "usr/$l" "$IMG/$l"; done
+        printf 'root:x:0:0:root:/root:/bin/bash\nimgsvc:x:4900:4900::/nonexistent:/usr/sbin/nologin\n' >"$IMG/etc/passwd"
+        printf 'root:x:0:\nimgsvc:x:4900:\nimgdeploy:x:4901:\n' >"$IMG/etc/group"
+        printf '[Service]\nUser=imgsvc\nExecStart=/bin/true\n' >"$IMG/etc/systemd/system/imgweb.service"
+}
+
+drop_image() {
+        umount "$IMG/usr"
+        rm -rf "$IMG"
+}
+
+@test "--root sets up an app in an image with the image's users and groups and its own Python" {
+        make_image
+        host_before=$(snapshot /etc/pyshare /opt/pyshare /etc/tmpfiles.d; getent group)
+        run "$PYSHARE" --root="$IMG" setup img --service=imgweb --group=imgdeploy
+        assert_status 0
+        assert_output_has "not probing inside an image"
+        assert_output_has "skipped daemon-reload"
+        [ "$(stat -c '%u:%g %a' "$IMG/opt/pyshare/img")" = "0:4901 2770" ]
+        getfacl -n -p "$IMG/opt/pyshare/img" | grep -qx "user:4900:r-x"
+        grep -qx 'PYTHONPATH="/opt/pyshare/img/lib/python[0-9.]*/site-packages"' "$IMG/etc/pyshare/img.env"
+        grep -qx "User=imgsvc" "$IMG/etc/pyshare/img.conf"
+        # scripts inside the venv name the path the image will see, not the host's
+        head -1 "$IMG/opt/pyshare/img/bin/pip" | grep -qx '#!/opt/pyshare/img/bin/python3*'
+        [ -f "$IMG/etc/systemd/system/imgweb.service.d/50-pyshare.conf" ]
+        [ "$host_before" = "$(snapshot /etc/pyshare /opt/pyshare /etc/tmpfiles.d; getent group)" ]
+        run "$PYSHARE" --root="$IMG" status img
+        assert_status 0
+        run "$PYSHARE" --root="$IMG" setup img
+        assert_status 0
+        assert_output_has "nothing to change"
+        drop_image
+}
+
+@test "--root with a deploy group missing from the image says what to run and changes nothing" {
+        make_image
+        before=$(snapshot "$IMG/etc" "$IMG/opt")
+        run "$PYSHARE" --root="$IMG" setup img --service=imgweb --group=nosuchgroup
+        assert_status 69
+        assert_output_has "groupadd --system nosuchgroup"
+        [ "$before" = "$(snapshot "$IMG/etc" "$IMG/opt")" ]
+        drop_image
+}
+
+@test "--dry-run of a first setup prints the plan and changes nothing" {
+        before=$(snapshot /etc/pyshare /opt/pyshare /etc/tmpfiles.d /etc/systemd/system; getent group)
+        run "$PYSHARE" --dry-run setup pst-dry --service="$UNIT" --group=pst_newgroup
+        assert_status 0
+        assert_output_has "would create the system group pst_newgroup"
+        assert_output_has "would create the virtualenv /opt/pyshare/pst-dry"
+        assert_output_has "would write /etc/pyshare/pst-dry.conf"
+        assert_output_has "nothing was changed"
+        [ "$before" = "$(snapshot /etc/pyshare /opt/pyshare /etc/tmpfiles.d /etc/systemd/system; getent group)" ]
+}
+
+@test "--dry-run of repair, setup and remove on a broken app changes nothing and tells what it would do" {
+        ps_setup pst-dry --no-probe -q
+        chmod 600 "$(venv_of pst-dry)/pyvenv.cfg"
+        chmod 700 "$(venv_of pst-dry)/bin"
+        before=$(snapshot /etc/pyshare /opt/pyshare /etc/tmpfiles.d /etc/systemd/system)
+        run "$PYSHARE" --dry-run repair pst-dry
+        assert_status 0
+        assert_output_has "2 to change"
+        run "$PYSHARE" --dry-run setup pst-dry --module=pstest_pure
+        assert_status 0
+        assert_output_has "would write /etc/pyshare/pst-dry.conf"
+        run "$PYSHARE" --dry-run remove pst-dry --purge
+        assert_status 0
+        assert_output_has "would delete the virtualenv /opt/pyshare/pst-dry"
+        [ "$before" = "$(snapshot /etc/pyshare /opt/pyshare /etc/tmpfiles.d /etc/systemd/system)" ]
+}
