@@ -23,7 +23,9 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wmissing-protot
            -Wstrict-prototypes -Wformat=2 -Wvla
 HARDEN  := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 CFLAGS  ?= -O2 -g
+PY_PROGRAM := $(shell pkg-config --variable=prefix python3-embed)/bin/python$(shell pkg-config --modversion python3-embed)
 ALL_CFLAGS  = -std=gnu11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(PKG_CFLAGS) -DPYSHARE_VERSION='"$(VERSION)"' \
+              -DPYSHARE_PYTHON_PROGRAM='"$(PY_PROGRAM)"' \
               -Isrc $(CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS ?=
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS) $(EXTRA_LDFLAGS)

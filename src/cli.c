@@ -45,7 +45,8 @@ enum {
         OPT_DRY_RUN,
         OPT_JSON,
         OPT_VERSION,
-        OPT_PYTHON,
+        OPT_LOCK_TIMEOUT,
+        OPT_PYTHON, /* from here on: options of one command */
         OPT_GROUP,
         OPT_SERVICE,
         OPT_USER,
@@ -56,7 +57,6 @@ enum {
         OPT_INTERPRETER,
         OPT_TIMEOUT,
         OPT_PURGE,
-        OPT_LOCK_TIMEOUT,
 };
 
 static const struct option options[] = {
@@ -85,7 +85,7 @@ static const struct option options[] = {
 /* Which verb-specific options each verb takes. */
 static bool option_allowed(const char *verb, int opt)
 {
-        if (opt < OPT_PYTHON || opt == OPT_LOCK_TIMEOUT)
+        if (opt < OPT_PYTHON)
                 return true;
         if (strcmp(verb, "setup") == 0)
                 return opt >= OPT_PYTHON && opt <= OPT_NO_PROBE;

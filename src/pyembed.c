@@ -17,7 +17,11 @@ int pyembed_run(const char *code, int argc, char *const *argv)
         PyConfig_InitPythonConfig(&config);
         config.parse_argv = 0;
         config.install_signal_handlers = 0;
-        PyStatus status = PyConfig_SetBytesArgv(&config, argc, argv);
+        /* The interpreter that libpython belongs to, so that prefix and sys.path come out as
+         * they do for mod_wsgi in Apache (never relative to this binary's location). */
+        PyStatus status = PyConfig_SetBytesString(&config, &config.program_name, PYSHARE_PYTHON_PROGRAM);
+        if (!PyStatus_Exception(status))
+                status = PyConfig_SetBytesArgv(&config, argc, argv);
         if (!PyStatus_Exception(status))
                 status = Py_InitializeFromConfig(&config);
         PyConfig_Clear(&config);
