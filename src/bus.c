@@ -2,6 +2,7 @@
 #include "bus.h"
 
 #include <systemd/sd-bus.h>
+#include <time.h>
 #include <systemd/sd-daemon.h>
 
 #define DEST "org.freedesktop.systemd1"
@@ -174,4 +175,240 @@ int bus_restart_unit(const char *unit, int timeout_ms, char **ret_result)
                 return r < 0 ? r : -EIO;
         *ret_result = w.result;
         return 0;
+}
+
+/* ---- transient probe units ---------------------------------------------------------------- */
+
+struct bus_job {
+        sd_bus *bus;
+        char *unit;
+        char *job;
+        char *result;
+};
+
+/* The sandbox settings of systemd.exec(5) that change what a service can see or do. They are
+ * copied as they are, with the type the manager gives them. */
+static const char *const sandbox_props[] = {
+        "ProtectHome", "ProtectSystem", "PrivateTmp", "PrivateDevices", "PrivateNetwork", "PrivateUsers",
+        "PrivateMounts", "ProtectKernelTunables", "ProtectKernelModules", "ProtectKernelLogs",
+        "ProtectControlGroups", "ProtectClock", "ProtectHostname", "ProtectProc", "ProcSubset",
+        "InaccessiblePaths", "ReadOnlyPaths", "ReadWritePaths", "ExecPaths", "NoExecPaths",
+        "TemporaryFileSystem", "BindPaths", "BindReadOnlyPaths", "MemoryDenyWriteExecute",
+        "NoNewPrivileges", "RestrictAddressFamilies", "RestrictNamespaces", "LockPersonality",
+        "RestrictRealtime", "RestrictSUIDSGID", "SystemCallFilter", "SystemCallArchitectures",
+        "CapabilityBoundingSet", "UMask", "SupplementaryGroups",
+};
+
+/* "ProtectHome=yes" for a setting that differs from the default, else NULL. */
+static char *describe_setting(const char *name, sd_bus_message *v)
+{
+        const char *contents = NULL;
+        char type;
+        if (sd_bus_message_peek_type(v, &type, &contents) < 0 || type != 'v' || !contents)
+                return NULL;
+        if (sd_bus_message_enter_container(v, 'v', contents) < 0)
+                return NULL;
+        char *out = NULL;
+        if (strcmp(contents, "b") == 0) {
+                int b;
+                if (sd_bus_message_read(v, "b", &b) >= 0 && b)
+                        out = xasprintf("%s=yes", name);
+        } else if (strcmp(contents, "s") == 0) {
+                const char *s;
+                if (sd_bus_message_read(v, "s", &s) >= 0 && *s && strcmp(s, "no") != 0 && strcmp(s, "default") != 0 &&
+                    strcmp(s, "all") != 0)
+                        out = xasprintf("%s=%s", name, s);
+        } else if (strcmp(contents, "as") == 0) {
+                char **l = NULL;
+                if (sd_bus_message_read_strv(v, &l) >= 0 && l && l[0]) {
+                        _cleanup_free_ char *j = strv_join(l, " ");
+                        out = xasprintf("%s=%s", name, j);
+                }
+                strv_free(l);
+        } else if (strcmp(contents, "(bas)") == 0) {
+                int allow;
+                char **l = NULL;
+                if (sd_bus_message_enter_container(v, 'r', "bas") >= 0 && sd_bus_message_read(v, "b", &allow) >= 0 &&
+                    sd_bus_message_read_strv(v, &l) >= 0 && l && l[0])
+                        out = xasprintf("%s=%s%s%s", name, allow ? "" : "~", l[0], l[1] ? " ..." : "");
+                strv_free(l);
+        } else if (strcmp(contents, "a(ss)") == 0) {
+                if (sd_bus_message_enter_container(v, 'a', "(ss)") >= 0) {
+                        const char *a, *b;
+                        if (sd_bus_message_read(v, "(ss)", &a, &b) > 0)
+                                out = xasprintf("%s=%s", name, a);
+                }
+        }
+        return out;
+}
+
+static int append_copied(sd_bus *bus, const char *unit_path, sd_bus_message *m, const char *iface, const char *name,
+                         char ***sandbox)
+{
+        sd_bus_error err = SD_BUS_ERROR_NULL;
+        _cleanup_msg_ sd_bus_message *reply = NULL;
+        int r = sd_bus_call_method(bus, DEST, unit_path, "org.freedesktop.DBus.Properties", "Get", &err, &reply, "ss",
+                                   iface, name);
+        sd_bus_error_free(&err);
+        if (r < 0)
+                return 0; /* not known to this systemd: nothing to copy */
+        if ((r = sd_bus_message_open_container(m, 'r', "sv")) < 0 || (r = sd_bus_message_append(m, "s", name)) < 0 ||
+            (r = sd_bus_message_copy(m, reply, true)) < 0 || (r = sd_bus_message_close_container(m)) < 0)
+                return r;
+        if (sandbox && sd_bus_message_rewind(reply, true) >= 0) {
+                char *d = describe_setting(name, reply);
+                if (d)
+                        strv_consume(sandbox, d);
+        }
+        return 0;
+}
+
+static int on_transient_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+        bus_job *j = userdata;
+        uint32_t id;
+        const char *path, *unit, *result;
+        if (sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) < 0)
+                return 0;
+        if (j->job && strcmp(path, j->job) == 0 && !j->result)
+                j->result = xstrdup(result);
+        return 0;
+}
+
+void bus_job_free(bus_job *j)
+{
+        if (!j)
+                return;
+        sd_bus_flush_close_unref(j->bus);
+        free(j->unit);
+        free(j->job);
+        free(j->result);
+        free(j);
+}
+
+int bus_transient_start(const struct bus_transient_req *req, bus_job **ret, char ***ret_sandbox)
+{
+        bus_job *j = xcalloc(1, sizeof(*j));
+        char **sandbox = NULL;
+        _cleanup_msg_ sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_free_ char *svc_path = NULL;
+        sd_bus_error err = SD_BUS_ERROR_NULL;
+        int r = sd_bus_open_system(&j->bus);
+        if (r < 0)
+                goto fail;
+        if ((r = unit_path(j->bus, req->copy_from, &svc_path)) < 0)
+                goto fail;
+        r = sd_bus_match_signal(j->bus, NULL, DEST, PATH, MANAGER, "JobRemoved", on_transient_removed, j);
+        if (r < 0)
+                goto fail;
+        r = sd_bus_call_method(j->bus, DEST, PATH, MANAGER, "Subscribe", &err, NULL, "");
+        sd_bus_error_free(&err);
+        if (r < 0)
+                goto fail;
+
+        j->unit = xasprintf("pyshare-probe-%d-%llx.service", (int)getpid(), (unsigned long long)now_ms());
+        if ((r = sd_bus_message_new_method_call(j->bus, &m, DEST, PATH, MANAGER, "StartTransientUnit")) < 0 ||
+            (r = sd_bus_message_append(m, "ss", j->unit, "fail")) < 0 || (r = sd_bus_message_open_container(m, 'a', "(sv)")) < 0)
+                goto fail;
+        uint64_t timeout_us = (uint64_t)req->timeout_ms * 1000;
+        r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)", "Description", "s", "pyshare probe", "Type", "s",
+                                  "oneshot", "User", "s", req->user, "TimeoutStartUSec", "t", timeout_us, "KillSignal",
+                                  "i", 9, "CollectMode", "s", "inactive-or-failed", "WorkingDirectory", "s", "/",
+                                  "RemainAfterExit", "b", 0);
+        if (r < 0)
+                goto fail;
+        if ((r = sd_bus_message_append(m, "(sv)(sv)(sv)", "StandardInputFileDescriptor", "h", req->stdin_fd,
+                                       "StandardOutputFileDescriptor", "h", req->stdout_fd, "StandardErrorFileDescriptor",
+                                       "h", req->stderr_fd)) < 0)
+                goto fail;
+        /* ExecStart=: a(sasb) */
+        if ((r = sd_bus_message_open_container(m, 'r', "sv")) < 0 || (r = sd_bus_message_append(m, "s", "ExecStart")) < 0 ||
+            (r = sd_bus_message_open_container(m, 'v', "a(sasb)")) < 0 ||
+            (r = sd_bus_message_open_container(m, 'a', "(sasb)")) < 0 ||
+            (r = sd_bus_message_open_container(m, 'r', "sasb")) < 0 || (r = sd_bus_message_append(m, "s", req->argv[0])) < 0 ||
+            (r = sd_bus_message_append_strv(m, (char **)req->argv)) < 0 || (r = sd_bus_message_append(m, "b", 0)) < 0 ||
+            (r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_close_container(m)) < 0 ||
+            (r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_close_container(m)) < 0)
+                goto fail;
+        /* The environment the service gets at its next start: our base, then its Environment=
+         * and EnvironmentFile= as the manager has loaded them. */
+        if ((r = sd_bus_message_open_container(m, 'r', "sv")) < 0 || (r = sd_bus_message_append(m, "s", "Environment")) < 0 ||
+            (r = sd_bus_message_open_container(m, 'v', "as")) < 0 || (r = sd_bus_message_open_container(m, 'a', "s")) < 0)
+                goto fail;
+        for (size_t i = 0; req->env && req->env[i]; i++)
+                if ((r = sd_bus_message_append(m, "s", req->env[i])) < 0)
+                        goto fail;
+        {
+                char **unit_env = NULL;
+                sd_bus_error e2 = SD_BUS_ERROR_NULL;
+                if (sd_bus_get_property_strv(j->bus, DEST, svc_path, "org.freedesktop.systemd1.Service", "Environment", &e2,
+                                             &unit_env) >= 0)
+                        for (size_t i = 0; unit_env && unit_env[i]; i++)
+                                sd_bus_message_append(m, "s", unit_env[i]);
+                strv_free(unit_env);
+                sd_bus_error_free(&e2);
+        }
+        if ((r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_close_container(m)) < 0 ||
+            (r = sd_bus_message_close_container(m)) < 0)
+                goto fail;
+        if ((r = append_copied(j->bus, svc_path, m, "org.freedesktop.systemd1.Service", "EnvironmentFiles", NULL)) < 0)
+                goto fail;
+        for (size_t i = 0; i < ELEMENTSOF(sandbox_props); i++)
+                if ((r = append_copied(j->bus, svc_path, m, "org.freedesktop.systemd1.Service", sandbox_props[i], &sandbox)) < 0)
+                        goto fail;
+        if ((r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_append(m, "a(sa(sv))", 0)) < 0)
+                goto fail;
+        r = sd_bus_call(j->bus, m, 0, &err, &reply);
+        if (r < 0) {
+                if (err.message)
+                        strv_consume(&sandbox, xasprintf("error: %s", err.message));
+                sd_bus_error_free(&err);
+                goto fail;
+        }
+        const char *job;
+        if ((r = sd_bus_message_read(reply, "o", &job)) < 0)
+                goto fail;
+        j->job = xstrdup(job);
+        *ret = j;
+        *ret_sandbox = sandbox;
+        return 0;
+fail:
+        bus_job_free(j);
+        *ret_sandbox = sandbox;
+        return r;
+}
+
+int bus_job_poll_fd(bus_job *j, short *ret_events, int *ret_timeout_ms)
+{
+        int fd = sd_bus_get_fd(j->bus), ev = sd_bus_get_events(j->bus);
+        uint64_t usec;
+        if (fd < 0 || ev < 0)
+                return fd < 0 ? fd : ev;
+        *ret_events = (short)ev;
+        *ret_timeout_ms = -1;
+        if (sd_bus_get_timeout(j->bus, &usec) >= 0 && usec != UINT64_MAX) {
+                struct timespec ts;
+                clock_gettime(CLOCK_MONOTONIC, &ts);
+                uint64_t now = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+                *ret_timeout_ms = usec > now ? (int)((usec - now) / 1000) + 1 : 0;
+        }
+        return fd;
+}
+
+int bus_job_process(bus_job *j, bool *ret_done, const char **ret_result)
+{
+        int r;
+        while ((r = sd_bus_process(j->bus, NULL)) > 0)
+                ;
+        *ret_done = j->result != NULL;
+        *ret_result = j->result;
+        return r;
+}
+
+int bus_job_stop(bus_job *j)
+{
+        sd_bus_error err = SD_BUS_ERROR_NULL;
+        int r = sd_bus_call_method(j->bus, DEST, PATH, MANAGER, "StopUnit", &err, NULL, "ss", j->unit, "replace");
+        sd_bus_error_free(&err);
+        return r;
 }

@@ -14,3 +14,26 @@ int bus_restart_unit(const char *unit, int timeout_ms, char **ret_result);
 int bus_unit_user(const char *unit, bool *ret_found, char **ret_user, bool *ret_dynamic);
 /* Whether the unit is active and its NeedDaemonReload flag. */
 int bus_unit_state(const char *unit, bool *ret_active, bool *ret_need_reload);
+
+/* A probe as a transient service unit that has the sandbox of another service. */
+struct bus_transient_req {
+        const char *copy_from; /* the service whose sandbox and environment files are copied */
+        const char *user;
+        char *const *argv;     /* ExecStart=, argv[0] absolute */
+        char *const *env;      /* Environment= (before the service's own) */
+        int stdin_fd, stdout_fd, stderr_fd;
+        int timeout_ms;
+};
+
+typedef struct bus_job bus_job;
+
+/* Starts the unit (StartTransientUnit, mode "fail"); *ret_sandbox lists the copied sandbox
+ * settings that differ from the defaults ("ProtectHome=yes", ...). */
+int bus_transient_start(const struct bus_transient_req *req, bus_job **ret, char ***ret_sandbox);
+/* For poll(): the bus fd, its events and the bus's own timeout (ms, -1 none). */
+int bus_job_poll_fd(bus_job *j, short *ret_events, int *ret_timeout_ms);
+/* Processes what the bus has; *ret_done once the job is removed, with its result. */
+int bus_job_process(bus_job *j, bool *ret_done, const char **ret_result);
+/* Stops the unit: systemd kills its whole cgroup. */
+int bus_job_stop(bus_job *j);
+void bus_job_free(bus_job *j);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "cli.h"
 #include "log.h"
+#include "probe.h"
 #include "util.h"
 #include "verbs.h"
 
@@ -129,6 +130,9 @@ static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ..
 int cli_main(int argc, char **argv)
 {
         struct ctx x = {.rootfd = -1, .lock_timeout = 300};
+        /* The process of a transient probe unit (see probe.c), not a command for people. */
+        if (argc > 1 && strcmp(argv[1], "__probe-child") == 0)
+                return probe_child_main(argc - 1, argv + 1);
         struct setup_opts so = {0};
         struct probe_opts po = {.timeout_sec = 30};
         bool purge = false, help = false, version = false;

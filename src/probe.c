@@ -2,6 +2,7 @@
 #include "probe.h"
 #include "privdrop.h"
 #include "pyembed.h"
+#include "bus.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -10,6 +11,7 @@
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 /* Runs in the child's Python. Records go to fd 3, one line each, every field hex-encoded UTF-8
@@ -55,6 +57,8 @@ void probe_result_free(struct probe_result *r)
         free(r->sys_path);
         free(r->failure);
         free(r->output);
+        strv_free(r->sandbox);
+        free(r->unit_error);
         *r = (struct probe_result){0};
 }
 
@@ -69,6 +73,32 @@ static void report_failure(const char *what, int err)
         line[n++] = '\n';
         ssize_t k = write(3, line, (size_t)n);
         (void)k;
+}
+
+/* Runs the import code, with results to fd 3: the venv's interpreter, or libpython embedded. */
+static _Noreturn void run_python(const char *interpreter, char *const *modules, char *const *env)
+{
+        size_t nmod = strv_length(modules);
+        if (interpreter) {
+                char **argv = xcalloc(nmod + 4, sizeof(char *));
+                argv[0] = (char *)interpreter;
+                argv[1] = "-c";
+                argv[2] = (char *)probe_code;
+                for (size_t i = 0; i < nmod; i++)
+                        argv[3 + i] = modules[i];
+                execve(interpreter, argv, env);
+                report_failure(interpreter, errno);
+                _exit(127);
+        }
+        if (clearenv() != 0)
+                _exit(122);
+        for (size_t i = 0; env && env[i]; i++)
+                putenv(env[i]);
+        char **argv = xcalloc(nmod + 2, sizeof(char *));
+        argv[0] = "pyshare-probe";
+        for (size_t i = 0; i < nmod; i++)
+                argv[1 + i] = modules[i];
+        _exit(pyembed_run(probe_code, (int)nmod + 1, argv));
 }
 
 static _Noreturn void child(const struct probe_request *req, int out_fd, int result_fd)
@@ -93,28 +123,7 @@ static _Noreturn void child(const struct probe_request *req, int out_fd, int res
         }
         umask(022);
 
-        size_t nmod = strv_length(req->modules);
-        if (req->interpreter) {
-                char **argv = xcalloc(nmod + 4, sizeof(char *));
-                argv[0] = (char *)req->interpreter;
-                argv[1] = "-c";
-                argv[2] = (char *)probe_code;
-                for (size_t i = 0; i < nmod; i++)
-                        argv[3 + i] = req->modules[i];
-                execve(req->interpreter, argv, req->env);
-                report_failure(req->interpreter, errno);
-                _exit(127);
-        }
-
-        if (clearenv() != 0)
-                _exit(122);
-        for (size_t i = 0; req->env && req->env[i]; i++)
-                putenv(req->env[i]);
-        char **argv = xcalloc(nmod + 2, sizeof(char *));
-        argv[0] = "pyshare-probe";
-        for (size_t i = 0; i < nmod; i++)
-                argv[1 + i] = req->modules[i];
-        _exit(pyembed_run(probe_code, (int)nmod + 1, argv));
+        run_python(req->interpreter, req->modules, req->env);
 }
 
 /* Our own children, read from /proc: what is reparented to a subreaper shows up here. */
@@ -335,4 +344,158 @@ int probe_run(const struct probe_request *req, struct probe_result *ret)
         buf_free(&results);
         *ret = res;
         return 0;
+}
+
+/* ---- the probe as a transient unit -------------------------------------------------------- */
+
+int probe_run_unit(const struct probe_request *req, const char *service, struct probe_result *ret)
+{
+        char self[4096];
+        ssize_t k = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (k <= 0)
+                return -errno;
+        self[k] = 0;
+
+        int outp[2], resp[2];
+        if (pipe2(outp, O_CLOEXEC) < 0)
+                return -errno;
+        if (pipe2(resp, O_CLOEXEC) < 0) {
+                int r = -errno;
+                close(outp[0]);
+                close(outp[1]);
+                return r;
+        }
+        char **argv = NULL;
+        strv_push(&argv, self);
+        strv_push(&argv, "__probe-child");
+        if (req->interpreter)
+                strv_consume(&argv, xasprintf("--interpreter=%s", req->interpreter));
+        strv_consume(&argv, xasprintf("--timeout=%d", req->timeout_ms / 1000));
+        strv_consume(&argv, xasprintf("--as-limit=%llu", req->as_limit));
+        strv_push(&argv, "--");
+        for (size_t i = 0; req->modules && req->modules[i]; i++)
+                strv_push(&argv, req->modules[i]);
+
+        struct probe_result res = {.sandboxed = true};
+        const struct bus_transient_req treq = {
+                .copy_from = service,
+                .user = req->user->name,
+                .argv = argv,
+                .env = req->env,
+                .stdin_fd = resp[1],
+                .stdout_fd = outp[1],
+                .stderr_fd = outp[1],
+                .timeout_ms = req->timeout_ms,
+        };
+        bus_job *job = NULL;
+        int r = bus_transient_start(&treq, &job, &res.sandbox);
+        strv_free(argv);
+        /* systemd holds its own copies of the write ends now. */
+        close(outp[1]);
+        close(resp[1]);
+        if (r < 0) {
+                close(outp[0]);
+                close(resp[0]);
+                for (size_t i = 0; res.sandbox && res.sandbox[i]; i++)
+                        if (startswith(res.sandbox[i], "error: "))
+                                res.unit_error = xstrdup(res.sandbox[i] + 7);
+                if (!res.unit_error)
+                        res.unit_error = xstrdup(strerror(-r));
+                *ret = res;
+                return 0;
+        }
+        fcntl(outp[0], F_SETFL, O_NONBLOCK);
+        fcntl(resp[0], F_SETFL, O_NONBLOCK);
+
+        struct buf out = {0}, results = {0};
+        /* systemd enforces the timeout and kills the cgroup; our own deadline only catches a
+         * manager that never answers. */
+        long long deadline = now_ms() + req->timeout_ms + 10000;
+        bool out_open = true, res_open = true, done = false, stopped = false;
+        const char *job_result = NULL;
+        while (out_open || res_open || !done) {
+                long long left = deadline - now_ms();
+                if (left <= 0) {
+                        if (!stopped) {
+                                bus_job_stop(job);
+                                stopped = true;
+                                res.timed_out = true;
+                                deadline = now_ms() + 5000;
+                                continue;
+                        }
+                        break;
+                }
+                short ev = 0;
+                int bus_timeout = -1;
+                int bfd = bus_job_poll_fd(job, &ev, &bus_timeout);
+                struct pollfd p[3] = {
+                        {.fd = out_open ? outp[0] : -1, .events = POLLIN},
+                        {.fd = res_open ? resp[0] : -1, .events = POLLIN},
+                        {.fd = bfd, .events = ev},
+                };
+                int wait_ms = (int)left;
+                if (bus_timeout >= 0 && bus_timeout < wait_ms)
+                        wait_ms = bus_timeout;
+                int n = poll(p, 3, wait_ms);
+                if (n < 0 && errno != EINTR)
+                        break;
+                if (p[0].revents)
+                        out_open = pump(outp[0], &out, PROBE_OUTPUT_MAX, &res.output_bytes);
+                if (p[1].revents)
+                        res_open = pump(resp[0], &results, PROBE_RESULT_MAX, NULL);
+                if (!done && bus_job_process(job, &done, &job_result) < 0)
+                        break;
+                if (done && job_result && strcmp(job_result, "done") != 0 && strcmp(job_result, "failed") != 0 &&
+                    !res.timed_out)
+                        res.timed_out = strcmp(job_result, "timeout") == 0;
+        }
+        if (done && job_result && strcmp(job_result, "timeout") == 0)
+                res.timed_out = true;
+        res.exit_status = done && job_result && strcmp(job_result, "done") == 0 ? 0 : 1;
+        bus_job_free(job);
+        close(outp[0]);
+        close(resp[0]);
+        buf_append(&out, "", 0);
+        res.output = TAKE_PTR(out.p);
+        buf_append(&results, "", 0);
+        parse_results(results.p, &res);
+        buf_free(&results);
+        *ret = res;
+        return 0;
+}
+
+int probe_child_main(int argc, char **argv)
+{
+        const char *interpreter = NULL;
+        int timeout = 30, i = 1;
+        unsigned long long as_limit = 0;
+        for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
+                if (startswith(argv[i], "--interpreter="))
+                        interpreter = argv[i] + strlen("--interpreter=");
+                else if (startswith(argv[i], "--timeout="))
+                        timeout = atoi(argv[i] + strlen("--timeout="));
+                else if (startswith(argv[i], "--as-limit="))
+                        as_limit = strtoull(argv[i] + strlen("--as-limit="), NULL, 10);
+        }
+        if (i < argc)
+                i++;
+        /* systemd gave us the result pipe as stdin: move it to fd 3 and give imported code
+         * /dev/null, as the forked probe does. */
+        int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (devnull < 0 || dup2(0, 3) != 3 || dup2(devnull, 0) != 0)
+                return 121;
+        syscall(SYS_close_range, 4U, ~0U, 0);
+        if (getuid() == 0 || geteuid() == 0) {
+                report_failure("refusing to import as root", EPERM);
+                return 122;
+        }
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || child_limits((unsigned)timeout + 2, as_limit) < 0) {
+                report_failure("limits", errno);
+                return 122;
+        }
+        extern char **environ;
+        char **env = NULL;
+        for (char **e = environ; e && *e; e++)
+                strv_push(&env, *e);
+        run_python(interpreter, argv + i, env);
 }

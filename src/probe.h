@@ -29,6 +29,9 @@ struct probe_result {
         char *output;    /* what the child printed (capped) */
         size_t output_bytes; /* how much it printed in all */
         unsigned leftover_killed; /* processes the child left behind, killed */
+        bool sandboxed;           /* ran as a transient unit with the service's sandbox */
+        char **sandbox;           /* the sandbox settings copied, "ProtectHome=yes", ... */
+        char *unit_error;         /* why the transient unit could not be started, or NULL */
 };
 
 struct probe_request {
@@ -45,6 +48,12 @@ struct probe_request {
 #define PROBE_RESULT_MAX (1024 * 1024)
 
 int probe_run(const struct probe_request *req, struct probe_result *ret);
+/* The same as a transient unit with the sandbox, User=, Environment= and EnvironmentFile= of
+ * service (systemd must be running): what the service would really see. */
+int probe_run_unit(const struct probe_request *req, const char *service, struct probe_result *ret);
+/* The transient unit's process: `pyshare __probe-child [--interpreter=PATH] --timeout=SEC
+ * -- MODULE...`, started by systemd as the service user with the result pipe as stdin. */
+int probe_child_main(int argc, char **argv);
 void probe_result_free(struct probe_result *r);
 /* Kills and reaps every process reparented to us (we are a child subreaper). */
 unsigned probe_reap_leftovers(void);

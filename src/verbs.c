@@ -705,6 +705,37 @@ static char *describe_finding(const struct ctx *x, const struct app *a, const st
                          f->is_dir ? "list" : "read", f->path, mode, u, g, f->acl, a->name);
 }
 
+/* Which sandbox setting most likely breaks an import that works outside the sandbox. */
+static char *sandbox_culprit(const struct app *a, char *const *sandbox)
+{
+        for (size_t i = 0; sandbox && sandbox[i]; i++) {
+                const char *s = sandbox[i];
+                if (startswith(s, "ProtectHome=") &&
+                    (under(a->venv, "/home") || under(a->venv, "/root") || under(a->venv, "/run/user")))
+                        return xasprintf("%s hides %s from the service; move the venv under %s (pyshare setup --prefix) "
+                                         "or relax ProtectHome= in a drop-in",
+                                         s, a->venv, DEFAULT_PREFIX);
+                if (startswith(s, "InaccessiblePaths=") || startswith(s, "TemporaryFileSystem=")) {
+                        _cleanup_free_ char *copy = xstrdup(strchr(s, '=') + 1);
+                        char *save = NULL;
+                        for (char *p = strtok_r(copy, " ", &save); p; p = strtok_r(NULL, " ", &save)) {
+                                p += strspn(p, "-+");
+                                if (under(a->venv, p))
+                                        return xasprintf("%s hides %s from the service; move the venv or change the "
+                                                         "setting in a drop-in",
+                                                         s, p);
+                        }
+                }
+        }
+        for (size_t i = 0; sandbox && sandbox[i]; i++)
+                if (startswith(sandbox[i], "MemoryDenyWriteExecute=yes"))
+                        return xstrdup("MemoryDenyWriteExecute=yes forbids the writable and executable memory that ctypes "
+                                       "callbacks and cffi need; set MemoryDenyWriteExecute=no in a drop-in or avoid "
+                                       "that code path");
+        _cleanup_free_ char *all = strv_join(sandbox, ", ");
+        return xasprintf("one of its sandbox settings (%s) is the cause", all && *all ? all : "none");
+}
+
 static char **build_probe_env(const struct ctx *x, const struct app *a, const char **ret_source)
 {
         char **env = NULL;
@@ -756,7 +787,8 @@ static void json_probe(struct json *j, const char *key, const struct app *a, con
         }
         json_arr_end(j);
         json_strv(j, "problems", problems);
-        json_bool(j, "sandbox_reproduced", false);
+        json_bool(j, "sandbox_reproduced", res->sandboxed);
+        json_strv(j, "sandbox", res->sandbox);
         json_obj_end(j);
 }
 
@@ -804,7 +836,17 @@ static int run_probe(const struct ctx *x, const struct app *a, char *const *requ
         };
         struct probe_result res = {0};
         long long t0 = now_ms();
-        int r = probe_run(&req, &res);
+        bool use_unit = !x->root && bus_systemd_running();
+        int r = use_unit ? probe_run_unit(&req, a->cfg.service, &res) : probe_run(&req, &res);
+        if (r >= 0 && res.unit_error) {
+                _cleanup_free_ char *why = TAKE_PTR(res.unit_error);
+                probe_result_free(&res);
+                strv_consume(&problems, xasprintf("could not start the probe as a transient unit with %s's sandbox (%s); "
+                                                  "ran it as a forked process instead",
+                                                  a->cfg.service, why));
+                use_unit = false;
+                r = probe_run(&req, &res);
+        }
         if (r < 0) {
                 log_error("cannot run the probe: %s", strerror(-r));
                 return r;
@@ -829,7 +871,25 @@ static int run_probe(const struct ctx *x, const struct app *a, char *const *requ
                 strv_consume(&problems, xasprintf("the imports left %u processes running; they were killed",
                                                   res.leftover_killed));
 
-        if (!ok) {
+        bool sandbox_blamed = false;
+        if (!ok && res.sandboxed && res.completed) {
+                /* Does the same import work outside the sandbox? Then the sandbox is the cause. */
+                struct probe_result plain = {0};
+                if (probe_run(&req, &plain) >= 0) {
+                        judge_modules(x, a, &plain, pythonpath);
+                        for (size_t i = 0; i < res.n_modules; i++) {
+                                if (res.modules[i].ok || i >= plain.n_modules || !plain.modules[i].ok)
+                                        continue;
+                                _cleanup_free_ char *why = sandbox_culprit(a, res.sandbox);
+                                strv_consume(&problems, xasprintf("%s imports as %s outside the sandbox but not inside "
+                                                                  "%s's: %s",
+                                                                  res.modules[i].name, a->user.name, a->cfg.service, why));
+                                sandbox_blamed = true;
+                        }
+                }
+                probe_result_free(&plain);
+        }
+        if (!ok && !sandbox_blamed) {
                 struct perms_finding *f = NULL;
                 size_t nf = 0;
                 if (!x->root && perms_find_unreadable(a->venv, a->user.uid, gids, ngids, 8, &f, &nf) >= 0) {
@@ -859,14 +919,34 @@ static int run_probe(const struct ctx *x, const struct app *a, char *const *requ
                         log_info("  (no module to import: none given, none stored, none installed; Python started)");
                 for (size_t i = 0; problems && problems[i]; i++)
                         log_info("  %s", problems[i]);
-                log_info("note: %s", x->root || !bus_systemd_running()
-                                             ? "systemd is not running, so the probe ran as a forked process and could "
-                                               "not reproduce the service's sandbox (ProtectHome=, ProtectSystem=, ...)"
-                                             : "the probe ran as a forked process, outside the service's sandbox "
-                                               "(ProtectHome=, ProtectSystem=, ...)");
+                if (res.sandboxed) {
+                        _cleanup_free_ char *sb = strv_join(res.sandbox, ", ");
+                        log_info("note: the probe ran as a transient unit with %s's sandbox (%s)", a->cfg.service,
+                                 sb && *sb ? sb : "no sandbox settings");
+                } else
+                        log_info("note: %s", use_unit ? "the probe ran as a forked process, outside the service's sandbox"
+                                                      : "systemd is not running, so the probe ran as a forked process and "
+                                                        "could not reproduce the service's sandbox (ProtectHome=, "
+                                                        "ProtectSystem=, ...)");
         }
         probe_result_free(&res);
         return ok ? 0 : -PS_E_PROBLEM;
+}
+
+/* Who the service runs as now (Apache's run configuration, or the unit's User= as systemd has
+ * it), without messages: NULL when it cannot be told. */
+static char *current_service_user(const char *unit)
+{
+        char *u = NULL;
+        const char *apache = unit_apache_command(unit);
+        if (apache)
+                return apache_run_user(apache, NULL, &u, NULL) >= 0 ? u : NULL;
+        bool found = false, dynamic = false;
+        if (bus_unit_user(unit, &found, &u, &dynamic) < 0 || !found || dynamic) {
+                free(u);
+                return NULL;
+        }
+        return u;
 }
 
 /* ---- setup -------------------------------------------------------------------------------- */
@@ -1356,6 +1436,21 @@ int verb_probe(struct ctx *x, const char *app_name, const struct probe_opts *o)
         _cleanup_app_ struct app a = {0};
         if ((r = load_app(x, app_name, &a)) < 0)
                 return r;
+        if (bus_systemd_running()) {
+                /* Probe as the user the service runs as now, not only as setup found it. */
+                _cleanup_free_ char *now = current_service_user(a.cfg.service);
+                if (now && strcmp(now, a.user.name) != 0) {
+                        struct ps_user u = {0};
+                        if (user_lookup(-1, now, &u) >= 0 && u.uid != 0) {
+                                log_notice("%s runs as %s now (setup stored %s): probing as %s; run `pyshare setup %s` to "
+                                           "give %s access",
+                                           a.cfg.service, now, a.user.name, now, app_name, now);
+                                ps_user_free(&a.user);
+                                a.user = u;
+                        } else
+                                ps_user_free(&u);
+                }
+        }
         struct json j = {0};
         r = run_probe(x, &a, o->modules, o->interpreter, o->timeout_sec, x->json ? &j : NULL, NULL);
         if (x->json)
