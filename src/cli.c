@@ -16,7 +16,7 @@ static const char usage_text[] =
         "\n"
         "Commands:\n"
         "  setup APP [--python=PATH] [--group=GROUP] [--service=UNIT] [--user=USER]\n"
-        "            [--module=NAME]... [--prefix=DIR] [--restart] [--no-probe]\n"
+        "            [--module=NAME]... [--prefix=DIR] [--restart] [--no-probe] [--cgi]\n"
         "                        create the venv PREFIX/APP, set owners, modes and ACLs,\n"
         "                        wire it into the service, reload systemd, probe\n"
         "  probe APP [MODULE...] [--interpreter] [--timeout=SEC]\n"
@@ -55,6 +55,8 @@ enum {
         OPT_PREFIX,
         OPT_RESTART,
         OPT_NO_PROBE,
+        OPT_CGI,
+        OPT_NO_CGI,
         OPT_INTERPRETER,
         OPT_TIMEOUT,
         OPT_PURGE,
@@ -76,6 +78,8 @@ static const struct option options[] = {
         {"prefix", required_argument, NULL, OPT_PREFIX},
         {"restart", no_argument, NULL, OPT_RESTART},
         {"no-probe", no_argument, NULL, OPT_NO_PROBE},
+        {"cgi", no_argument, NULL, OPT_CGI},
+        {"no-cgi", no_argument, NULL, OPT_NO_CGI},
         {"interpreter", no_argument, NULL, OPT_INTERPRETER},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"purge", no_argument, NULL, OPT_PURGE},
@@ -89,7 +93,7 @@ static bool option_allowed(const char *verb, int opt)
         if (opt < OPT_PYTHON)
                 return true;
         if (strcmp(verb, "setup") == 0)
-                return opt >= OPT_PYTHON && opt <= OPT_NO_PROBE;
+                return opt >= OPT_PYTHON && opt <= OPT_NO_CGI;
         if (strcmp(verb, "probe") == 0)
                 return opt == OPT_INTERPRETER || opt == OPT_TIMEOUT;
         if (strcmp(verb, "remove") == 0)
@@ -133,7 +137,7 @@ int cli_main(int argc, char **argv)
         /* The process of a transient probe unit (see probe.c), not a command for people. */
         if (argc > 1 && strcmp(argv[1], "__probe-child") == 0)
                 return probe_child_main(argc - 1, argv + 1);
-        struct setup_opts so = {0};
+        struct setup_opts so = {.cgi = -1};
         struct probe_opts po = {.timeout_sec = 30};
         bool purge = false, help = false, version = false;
         int verbosity = 0;
@@ -211,6 +215,12 @@ int cli_main(int argc, char **argv)
                         break;
                 case OPT_NO_PROBE:
                         so.no_probe = true;
+                        break;
+                case OPT_CGI:
+                        so.cgi = 1;
+                        break;
+                case OPT_NO_CGI:
+                        so.cgi = 0;
                         break;
                 case OPT_INTERPRETER:
                         po.interpreter = true;

@@ -78,6 +78,12 @@ int config_parse(const char *text, size_t len, struct app_config *c, unsigned *r
                         }
                         if (*value)
                                 strv_push(&c->modules, value);
+                } else if (strcmp(key, "Cgi") == 0) {
+                        if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0) {
+                                *ret_why = "Cgi= takes yes or no";
+                                goto bad;
+                        }
+                        c->cgi = strcmp(value, "yes") == 0;
                 } else {
                         *ret_why = "unknown key";
                         goto bad;
@@ -129,5 +135,7 @@ char *config_format(const struct app_config *c)
                 buf_printf(&b, "Prefix=%s\n", c->prefix);
         for (size_t i = 0; c->modules && c->modules[i]; i++)
                 buf_printf(&b, "Module=%s\n", c->modules[i]);
+        if (c->cgi)
+                buf_puts(&b, "Cgi=yes\n");
         return b.p;
 }

@@ -10,6 +10,7 @@ struct app_config {
         char *user;    /* User= */
         char *prefix;  /* Prefix= */
         char **modules; /* Module=, one per line */
+        bool cgi;       /* Cgi=yes: Apache passes PYTHONPATH to CGI scripts */
 };
 
 #define CONFIG_MAX_SIZE (64 * 1024)

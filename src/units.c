@@ -196,6 +196,13 @@ int apache_run_user(const char *command, const char *chroot_dir, char **ret_user
         return 0;
 }
 
+const char *unit_apache_cgi_text(void)
+{
+        return "# Written by pyshare (setup --cgi): CGI scripts get only the environment Apache passes\n"
+               "# them; this passes on the PYTHONPATH that systemd gives Apache through pyshare's drop-in.\n"
+               "PassEnv PYTHONPATH\n";
+}
+
 char *unit_dropin_text(const char *service_env_path)
 {
         return xasprintf("# Written by pyshare: the PYTHONPATH of the shared environments this service uses.\n"

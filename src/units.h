@@ -17,6 +17,8 @@ const char *unit_apache_command(const char *unit);
 int apache_run_user(const char *command, const char *chroot_dir, char **ret_user, char **ret_output);
 
 char *unit_dropin_text(const char *service_env_path);
+/* Apache's configuration snippet that passes PYTHONPATH on to CGI scripts. */
+const char *unit_apache_cgi_text(void);
 /* apps and paths are parallel lists: the PYTHONPATH entries of each app, in app order. */
 int unit_service_env_text(const char *unit, char *const *apps, char *const *pythonpaths, char **ret);
 char *unit_tmpfiles_text(const char *app, const char *venv, const char *user, const char *group);

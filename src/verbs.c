@@ -475,6 +475,63 @@ static int write_service_files(const struct ctx *x, const char *unit, const char
         return 0;
 }
 
+/* Apache passes PYTHONPATH on to CGI scripts while some app of an Apache unit asks for it:
+ * Debian's conf-available + the symlink a2enconf makes, or RHEL's conf.d. */
+static int update_cgi_conf(const struct ctx *x, const char *exclude, struct actions *acts, bool *ret_changed)
+{
+        _cleanup_strv_ char **apps = NULL;
+        bool want_debian = false, want_rhel = false;
+        int r = list_apps(x, &apps);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; apps && apps[i]; i++) {
+                _cleanup_config_ struct app_config c = {0};
+                bool exists;
+                _cleanup_free_ char *unit = NULL;
+                if ((exclude && strcmp(apps[i], exclude) == 0) || load_config(x, apps[i], &c, &exists) < 0 || !exists ||
+                    !c.cgi || unit_name_normalize(c.service ? c.service : DEFAULT_SERVICE, &unit) < 0)
+                        continue;
+                const char *cmd = unit_apache_command(unit);
+                if (cmd && strstr(cmd, "apache2"))
+                        want_debian = true;
+                else if (cmd)
+                        want_rhel = true;
+        }
+        size_t before = strv_length(acts->changed);
+        if (want_debian) {
+                if ((r = write_file(x, "etc/apache2/conf-available", "pyshare.conf", unit_apache_cgi_text(), acts)) < 0)
+                        return r;
+                _cleanup_close_ int en = -1;
+                _cleanup_free_ char *bad = NULL;
+                if ((r = dir_open(x->rootfd, "etc/apache2/conf-enabled", 0755, true, x->dry_run, &en, &bad)) < 0)
+                        return report_dir_error(x, "etc/apache2/conf-enabled", r, bad);
+                char target[64];
+                ssize_t k = en >= 0 ? readlinkat(en, "pyshare.conf", target, sizeof(target) - 1) : -1;
+                if (k < 0 || (size_t)k != strlen("../conf-available/pyshare.conf") ||
+                    memcmp(target, "../conf-available/pyshare.conf", (size_t)k) != 0) {
+                        if (!x->dry_run) {
+                                unlinkat(en, "pyshare.conf", 0);
+                                if (symlinkat("../conf-available/pyshare.conf", en, "pyshare.conf") < 0) {
+                                        log_error("cannot enable /etc/apache2/conf-enabled/pyshare.conf: %s", strerror(errno));
+                                        return -errno;
+                                }
+                        }
+                        log_info("%s /etc/apache2/conf-enabled/pyshare.conf (a2enconf pyshare)",
+                                 x->dry_run ? "would enable" : "enabled");
+                        strv_push(&acts->changed, "/etc/apache2/conf-enabled/pyshare.conf");
+                }
+        } else if ((r = remove_file(x, "etc/apache2/conf-enabled", "pyshare.conf", acts)) < 0 ||
+                   (r = remove_file(x, "etc/apache2/conf-available", "pyshare.conf", acts)) < 0)
+                return r;
+        if (want_rhel) {
+                if ((r = write_file(x, "etc/httpd/conf.d", "pyshare.conf", unit_apache_cgi_text(), acts)) < 0)
+                        return r;
+        } else if ((r = remove_file(x, "etc/httpd/conf.d", "pyshare.conf", acts)) < 0)
+                return r;
+        *ret_changed = strv_length(acts->changed) > before;
+        return 0;
+}
+
 /* daemon-reload when systemd runs, a line saying it was skipped otherwise. */
 static void reload_systemd(const struct ctx *x, bool needed, const char **ret_state)
 {
@@ -1153,6 +1210,8 @@ int verb_setup(struct ctx *x, const char *app_name, const struct setup_opts *o)
         unit_name_normalize(a.cfg.service, &unit);
         free(a.cfg.service);
         a.cfg.service = xstrdup(unit);
+        if (o->cgi >= 0)
+                a.cfg.cgi = o->cgi;
         if (o->modules) {
                 strv_free(a.cfg.modules);
                 a.cfg.modules = NULL;
@@ -1173,6 +1232,10 @@ int verb_setup(struct ctx *x, const char *app_name, const struct setup_opts *o)
         }
         if ((r = check_service_exists(x, unit)) < 0)
                 return r;
+        if (a.cfg.cgi && !unit_apache_command(unit)) {
+                log_error("--cgi makes Apache pass PYTHONPATH to CGI scripts; %s is not Apache (apache2 or httpd)", unit);
+                return -PS_E_INVALID;
+        }
         if (o->user) {
                 free(a.cfg.user);
                 a.cfg.user = xstrdup(o->user);
@@ -1363,9 +1426,14 @@ int verb_setup(struct ctx *x, const char *app_name, const struct setup_opts *o)
                 return r;
         }
 
+        bool cgi_changed = false;
+        if ((r = update_cgi_conf(x, NULL, &acts, &cgi_changed)) < 0) {
+                perms_stats_free(&st);
+                return r;
+        }
         const char *reload_state, *restart_state;
         reload_systemd(x, dropin_changed || old_dropin, &reload_state);
-        r = restart_or_hint(x, unit, o->restart, env_changed || dropin_changed, &restart_state);
+        r = restart_or_hint(x, unit, o->restart, env_changed || dropin_changed || cgi_changed, &restart_state);
         if (r < 0) {
                 perms_stats_free(&st);
                 return r;
@@ -1593,7 +1661,8 @@ int verb_remove(struct ctx *x, const char *app_name, bool purge)
                         return r;
                 }
         }
-        if ((r = remove_file(x, ETC_DIR, conf_name, &acts)) < 0)
+        bool cgi_changed = false;
+        if ((r = update_cgi_conf(x, app_name, &acts, &cgi_changed)) < 0 || (r = remove_file(x, ETC_DIR, conf_name, &acts)) < 0)
                 return r;
         const char *reload_state, *restart_state;
         reload_systemd(x, dropin_changed, &reload_state);

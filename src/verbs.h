@@ -15,6 +15,7 @@ struct setup_opts {
         const char *python, *group, *service, *user, *prefix;
         char **modules;
         bool restart, no_probe;
+        int cgi; /* -1 keep, 0 no, 1 yes */
 };
 
 struct probe_opts {

@@ -84,3 +84,21 @@ teardown_file() {
         assert_output_has "Nothing was changed."
         [ "$before" = "$(snapshot /etc/pyshare /etc/tmpfiles.d /etc/systemd/system /var/tmp/pst-ramfs)" ]
 }
+
+@test "setup --cgi makes Apache pass PYTHONPATH to CGI scripts, as a2enconf would; remove of the last such app undoes it" {
+        require_cmd apache2ctl
+        run "$PYSHARE" setup pst-apache --group="$DEPLOY_GROUP" --cgi --no-probe
+        assert_status 0
+        assert_output_has "enabled /etc/apache2/conf-enabled/pyshare.conf (a2enconf pyshare)"
+        grep -qx "PassEnv PYTHONPATH" /etc/apache2/conf-available/pyshare.conf
+        [ "$(readlink /etc/apache2/conf-enabled/pyshare.conf)" = "../conf-available/pyshare.conf" ]
+        grep -qx "Cgi=yes" /etc/pyshare/pst-apache.conf
+        apache2ctl -t
+        run "$PYSHARE" setup pst-in-cgi --service="$UNIT" --group="$DEPLOY_GROUP" --cgi --no-probe
+        assert_status 65
+        assert_output_has "is not Apache"
+        run "$PYSHARE" remove pst-apache
+        assert_status 0
+        [ ! -e /etc/apache2/conf-enabled/pyshare.conf ]
+        [ ! -e /etc/apache2/conf-available/pyshare.conf ]
+}
