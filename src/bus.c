@@ -412,3 +412,18 @@ int bus_job_stop(bus_job *j)
         sd_bus_error_free(&err);
         return r;
 }
+
+static int call_unit_method(const char *method, const char *unit)
+{
+        _cleanup_bus_ sd_bus *bus = NULL;
+        int r = sd_bus_open_system(&bus);
+        if (r < 0)
+                return r;
+        sd_bus_error err = SD_BUS_ERROR_NULL;
+        r = sd_bus_call_method(bus, DEST, PATH, MANAGER, method, &err, NULL, "ss", unit, "replace");
+        sd_bus_error_free(&err);
+        return r < 0 ? r : 0;
+}
+
+int bus_start_unit(const char *unit) { return call_unit_method("StartUnit", unit); }
+int bus_stop_unit(const char *unit) { return call_unit_method("StopUnit", unit); }

@@ -37,3 +37,7 @@ int bus_job_process(bus_job *j, bool *ret_done, const char **ret_result);
 /* Stops the unit: systemd kills its whole cgroup. */
 int bus_job_stop(bus_job *j);
 void bus_job_free(bus_job *j);
+
+/* StartUnit/StopUnit with mode "replace", without waiting for the job. */
+int bus_start_unit(const char *unit);
+int bus_stop_unit(const char *unit);

@@ -17,12 +17,14 @@ static const char usage_text[] =
         "Commands:\n"
         "  setup APP [--python=PATH] [--group=GROUP] [--service=UNIT] [--user=USER]\n"
         "            [--module=NAME]... [--prefix=DIR] [--restart] [--no-probe] [--cgi]\n"
+        "            [--watch] [--from=FILE]\n"
         "                        create the venv PREFIX/APP, set owners, modes and ACLs,\n"
         "                        wire it into the service, reload systemd, probe\n"
         "  probe APP [MODULE...] [--interpreter] [--timeout=SEC]\n"
         "                        import modules as the service user, in its environment\n"
         "  repair APP            re-apply group, modes and ACLs (after pip installs)\n"
         "  remove APP [--purge]  unwire the app; --purge also deletes its venv\n"
+        "  pip APP ARGS...       run the venv's pip as pyshare's own user (never root), then repair\n"
         "  list                  list the apps that are set up\n"
         "  status [APP]          settings and health of one or every app\n"
         "\n"
@@ -57,6 +59,9 @@ enum {
         OPT_NO_PROBE,
         OPT_CGI,
         OPT_NO_CGI,
+        OPT_WATCH,
+        OPT_NO_WATCH,
+        OPT_FROM,
         OPT_INTERPRETER,
         OPT_TIMEOUT,
         OPT_PURGE,
@@ -80,6 +85,9 @@ static const struct option options[] = {
         {"no-probe", no_argument, NULL, OPT_NO_PROBE},
         {"cgi", no_argument, NULL, OPT_CGI},
         {"no-cgi", no_argument, NULL, OPT_NO_CGI},
+        {"watch", no_argument, NULL, OPT_WATCH},
+        {"no-watch", no_argument, NULL, OPT_NO_WATCH},
+        {"from", required_argument, NULL, OPT_FROM},
         {"interpreter", no_argument, NULL, OPT_INTERPRETER},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"purge", no_argument, NULL, OPT_PURGE},
@@ -93,7 +101,7 @@ static bool option_allowed(const char *verb, int opt)
         if (opt < OPT_PYTHON)
                 return true;
         if (strcmp(verb, "setup") == 0)
-                return opt >= OPT_PYTHON && opt <= OPT_NO_CGI;
+                return opt >= OPT_PYTHON && opt <= OPT_FROM;
         if (strcmp(verb, "probe") == 0)
                 return opt == OPT_INTERPRETER || opt == OPT_TIMEOUT;
         if (strcmp(verb, "remove") == 0)
@@ -137,12 +145,33 @@ int cli_main(int argc, char **argv)
         /* The process of a transient probe unit (see probe.c), not a command for people. */
         if (argc > 1 && strcmp(argv[1], "__probe-child") == 0)
                 return probe_child_main(argc - 1, argv + 1);
-        struct setup_opts so = {.cgi = -1};
+        struct setup_opts so = {.cgi = -1, .watch = -1};
         struct probe_opts po = {.timeout_sec = 30};
         bool purge = false, help = false, version = false;
         int verbosity = 0;
         const char *verb = NULL;
         _cleanup_strv_ char **modules = NULL, **positional = NULL;
+
+        /* pip's own options follow "pip APP": only what comes before is ours. */
+        char **pip_args = NULL;
+        const char *pip_app = NULL;
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--") == 0)
+                        break;
+                if (argv[i][0] == '-') {
+                        if ((strcmp(argv[i], "--root") == 0 || strcmp(argv[i], "--lock-timeout") == 0) && i + 1 < argc)
+                                i++;
+                        continue;
+                }
+                if (strcmp(argv[i], "pip") != 0)
+                        break;
+                if (i + 1 >= argc)
+                        return usage_error("%s", "pip needs an app name and pip's arguments");
+                pip_app = argv[i + 1];
+                pip_args = argv + i + 2;
+                argc = i + 1;
+                break;
+        }
 
         opterr = 0;
         optind = 1;
@@ -222,6 +251,17 @@ int cli_main(int argc, char **argv)
                 case OPT_NO_CGI:
                         so.cgi = 0;
                         break;
+                case OPT_WATCH:
+                        so.watch = 1;
+                        break;
+                case OPT_NO_WATCH:
+                        so.watch = 0;
+                        break;
+                case OPT_FROM:
+                        if (optarg[0] != '/')
+                                return usage_error("--from=%s: give an absolute path", optarg);
+                        so.from = optarg;
+                        break;
                 case OPT_INTERPRETER:
                         po.interpreter = true;
                         break;
@@ -254,6 +294,8 @@ int cli_main(int argc, char **argv)
         const char *app = npos > 0 ? positional[0] : NULL;
         bool takes_app = strcmp(verb, "setup") == 0 || strcmp(verb, "probe") == 0 || strcmp(verb, "repair") == 0 ||
                          strcmp(verb, "remove") == 0;
+        if (strcmp(verb, "pip") == 0)
+                app = pip_app;
         if (takes_app && !app)
                 return usage_error("%s needs an app name", verb);
         if ((strcmp(verb, "probe") != 0 && npos > (takes_app || strcmp(verb, "status") == 0 ? 1u : 0u)))
@@ -269,7 +311,13 @@ int cli_main(int argc, char **argv)
                 x.rootfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
         int r;
-        if (strcmp(verb, "setup") == 0) {
+        if (strcmp(verb, "pip") == 0) {
+                if (!pip_args || !pip_args[0]) {
+                        close(x.rootfd);
+                        return usage_error("%s", "pip needs pip's arguments, such as install -r requirements.txt");
+                }
+                r = verb_pip(&x, pip_app, pip_args);
+        } else if (strcmp(verb, "setup") == 0) {
                 so.modules = modules;
                 r = verb_setup(&x, app, &so);
         } else if (strcmp(verb, "probe") == 0) {

@@ -9,6 +9,8 @@ void config_free(struct app_config *c)
         free(c->service);
         free(c->user);
         free(c->prefix);
+        free(c->requirements);
+        free(c->wheels);
         strv_free(c->modules);
         *c = (struct app_config){0};
 }
@@ -71,6 +73,10 @@ int config_parse(const char *text, size_t len, struct app_config *c, unsigned *r
                         set_str(&c->user, value);
                 else if (strcmp(key, "Prefix") == 0)
                         set_str(&c->prefix, value);
+                else if (strcmp(key, "Requirements") == 0)
+                        set_str(&c->requirements, value);
+                else if (strcmp(key, "Wheels") == 0)
+                        set_str(&c->wheels, value);
                 else if (strcmp(key, "Module") == 0) {
                         if (strv_length(c->modules) >= 256) {
                                 *ret_why = "too many Module= lines (at most 256)";
@@ -78,12 +84,16 @@ int config_parse(const char *text, size_t len, struct app_config *c, unsigned *r
                         }
                         if (*value)
                                 strv_push(&c->modules, value);
-                } else if (strcmp(key, "Cgi") == 0) {
+                        else {
+                                strv_free(c->modules);
+                                c->modules = xcalloc(1, sizeof(char *));
+                        }
+                } else if (strcmp(key, "Cgi") == 0 || strcmp(key, "Watch") == 0) {
                         if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0) {
-                                *ret_why = "Cgi= takes yes or no";
+                                *ret_why = "takes yes or no";
                                 goto bad;
                         }
-                        c->cgi = strcmp(value, "yes") == 0;
+                        *(strcmp(key, "Cgi") == 0 ? &c->cgi : &c->watch) = strcmp(value, "yes") == 0 ? CFG_YES : CFG_NO;
                 } else {
                         *ret_why = "unknown key";
                         goto bad;
@@ -108,6 +118,10 @@ int config_validate(const struct app_config *c, const char **ret_key)
                 *ret_key = "Service";
         else if (c->prefix && (!path_safe_absolute(c->prefix) || strcmp(c->prefix, "/") == 0))
                 *ret_key = "Prefix";
+        else if (c->requirements && !path_safe_absolute(c->requirements))
+                *ret_key = "Requirements";
+        else if (c->wheels && !path_safe_absolute(c->wheels))
+                *ret_key = "Wheels";
         else {
                 for (size_t i = 0; c->modules && c->modules[i]; i++)
                         if (!module_name_valid(c->modules[i])) {
@@ -133,9 +147,82 @@ char *config_format(const struct app_config *c)
                 buf_printf(&b, "User=%s\n", c->user);
         if (c->prefix)
                 buf_printf(&b, "Prefix=%s\n", c->prefix);
+        if (c->modules && !c->modules[0])
+                buf_puts(&b, "Module=\n");
         for (size_t i = 0; c->modules && c->modules[i]; i++)
                 buf_printf(&b, "Module=%s\n", c->modules[i]);
+        if (c->requirements)
+                buf_printf(&b, "Requirements=%s\n", c->requirements);
+        if (c->wheels)
+                buf_printf(&b, "Wheels=%s\n", c->wheels);
         if (c->cgi)
-                buf_puts(&b, "Cgi=yes\n");
+                buf_printf(&b, "Cgi=%s\n", c->cgi == CFG_YES ? "yes" : "no");
+        if (c->watch)
+                buf_printf(&b, "Watch=%s\n", c->watch == CFG_YES ? "yes" : "no");
         return b.p;
+}
+
+static void overlay_str(char **base, const char *over)
+{
+        if (over)
+                set_str(base, over);
+}
+
+void config_overlay(struct app_config *base, const struct app_config *over)
+{
+        overlay_str(&base->python, over->python);
+        overlay_str(&base->group, over->group);
+        overlay_str(&base->service, over->service);
+        overlay_str(&base->user, over->user);
+        overlay_str(&base->prefix, over->prefix);
+        overlay_str(&base->requirements, over->requirements);
+        overlay_str(&base->wheels, over->wheels);
+        if (over->modules) {
+                strv_free(base->modules);
+                base->modules = xcalloc(1, sizeof(char *));
+                for (size_t i = 0; over->modules[i]; i++)
+                        strv_push(&base->modules, over->modules[i]);
+        }
+        if (over->cgi)
+                base->cgi = over->cgi;
+        if (over->watch)
+                base->watch = over->watch;
+}
+
+static void subtract_str(char **c, const char *ref)
+{
+        if (*c && ref && strcmp(*c, ref) == 0) {
+                free(*c);
+                *c = NULL;
+        }
+}
+
+static bool strv_equal(char *const *a, char *const *b)
+{
+        size_t n = strv_length(a);
+        if (n != strv_length(b))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(a[i], b[i]) != 0)
+                        return false;
+        return true;
+}
+
+void config_subtract(struct app_config *c, const struct app_config *ref)
+{
+        subtract_str(&c->python, ref->python);
+        subtract_str(&c->group, ref->group);
+        subtract_str(&c->service, ref->service);
+        subtract_str(&c->user, ref->user);
+        subtract_str(&c->prefix, ref->prefix);
+        subtract_str(&c->requirements, ref->requirements);
+        subtract_str(&c->wheels, ref->wheels);
+        if (c->modules && ref->modules && strv_equal(c->modules, ref->modules)) {
+                strv_free(c->modules);
+                c->modules = NULL;
+        }
+        if (c->cgi == ref->cgi)
+                c->cgi = CFG_UNSET;
+        if (c->watch == ref->watch)
+                c->watch = CFG_UNSET;
 }

@@ -9,9 +9,20 @@ struct app_config {
         char *service; /* Service= (normalised, with .service) */
         char *user;    /* User= */
         char *prefix;  /* Prefix= */
-        char **modules; /* Module=, one per line */
-        bool cgi;       /* Cgi=yes: Apache passes PYTHONPATH to CGI scripts */
+        char **modules; /* Module=, one per line; an empty Module= empties the list (non-NULL, empty) */
+        char *requirements; /* Requirements=: a requirements file installed from Wheels= */
+        char *wheels;       /* Wheels=: a directory of wheels, the only source pip may use */
+        int cgi;            /* Cgi=: CFG_UNSET, CFG_NO or CFG_YES */
+        int watch;          /* Watch=: the repair path unit is enabled */
 };
+
+enum { CFG_UNSET = 0, CFG_NO = 1, CFG_YES = 2 };
+
+/* Fields set in over replace those of base (a package's /usr/lib/pyshare/APP.conf overridden
+ * by /etc/pyshare/APP.conf). */
+void config_overlay(struct app_config *base, const struct app_config *over);
+/* Clears every field of c that has the same value in ref (what /etc need not repeat). */
+void config_subtract(struct app_config *c, const struct app_config *ref);
 
 #define CONFIG_MAX_SIZE (64 * 1024)
 

@@ -59,7 +59,21 @@ static bool caps_empty(void)
                !d[1].inheritable;
 }
 
+static int privdrop(const struct ps_user *u, gid_t primary, const gid_t *groups, size_t n, gid_t forbidden_gid,
+                    const char **ret_step);
+
 int privdrop_to(const struct ps_user *u, gid_t forbidden_gid, const char **ret_step)
+{
+        return privdrop(u, u->gid, NULL, 0, forbidden_gid, ret_step);
+}
+
+int privdrop_to_groups(const struct ps_user *u, const gid_t *groups, size_t n, const char **ret_step)
+{
+        return privdrop(u, groups[0], groups, n, (gid_t)-1, ret_step);
+}
+
+static int privdrop(const struct ps_user *u, gid_t primary, const gid_t *groups, size_t n, gid_t forbidden_gid,
+                    const char **ret_step)
 {
 #define STEP(cond, what)                                                                           \
         do {                                                                                       \
@@ -69,22 +83,25 @@ int privdrop_to(const struct ps_user *u, gid_t forbidden_gid, const char **ret_s
                 }                                                                                  \
         } while (0)
         errno = 0;
-        STEP(u->uid != 0 && u->gid != 0, "refusing uid or gid 0");
-        STEP(initgroups(u->name, u->gid) == 0, "initgroups");
-        STEP(setresgid(u->gid, u->gid, u->gid) == 0, "setresgid");
+        STEP(u->uid != 0 && primary != 0, "refusing uid or gid 0");
+        if (groups)
+                STEP(setgroups(n, groups) == 0, "setgroups");
+        else
+                STEP(initgroups(u->name, u->gid) == 0, "initgroups");
+        STEP(setresgid(primary, primary, primary) == 0, "setresgid");
         STEP(setresuid(u->uid, u->uid, u->uid) == 0, "setresuid");
 
         uid_t ru, eu, su;
         gid_t rg, eg, sg;
         STEP(getresuid(&ru, &eu, &su) == 0 && ru == u->uid && eu == u->uid && su == u->uid, "verify uids");
-        STEP(getresgid(&rg, &eg, &sg) == 0 && rg == u->gid && eg == u->gid && sg == u->gid, "verify gids");
-        gid_t groups[256];
-        int n = getgroups(ELEMENTSOF(groups), groups);
-        STEP(n >= 0, "getgroups");
-        for (int i = 0; i < n; i++) {
+        STEP(getresgid(&rg, &eg, &sg) == 0 && rg == primary && eg == primary && sg == primary, "verify gids");
+        gid_t now[256];
+        int k = getgroups(ELEMENTSOF(now), now);
+        STEP(k >= 0, "getgroups");
+        for (int i = 0; i < k; i++) {
                 errno = 0;
-                STEP(groups[i] != 0, "supplementary group 0 left");
-                STEP(groups[i] != forbidden_gid, "deploy group left in the supplementary groups");
+                STEP(now[i] != 0, "supplementary group 0 left");
+                STEP(now[i] != forbidden_gid, "deploy group left in the supplementary groups");
         }
         errno = 0;
         STEP(setresuid(0, 0, 0) < 0, "setresuid(0,0,0) succeeded");

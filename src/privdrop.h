@@ -9,6 +9,9 @@
  * is left, that setresuid(0,0,0) fails and no capability is left; sets NO_NEW_PRIVS. On
  * failure returns -errno and a static description of the step in *ret_step. */
 int privdrop_to(const struct ps_user *u, gid_t forbidden_gid, const char **ret_step);
+/* The same, but with exactly the supplementary groups given (pip as pyshare's own user in the
+ * app's deploy group, nothing more) and the primary group groups[0]. */
+int privdrop_to_groups(const struct ps_user *u, const gid_t *groups, size_t n, const char **ret_step);
 /* Call in a child only: new session, parent-death signal, default signal dispositions and an
  * empty mask, stdin from /dev/null, stdout/stderr to out_fd, result_fd as fd 3, every other fd
  * closed. */

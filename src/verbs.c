@@ -8,6 +8,7 @@
 #include "log.h"
 #include "paths.h"
 #include "perms.h"
+#include "pip.h"
 #include "probe.h"
 #include "pyembed.h"
 #include "units.h"
@@ -21,11 +22,14 @@
 #include <sys/stat.h>
 
 #define ETC_DIR "etc/pyshare"
+#define VENDOR_DIR "usr/lib/pyshare"
 #define SERVICES_DIR "etc/pyshare/services"
 #define TMPFILES_DIR "etc/tmpfiles.d"
 #define SYSTEMD_DIR "etc/systemd/system"
 #define DROPIN_NAME "50-pyshare.conf"
 #define LOCK_PATH "/run/pyshare.lock"
+#define PIP_USER "_pyshare"
+#define REQ_STAMP ".pyshare-requirements"
 #define DEFAULT_PYTHON "/usr/bin/python3"
 #define DEFAULT_GROUP "deploy"
 #define DEFAULT_SERVICE "apache2.service"
@@ -128,15 +132,15 @@ static int take_lock(const struct ctx *x, int *ret_fd)
 
 /* ---- configuration ------------------------------------------------------------------------ */
 
-/* Loads /etc/pyshare/APP.conf: it must be root's and not writable by others (it decides what
- * root does). *ret_exists false when there is none. */
-static int load_config(const struct ctx *x, const char *app, struct app_config *c, bool *ret_exists)
+/* Loads one config file below the root: it must be root's and not writable by others (it
+ * decides what root does). *ret_exists false when there is none. */
+static int load_config_file(const struct ctx *x, const char *dir_rel, const char *name, struct app_config *c,
+                            bool *ret_exists)
 {
-        _cleanup_free_ char *name = xasprintf("%s.conf", app), *path = xasprintf("/" ETC_DIR "/%s", name);
-        _cleanup_free_ char *sp = shown(x, path);
+        _cleanup_free_ char *path = xasprintf("/%s/%s", dir_rel, name), *sp = shown(x, path);
         _cleanup_close_ int dfd = -1;
         *ret_exists = false;
-        int r = dir_open(x->rootfd, ETC_DIR, 0, false, false, &dfd, NULL);
+        int r = dir_open(x->rootfd, dir_rel, 0, false, false, &dfd, NULL);
         if (r == -ENOENT)
                 return 0;
         if (r < 0) {
@@ -174,10 +178,69 @@ static int load_config(const struct ctx *x, const char *app, struct app_config *
         return 0;
 }
 
+static int load_etc_config(const struct ctx *x, const char *app, struct app_config *c, bool *ret_exists)
+{
+        _cleanup_free_ char *name = xasprintf("%s.conf", app);
+        return load_config_file(x, ETC_DIR, name, c, ret_exists);
+}
+
+static int load_vendor_config(const struct ctx *x, const char *app, const char *from, struct app_config *c,
+                              bool *ret_exists);
+
+/* The settings of an app that is set up (/etc/pyshare/APP.conf exists), with the package's
+ * settings under them. */
+static int load_config(const struct ctx *x, const char *app, struct app_config *c, bool *ret_exists)
+{
+        _cleanup_config_ struct app_config vendor = {0}, etc = {0};
+        bool v;
+        int r = load_etc_config(x, app, &etc, ret_exists);
+        if (r < 0 || !*ret_exists || (r = load_vendor_config(x, app, NULL, &vendor, &v)) < 0)
+                return r;
+        config_overlay(c, &vendor);
+        config_overlay(c, &etc);
+        return 0;
+}
+
+/* A package's declarative settings: --from FILE, or /usr/lib/pyshare/APP.conf. */
+static int load_vendor_config(const struct ctx *x, const char *app, const char *from, struct app_config *c,
+                              bool *ret_exists)
+{
+        if (!from) {
+                _cleanup_free_ char *name = xasprintf("%s.conf", app);
+                return load_config_file(x, VENDOR_DIR, name, c, ret_exists);
+        }
+        _cleanup_free_ char *copy = xstrdup(from);
+        char *slash = strrchr(copy, '/');
+        *slash = 0;
+        int r = load_config_file(x, *copy ? copy + 1 : ".", slash + 1, c, ret_exists);
+        if (r >= 0 && !*ret_exists) {
+                _cleanup_free_ char *sp = shown(x, from);
+                log_error("--from=%s: no such file", sp);
+                return -PS_E_NOTFOUND;
+        }
+        return r;
+}
+
+/* The settings of an app: the package's, overridden by /etc/pyshare/APP.conf. */
+static int load_merged_config(const struct ctx *x, const char *app, const char *from, struct app_config *merged,
+                              struct app_config *vendor, bool *ret_exists)
+{
+        bool v = false, e = false;
+        _cleanup_config_ struct app_config etc = {0};
+        int r = load_vendor_config(x, app, from, vendor, &v);
+        if (r < 0 || (r = load_etc_config(x, app, &etc, &e)) < 0)
+                return r;
+        config_overlay(merged, vendor);
+        config_overlay(merged, &etc);
+        *ret_exists = v || e;
+        return 0;
+}
+
 static int require_config(const struct ctx *x, const char *app, struct app_config *c)
 {
         bool exists;
-        int r = load_config(x, app, c, &exists);
+        _cleanup_config_ struct app_config vendor = {0};
+        int r = load_merged_config(x, app, NULL, c, &vendor, &exists);
         if (r < 0)
                 return r;
         if (!exists) {
@@ -489,7 +552,7 @@ static int update_cgi_conf(const struct ctx *x, const char *exclude, struct acti
                 bool exists;
                 _cleanup_free_ char *unit = NULL;
                 if ((exclude && strcmp(apps[i], exclude) == 0) || load_config(x, apps[i], &c, &exists) < 0 || !exists ||
-                    !c.cgi || unit_name_normalize(c.service ? c.service : DEFAULT_SERVICE, &unit) < 0)
+                    c.cgi != CFG_YES || unit_name_normalize(c.service ? c.service : DEFAULT_SERVICE, &unit) < 0)
                         continue;
                 const char *cmd = unit_apache_command(unit);
                 if (cmd && strstr(cmd, "apache2"))
@@ -1006,6 +1069,213 @@ static char *current_service_user(const char *unit)
         return u;
 }
 
+/* ---- pip, as pyshare's own user ------------------------------------------------------------ */
+
+/* pyshare's unprivileged user; created as a system user when the package did not. */
+static int pip_user(const struct ctx *x, struct ps_user *ret)
+{
+        int r = user_lookup(-1, PIP_USER, ret);
+        if (r != -PS_E_NOTFOUND)
+                return r;
+        char *argv[] = {"/usr/sbin/useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent", "--shell",
+                        "/usr/sbin/nologin", "--user-group", PIP_USER, NULL};
+        _cleanup_free_ char *out = NULL;
+        r = run_command(argv, NULL, 60 * 1000, &out);
+        if (r != 0) {
+                log_error("cannot create the system user %s for pip: %s", PIP_USER, out ? strstrip(out) : strerror(-r));
+                return r < 0 ? r : -EIO;
+        }
+        log_info("created the system user %s (pip runs as it, never as root)", PIP_USER);
+        return user_lookup(-1, PIP_USER, ret);
+}
+
+/* Runs the venv's pip as _pyshare with only the app's group, then repairs the tree. */
+static int run_pip(const struct ctx *x, const struct app *a, char *const *args, bool capture)
+{
+        struct ps_user u = {0};
+        int r = pip_user(x, &u);
+        if (r < 0) {
+                if (r == -PS_E_NOTFOUND)
+                        log_error("user %s does not exist", PIP_USER);
+                return r;
+        }
+        _cleanup_free_ char *pip = xasprintf("%s/bin/pip", a->venv), *out = NULL;
+        r = pip_run(&u, a->gid, pip, args, 20 * 60 * 1000, capture, &out);
+        ps_user_free(&u);
+        if (r == -ETIMEDOUT) {
+                log_error("pip did not finish within 20 minutes and was stopped%s%s", out && *out ? ":\n" : "",
+                          out ? out : "");
+                return -ETIMEDOUT;
+        }
+        if (r != 0) {
+                log_error("pip failed (%s %d) as %s in group %s%s%s", r < 0 ? "error" : "exit status", r < 0 ? -r : r,
+                          PIP_USER, a->cfg.group, out && *out ? ":\n" : "", out && *out ? strstrip(out) : "");
+                return r < 0 ? r : -EIO;
+        }
+        return 0;
+}
+
+/* The package's requirements, from its wheels only; skipped when the files did not change
+ * since the last install (a stamp of their content in the venv). */
+static int install_requirements(const struct ctx *x, const struct app *a, bool *ret_changed)
+{
+        *ret_changed = false;
+        if (!a->cfg.requirements)
+                return 0;
+        if (!a->cfg.wheels) {
+                log_error("Requirements=%s needs Wheels=DIR: pyshare installs only from shipped wheels", a->cfg.requirements);
+                return -PS_E_INVALID;
+        }
+        _cleanup_free_ char *req_shown = shown(x, a->cfg.requirements);
+        _cleanup_close_ int rdir = -1;
+        _cleanup_free_ char *rcopy = xstrdup(a->cfg.requirements + 1), *text = NULL;
+        char *slash = strrchr(rcopy, '/');
+        int r = slash ? (*slash = 0, dir_open(x->rootfd, rcopy, 0, false, false, &rdir, NULL)) : -EINVAL;
+        if (r >= 0)
+                r = file_read_at(rdir, slash + 1, 1024 * 1024, &text, NULL, NULL);
+        if (r < 0) {
+                log_error("cannot read the requirements %s: %s", req_shown, strerror(-r));
+                return r == -ENOENT ? -PS_E_NOTFOUND : r;
+        }
+        /* The stamp: the requirements and the names and sizes of the wheels. */
+        struct buf stamp = {0};
+        buf_printf(&stamp, "requirements %s\n%s\nwheels %s\n", a->cfg.requirements, text, a->cfg.wheels);
+        _cleanup_close_ int wfd = -1;
+        r = dir_open(x->rootfd, a->cfg.wheels + 1, 0, false, false, &wfd, NULL);
+        if (r < 0) {
+                _cleanup_free_ char *sw = shown(x, a->cfg.wheels);
+                log_error("cannot open the wheel directory %s: %s", sw, strerror(-r));
+                buf_free(&stamp);
+                return r == -ENOENT ? -PS_E_NOTFOUND : r;
+        }
+        DIR *d = fdopendir(fcntl(wfd, F_DUPFD_CLOEXEC, 3));
+        _cleanup_strv_ char **names = NULL;
+        struct dirent *de;
+        while (d && (de = readdir(d))) {
+                struct stat st;
+                if (endswith(de->d_name, ".whl") && fstatat(wfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+                        strv_consume(&names, xasprintf("%s %lld", de->d_name, (long long)st.st_size));
+        }
+        if (d)
+                closedir(d);
+        strv_sort(names);
+        for (size_t i = 0; names && names[i]; i++)
+                buf_printf(&stamp, "%s\n", names[i]);
+        _cleanup_close_ int vfd = -1;
+        if ((r = dir_open(x->rootfd, a->venv_rel, 0, false, false, &vfd, NULL)) < 0) {
+                buf_free(&stamp);
+                return r;
+        }
+        _cleanup_free_ char *old = NULL;
+        if (file_read_at(vfd, REQ_STAMP, 1024 * 1024, &old, NULL, NULL) >= 0 && strcmp(old, stamp.p) == 0) {
+                buf_free(&stamp);
+                return 0;
+        }
+        if (x->dry_run) {
+                log_info("would install %s from %s with pip, as %s", req_shown, a->cfg.wheels, PIP_USER);
+                buf_free(&stamp);
+                *ret_changed = true;
+                return 0;
+        }
+        char *args[] = {"install", "--no-index", "--find-links", a->cfg.wheels, "--only-binary=:all:", "--quiet", "-r",
+                        a->cfg.requirements, NULL};
+        long long t0 = now_ms();
+        if ((r = run_pip(x, a, args, true)) < 0) {
+                buf_free(&stamp);
+                return r;
+        }
+        bool ch;
+        r = file_write_atomic(vfd, REQ_STAMP, stamp.p, stamp.len, 0644, false, &ch);
+        buf_free(&stamp);
+        if (r < 0)
+                return r;
+        log_info("installed %s from %s as %s (%lld ms)", req_shown, a->cfg.wheels, PIP_USER, now_ms() - t0);
+        *ret_changed = true;
+        return 0;
+}
+
+/* ---- the repair path unit (setup --watch) ------------------------------------------------- */
+
+#define WATCH_TEMPLATE "pyshare-repair@.path"
+
+/* Enables pyshare-repair@APP.path the way systemctl enable does (a symlink in
+ * paths.target.wants), with a drop-in that names the venv's exact site-packages, and one that
+ * lets the repair service write a venv outside /opt/pyshare. With enable false, undoes it. */
+static int update_watch(const struct ctx *x, const struct app *a, bool enable, struct actions *acts, bool *ret_changed)
+{
+        _cleanup_free_ char *path_unit = xasprintf("pyshare-repair@%s.path", a->name),
+                            *svc_unit = xasprintf("pyshare-repair@%s.service", a->name),
+                            *path_dir = xasprintf(SYSTEMD_DIR "/%s.d", path_unit),
+                            *svc_dir = xasprintf(SYSTEMD_DIR "/%s.d", svc_unit);
+        size_t before = strv_length(acts->changed);
+        int r;
+        if (!enable) {
+                if ((r = remove_file(x, SYSTEMD_DIR "/paths.target.wants", path_unit, acts)) < 0 ||
+                    (r = remove_file(x, path_dir, DROPIN_NAME, acts)) < 0 || (r = remove_file(x, svc_dir, DROPIN_NAME, acts)) < 0)
+                        return r;
+                if (!x->dry_run) {
+                        unlinkat(x->rootfd, path_dir, AT_REMOVEDIR);
+                        unlinkat(x->rootfd, svc_dir, AT_REMOVEDIR);
+                }
+                *ret_changed = strv_length(acts->changed) > before;
+                if (*ret_changed && !x->dry_run && !x->root && bus_systemd_running())
+                        bus_stop_unit(path_unit);
+                return 0;
+        }
+        static const char *const dirs[] = {"etc/systemd/system", "usr/local/lib/systemd/system", "lib/systemd/system",
+                                           "usr/lib/systemd/system"};
+        const char *template_dir = NULL;
+        for (size_t i = 0; i < ELEMENTSOF(dirs) && !template_dir; i++) {
+                _cleanup_free_ char *rel = xasprintf("%s/" WATCH_TEMPLATE, dirs[i]);
+                struct stat st;
+                if (fstatat(x->rootfd, rel, &st, 0) == 0)
+                        template_dir = dirs[i];
+        }
+        if (!template_dir) {
+                log_error("--watch needs the unit %s, which is not installed (make install or the pyshare package "
+                          "installs it)",
+                          WATCH_TEMPLATE);
+                return -PS_E_NOTFOUND;
+        }
+        _cleanup_strv_ char **pythonpath = NULL;
+        if (venv_pythonpath(x, a, &pythonpath, NULL) < 0 && !x->dry_run) {
+                log_error("cannot find site-packages in %s", a->venv);
+                return -ENOENT;
+        }
+        _cleanup_free_ char *path_text = xasprintf("# Written by pyshare setup --watch: the site-packages of %s.\n"
+                                                   "[Path]\nPathChanged=\nPathChanged=%s\n",
+                                                   a->name, pythonpath ? pythonpath[0] : a->venv);
+        if ((r = write_file(x, path_dir, DROPIN_NAME, path_text, acts)) < 0)
+                return r;
+        if (strcmp(a->cfg.prefix, DEFAULT_PREFIX) != 0) {
+                _cleanup_free_ char *svc_text = xasprintf("# Written by pyshare setup --watch: %s lives outside %s.\n"
+                                                          "[Service]\nReadWritePaths=-%s\n",
+                                                          a->name, DEFAULT_PREFIX, a->venv);
+                if ((r = write_file(x, svc_dir, DROPIN_NAME, svc_text, acts)) < 0)
+                        return r;
+        } else if ((r = remove_file(x, svc_dir, DROPIN_NAME, acts)) < 0)
+                return r;
+        _cleanup_close_ int wants = -1;
+        _cleanup_free_ char *bad = NULL, *target = xasprintf("/%s/" WATCH_TEMPLATE, template_dir);
+        if ((r = dir_open(x->rootfd, SYSTEMD_DIR "/paths.target.wants", 0755, true, x->dry_run, &wants, &bad)) < 0)
+                return report_dir_error(x, SYSTEMD_DIR "/paths.target.wants", r, bad);
+        char link[4096];
+        ssize_t k = wants >= 0 ? readlinkat(wants, path_unit, link, sizeof(link) - 1) : -1;
+        if (k < 0 || (size_t)k != strlen(target) || memcmp(link, target, (size_t)k) != 0) {
+                if (!x->dry_run) {
+                        unlinkat(wants, path_unit, 0);
+                        if (symlinkat(target, wants, path_unit) < 0) {
+                                log_error("cannot enable %s: %s", path_unit, strerror(errno));
+                                return -errno;
+                        }
+                }
+                log_info("%s %s (systemctl enable)", x->dry_run ? "would enable" : "enabled", path_unit);
+                strv_consume(&acts->changed, xasprintf("/" SYSTEMD_DIR "/paths.target.wants/%s", path_unit));
+        }
+        *ret_changed = strv_length(acts->changed) > before;
+        return 0;
+}
+
 /* ---- setup -------------------------------------------------------------------------------- */
 
 static int check_setup_names(const char *app, const struct setup_opts *o)
@@ -1189,8 +1459,9 @@ int verb_setup(struct ctx *x, const char *app_name, const struct setup_opts *o)
         log_set_app(app_name);
 
         _cleanup_app_ struct app a = {.name = app_name};
+        _cleanup_config_ struct app_config vendor = {0};
         bool existed;
-        if ((r = load_config(x, app_name, &a.cfg, &existed)) < 0)
+        if ((r = load_merged_config(x, app_name, o->from, &a.cfg, &vendor, &existed)) < 0)
                 return r;
         _cleanup_free_ char *old_service = a.cfg.service ? xstrdup(a.cfg.service) : NULL;
 #define SET(field, opt, def)                                                                       \
@@ -1211,7 +1482,9 @@ int verb_setup(struct ctx *x, const char *app_name, const struct setup_opts *o)
         free(a.cfg.service);
         a.cfg.service = xstrdup(unit);
         if (o->cgi >= 0)
-                a.cfg.cgi = o->cgi;
+                a.cfg.cgi = o->cgi ? CFG_YES : CFG_NO;
+        if (o->watch >= 0)
+                a.cfg.watch = o->watch ? CFG_YES : CFG_NO;
         if (o->modules) {
                 strv_free(a.cfg.modules);
                 a.cfg.modules = NULL;
@@ -1232,7 +1505,7 @@ int verb_setup(struct ctx *x, const char *app_name, const struct setup_opts *o)
         }
         if ((r = check_service_exists(x, unit)) < 0)
                 return r;
-        if (a.cfg.cgi && !unit_apache_command(unit)) {
+        if (a.cfg.cgi == CFG_YES && !unit_apache_command(unit)) {
                 log_error("--cgi makes Apache pass PYTHONPATH to CGI scripts; %s is not Apache (apache2 or httpd)", unit);
                 return -PS_E_INVALID;
         }
@@ -1390,7 +1663,25 @@ int verb_setup(struct ctx *x, const char *app_name, const struct setup_opts *o)
                 log_info("would set owner root:%s, modes and ACLs (u:%s:r-x, g:%s:rwx, defaults) on %s", a.cfg.group,
                          a.user.name, a.cfg.group, sv);
 
-        /* 4. files */
+        /* 4. the package's requirements, by pip as _pyshare, then the walk again for what pip wrote */
+        if (pfd >= 0 && !(x->dry_run && (vs == VENV_MISSING || vs == VENV_INCOMPLETE))) {
+                bool installed = false;
+                if ((r = install_requirements(x, &a, &installed)) < 0) {
+                        perms_stats_free(&st);
+                        return r;
+                }
+                if (installed && !x->dry_run) {
+                        changed_tree = true;
+                        perms_stats_free(&st);
+                        st = (struct perms_stats){0};
+                        if ((r = apply_tree(x, &a, &st)) < 0) {
+                                perms_stats_free(&st);
+                                return r;
+                        }
+                }
+        }
+
+        /* 5. files */
         _cleanup_strv_ char **pythonpath = NULL;
         struct pth_info pth = {0};
         if (venv_pythonpath(x, &a, &pythonpath, &pth) < 0) {
@@ -1408,7 +1699,12 @@ int verb_setup(struct ctx *x, const char *app_name, const struct setup_opts *o)
                 log_warning("left out of PYTHONPATH: %s", pth.refused[i]);
         pth_info_free(&pth);
 
-        _cleanup_free_ char *conf = config_format(&a.cfg), *envtext = app_env_text(&a, pythonpath);
+        /* /etc keeps what differs from the package's settings, so that a package upgrade that
+         * changes them takes effect. */
+        _cleanup_config_ struct app_config own = {0};
+        config_overlay(&own, &a.cfg);
+        config_subtract(&own, &vendor);
+        _cleanup_free_ char *conf = config_format(&own), *envtext = app_env_text(&a, pythonpath);
         _cleanup_free_ char *conf_name = xasprintf("%s.conf", app_name), *env_name = xasprintf("%s.env", app_name);
         _cleanup_free_ char *tmpfiles_name = xasprintf("pyshare-%s.conf", app_name);
         _cleanup_free_ char *tmpfiles = unit_tmpfiles_text(app_name, a.venv, a.user.name, a.cfg.group);
@@ -1426,13 +1722,21 @@ int verb_setup(struct ctx *x, const char *app_name, const struct setup_opts *o)
                 return r;
         }
 
-        bool cgi_changed = false;
-        if ((r = update_cgi_conf(x, NULL, &acts, &cgi_changed)) < 0) {
+        bool cgi_changed = false, watch_changed = false;
+        if ((r = update_cgi_conf(x, NULL, &acts, &cgi_changed)) < 0 ||
+            (r = update_watch(x, &a, a.cfg.watch == CFG_YES, &acts, &watch_changed)) < 0) {
                 perms_stats_free(&st);
                 return r;
         }
         const char *reload_state, *restart_state;
-        reload_systemd(x, dropin_changed || old_dropin, &reload_state);
+        reload_systemd(x, dropin_changed || old_dropin || watch_changed, &reload_state);
+        if (watch_changed && a.cfg.watch == CFG_YES && !x->dry_run && !x->root && bus_systemd_running()) {
+                _cleanup_free_ char *path_unit = xasprintf("pyshare-repair@%s.path", app_name);
+                if ((r = bus_start_unit(path_unit)) < 0)
+                        log_warning("cannot start %s: %s; run `systemctl start %s`", path_unit, strerror(-r), path_unit);
+                else
+                        log_info("started %s: pip installs into %s are repaired without a command", path_unit, a.venv);
+        }
         r = restart_or_hint(x, unit, o->restart, env_changed || dropin_changed || cgi_changed, &restart_state);
         if (r < 0) {
                 perms_stats_free(&st);
@@ -1661,11 +1965,13 @@ int verb_remove(struct ctx *x, const char *app_name, bool purge)
                         return r;
                 }
         }
-        bool cgi_changed = false;
-        if ((r = update_cgi_conf(x, app_name, &acts, &cgi_changed)) < 0 || (r = remove_file(x, ETC_DIR, conf_name, &acts)) < 0)
+        bool cgi_changed = false, watch_changed = false;
+        struct app wa = {.name = app_name, .venv = venv, .cfg = c};
+        if ((r = update_cgi_conf(x, app_name, &acts, &cgi_changed)) < 0 ||
+            (r = update_watch(x, &wa, false, &acts, &watch_changed)) < 0 || (r = remove_file(x, ETC_DIR, conf_name, &acts)) < 0)
                 return r;
         const char *reload_state, *restart_state;
-        reload_systemd(x, dropin_changed, &reload_state);
+        reload_systemd(x, dropin_changed || watch_changed, &reload_state);
         restart_or_hint(x, unit, false, env_changed || dropin_changed, &restart_state);
         if (!purge)
                 log_info("kept the virtualenv %s (remove --purge deletes it)", sv);
@@ -1841,4 +2147,40 @@ int verb_status(struct ctx *x, const char *app_name)
                 json_flush(&j);
         }
         return result;
+}
+
+/* ---- pip ---------------------------------------------------------------------------------- */
+
+int verb_pip(struct ctx *x, const char *app_name, char *const *args)
+{
+        int r = check_app_name(app_name);
+        if (r < 0 || (r = need_root(x, "pip", app_name)) < 0)
+                return r;
+        if (x->root || x->dry_run) {
+                log_error("pyshare pip runs pip on the live system: --root and --dry-run do not go with it");
+                return -PS_E_USAGE;
+        }
+        log_set_app(app_name);
+        _cleanup_app_ struct app a = {0};
+        if ((r = load_app(x, app_name, &a)) < 0)
+                return r;
+        _cleanup_close_ int lockfd = -1;
+        if ((r = take_lock(x, &lockfd)) < 0)
+                return r;
+        log_info("pip %s as %s in group %s", a.venv, PIP_USER, a.cfg.group);
+        if ((r = run_pip(x, &a, args, false)) < 0)
+                return r;
+        struct perms_stats st = {0};
+        r = apply_tree(x, &a, &st);
+        print_perms_stats(x, &st);
+        perms_stats_free(&st);
+        if (r < 0)
+                return r;
+        _cleanup_actions_ struct actions acts = {0};
+        bool env_changed = false;
+        if ((r = refresh_env_files(x, &a, &acts, &env_changed)) < 0)
+                return r;
+        const char *state;
+        restart_or_hint(x, a.cfg.service, false, env_changed, &state);
+        return 0;
 }

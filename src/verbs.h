@@ -14,8 +14,9 @@ struct ctx {
 struct setup_opts {
         const char *python, *group, *service, *user, *prefix;
         char **modules;
+        const char *from; /* a package's settings file instead of /usr/lib/pyshare/APP.conf */
         bool restart, no_probe;
-        int cgi; /* -1 keep, 0 no, 1 yes */
+        int cgi, watch; /* -1 keep, 0 no, 1 yes */
 };
 
 struct probe_opts {
@@ -28,5 +29,6 @@ int verb_setup(struct ctx *x, const char *app, const struct setup_opts *o);
 int verb_probe(struct ctx *x, const char *app, const struct probe_opts *o);
 int verb_repair(struct ctx *x, const char *app);
 int verb_remove(struct ctx *x, const char *app, bool purge);
+int verb_pip(struct ctx *x, const char *app, char *const *args);
 int verb_list(struct ctx *x);
 int verb_status(struct ctx *x, const char *app);
