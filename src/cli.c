@@ -120,6 +120,8 @@ static const char *option_name(int opt)
 static int parse_seconds(const char *s, int max, int *ret)
 {
         char *end;
+        if (!s)
+                return -EINVAL;
         errno = 0;
         long v = strtol(s, &end, 10);
         if (errno || end == s || *end || v < 1 || v > max)
@@ -291,15 +293,16 @@ int cli_main(int argc, char **argv)
         log_setup(verbosity, x.json);
 
         size_t npos = strv_length(positional);
-        const char *app = npos > 0 ? positional[0] : NULL;
+        const char *app = positional ? positional[0] : NULL;
         bool takes_app = strcmp(verb, "setup") == 0 || strcmp(verb, "probe") == 0 || strcmp(verb, "repair") == 0 ||
                          strcmp(verb, "remove") == 0;
         if (strcmp(verb, "pip") == 0)
                 app = pip_app;
         if (takes_app && !app)
                 return usage_error("%s needs an app name", verb);
-        if ((strcmp(verb, "probe") != 0 && npos > (takes_app || strcmp(verb, "status") == 0 ? 1u : 0u)))
-                return usage_error("unexpected argument '%s'", positional[takes_app || strcmp(verb, "status") == 0 ? 1 : 0]);
+        size_t max_pos = takes_app || strcmp(verb, "status") == 0 ? 1 : 0;
+        if (strcmp(verb, "probe") != 0 && positional && npos > max_pos)
+                return usage_error("unexpected argument '%s'", positional[max_pos]);
 
         if (x.root) {
                 x.rootfd = open(x.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -112,11 +112,11 @@ int file_read_at(int dirfd, const char *name, size_t max, char **ret, size_t *re
 static bool file_is_current(int dirfd, const char *name, const char *content, size_t len, mode_t mode)
 {
         _cleanup_free_ char *old = NULL;
-        size_t old_len;
+        size_t old_len = 0;
         struct stat st;
         if (file_read_at(dirfd, name, len, &old, &old_len, &st) < 0)
                 return false;
-        return old_len == len && memcmp(old, content, len) == 0 && st.st_uid == 0 && st.st_gid == 0 &&
+        return old && old_len == len && memcmp(old, content, len) == 0 && st.st_uid == 0 && st.st_gid == 0 &&
                (st.st_mode & 07777) == mode && st.st_nlink == 1;
 }
 
@@ -257,7 +257,7 @@ static int rmtree_inner(int parentfd, const char *name, unsigned long long mnt, 
 
 int rmtree_at(int dirfd, const char *name)
 {
-        unsigned long long mnt;
+        unsigned long long mnt = 0;
         int r = mount_id_at(dirfd, "", &mnt);
         if (r < 0)
                 return r;

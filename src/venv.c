@@ -40,7 +40,7 @@ int venv_state(int prefixfd, const char *app, enum venv_state *ret)
 int venv_create(int prefixfd, const char *app, const char *venv_path, const char *python, const char *chroot_dir,
                 char **ret_output)
 {
-        enum venv_state s;
+        enum venv_state s = VENV_MISSING;
         int r = venv_state(prefixfd, app, &s);
         if (r < 0)
                 return r;
@@ -121,7 +121,7 @@ static char *normalize_rel(const char *s)
                         size_t n = strv_length(parts);
                         if (n == 0)
                                 return NULL;
-                        free(parts[n - 1]);
+                        free(parts[n - 1]); /* NOLINT(clang-analyzer-core.NullDereference): n > 0 */
                         parts[n - 1] = NULL;
                         continue;
                 }

@@ -1402,10 +1402,8 @@ static int check_acl_support(const struct ctx *x, const char *prefix)
                                 *p = 0;
                         continue;
                 }
-                if (r < 0) {
-                        _cleanup_free_ char *abs = xasprintf("/%s", p), *sp = shown(x, abs);
+                if (r < 0)
                         return report_dir_error(x, p, r, NULL);
-                }
                 if (acl_supported_fd(fd) == -EOPNOTSUPP) {
                         _cleanup_free_ char *abs = xasprintf("/%s", p), *sp = shown(x, abs);
                         log_error("the filesystem of %s has no POSIX ACL support: pyshare needs ACLs to let the service "
@@ -2133,9 +2131,8 @@ int verb_status(struct ctx *x, const char *app_name)
         int result = 0;
         for (size_t i = 0; apps && apps[i]; i++) {
                 r = status_one(x, apps[i], &j);
-                if (r == -PS_E_PROBLEM && result == 0)
-                        result = r;
-                else if (r < 0 && r != -PS_E_PROBLEM)
+                /* A failure to look outranks a problem found. */
+                if (r < 0 && (result == 0 || r != -PS_E_PROBLEM))
                         result = r;
         }
         if (!apps && !x->json)
