@@ -28,7 +28,7 @@ ALL_CFLAGS  = -std=gnu11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(PKG_CFLAGS) -DPYSHARE
               -DPYSHARE_PYTHON_PROGRAM='"$(PY_PROGRAM)"' \
               -Isrc $(CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS ?=
-ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS) $(EXTRA_LDFLAGS)
+ALL_LDFLAGS = -pie -pthread -Wl,-z,relro,-z,now $(LDFLAGS) $(EXTRA_LDFLAGS)
 
 # Every module but main.c, so that unit tests and fuzzers link the real code.
 LIB_SRCS := src/log.c src/util.c src/paths.c src/envfile.c src/output.c src/fileio.c \

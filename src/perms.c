@@ -3,6 +3,7 @@
 #include "acl.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 
 void perms_stats_free(struct perms_stats *s)
 {
@@ -17,11 +18,22 @@ static void note(struct perms_stats *st, const char *path, const char *why)
                 st->notes[st->n_notes++] = xasprintf("%s: %s", path, why);
 }
 
+/* The walk runs two workers: the statistics are shared under a lock. */
 struct apply_ctx {
         const struct perms_target *t;
         bool dry_run;
         struct perms_stats *st;
+        pthread_mutex_t lock;
 };
+
+static void count(struct apply_ctx *c, unsigned long *counter, long delta, const char *path, const char *why)
+{
+        pthread_mutex_lock(&c->lock);
+        *counter += (unsigned long)delta;
+        if (path)
+                note(c->st, path, why);
+        pthread_mutex_unlock(&c->lock);
+}
 
 static void want_for(const struct walk_entry *e, const struct perms_target *t, struct acl_want *a, mode_t *ret_mode,
                      uid_t *ret_uid)
@@ -62,10 +74,9 @@ static int apply_entry(const struct walk_entry *e, void *userdata)
         struct apply_ctx *c = userdata;
         struct perms_stats *st = c->st;
         bool dir = S_ISDIR(e->stx.stx_mode);
-        st->entries++;
+        count(c, &st->entries, 1, NULL, NULL);
         if (!dir && e->stx.stx_nlink > 1) {
-                st->hardlinks++;
-                note(st, e->path, "hard link (more than one name), left alone");
+                count(c, &st->hardlinks, 1, e->path, "hard link (more than one name), left alone");
                 return 0;
         }
 
@@ -77,21 +88,24 @@ static int apply_entry(const struct walk_entry *e, void *userdata)
          * parent's, so that nothing is opened just to be read. */
         int xfd = e->depth == 0 ? e->fd : e->dirfd;
         const char *xname = e->depth == 0 ? "" : e->name;
+        mode_t cur = e->stx.stx_mode & 07777;
         bool need_own = e->stx.stx_uid != want_uid || e->stx.stx_gid != c->t->group;
-        bool need_mode = (e->stx.stx_mode & 07777) != want_mode;
-        bool need_acl = !xattr_is(xfd, xname, false, &a) || (dir && !xattr_is(xfd, xname, true, default_want(c->t, &d)));
+        bool need_mode = cur != want_mode;
+        /* An entry whose owner or mode is wrong gets its ACL written anyway: reading it first
+         * would cost as much as writing it. */
+        bool need_acl = need_own || need_mode || !xattr_is(xfd, xname, false, &a) ||
+                        (dir && !xattr_is(xfd, xname, true, default_want(c->t, &d)));
         if (!need_own && !need_mode && !need_acl)
                 return 0;
-        st->changed++;
-        if (c->dry_run)
+        if (c->dry_run) {
+                count(c, &st->changed, 1, NULL, NULL);
                 return 0;
+        }
 
         _cleanup_close_ int fd = -1;
         int r = walk_pin(e, &fd);
         if (r < 0) {
-                st->changed--;
-                st->skipped[WALK_SKIP_CHANGED]++;
-                note(st, e->path, "changed during the walk, left alone");
+                count(c, &st->skipped[WALK_SKIP_CHANGED], 1, e->path, "changed during the walk, left alone");
                 return 0;
         }
         if (need_own && fchownat(fd, "", want_uid, c->t->group, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
@@ -100,44 +114,48 @@ static int apply_entry(const struct walk_entry *e, void *userdata)
                 errno = -r;
                 goto fail;
         }
-        /* chown drops set-id bits of files and writing the ACL sets the permission bits: look
-         * again before deciding on chmod. */
-        struct stat now;
-        if (fstat(fd, &now) < 0)
-                goto fail;
-        if ((now.st_mode & 07777) != want_mode && (r = chmod_fd(fd, want_mode)) < 0) {
-                errno = -r;
-                goto fail;
+        /* Writing the access ACL sets the permission bits to want_mode's. What remains are the
+         * set-id bits: files must lose theirs, and a directory's set-gid bit must be (re)set —
+         * the kernel drops it silently when it is written without CAP_FSETID, so that one is
+         * checked. */
+        if ((cur & 07000) != (want_mode & 07000) || (!need_acl && (cur & 0777) != (want_mode & 0777)) ||
+            (dir && need_acl)) {
+                if ((r = chmod_fd(fd, want_mode)) < 0) {
+                        errno = -r;
+                        goto fail;
+                }
+                struct stat now;
+                if (dir && fstat(fd, &now) == 0 && (now.st_mode & 07777) != want_mode) {
+                        errno = EPERM;
+                        goto fail;
+                }
         }
+        count(c, &st->changed, 1, NULL, NULL);
         return 0;
 fail:
         if (errno == EOPNOTSUPP || errno == ENOSPC || errno == EROFS || errno == EDQUOT)
                 return -errno; /* the same for every entry: stop and say so once */
-        st->changed--;
-        st->errors++;
-        note(st, e->path, strerror(errno));
+        count(c, &st->errors, 1, e->path, strerror(errno));
         return 0;
 }
 
 static void apply_skipped(const struct walk_entry *e, enum walk_skip why, int err, void *userdata)
 {
         struct apply_ctx *c = userdata;
-        c->st->skipped[why]++;
         /* Symlinks are normal in a venv (bin/python, lib64): count them, do not list them. */
-        if (why == WALK_SKIP_SYMLINK)
-                return;
-        if (why == WALK_SKIP_ERROR)
-                note(c->st, e->path, strerror(-err));
-        else
-                note(c->st, e->path, walk_skip_name(why));
+        count(c, &c->st->skipped[why], 1, why == WALK_SKIP_SYMLINK ? NULL : e->path,
+              why == WALK_SKIP_ERROR ? strerror(-err) : walk_skip_name(why));
 }
 
 int perms_apply(int parentfd, const char *name, const char *path, const struct perms_target *t, bool dry_run,
                 struct perms_stats *st)
 {
         struct apply_ctx c = {.t = t, .dry_run = dry_run, .st = st};
+        pthread_mutex_init(&c.lock, NULL);
         const struct walk_ops ops = {.entry = apply_entry, .skipped = apply_skipped};
-        return fswalk(parentfd, name, path, &ops, &c);
+        int r = fswalk(parentfd, name, path, &ops, &c);
+        pthread_mutex_destroy(&c.lock);
+        return r;
 }
 
 void perms_findings_free(struct perms_finding *f, size_t n)
@@ -154,6 +172,7 @@ struct find_ctx {
         const gid_t *gids;
         size_t ngids, max, n;
         struct perms_finding *f;
+        pthread_mutex_t lock;
 };
 
 static void add_finding(struct find_ctx *c, int dirfd, const char *name, const char *path, uid_t uid, gid_t gid,
@@ -171,7 +190,10 @@ static void add_finding(struct find_ctx *c, int dirfd, const char *name, const c
 static int find_entry(const struct walk_entry *e, void *userdata)
 {
         struct find_ctx *c = userdata;
-        if (c->n >= c->max)
+        pthread_mutex_lock(&c->lock);
+        bool full = c->n >= c->max;
+        pthread_mutex_unlock(&c->lock);
+        if (full)
                 return -ECANCELED;
         bool dir = S_ISDIR(e->stx.stx_mode);
         uint8_t x[ACL_XATTR_MAX];
@@ -182,8 +204,10 @@ static int find_entry(const struct walk_entry *e, void *userdata)
         unsigned want = dir ? (ACL_R | ACL_X) : ACL_R;
         if (acl_allows(e->stx.stx_uid, e->stx.stx_gid, e->stx.stx_mode, x, xn, c->uid, c->gids, c->ngids, want))
                 return 0;
+        pthread_mutex_lock(&c->lock);
         add_finding(c, e->depth == 0 ? e->fd : e->dirfd, e->depth == 0 ? "." : e->name, e->path, e->stx.stx_uid,
                     e->stx.stx_gid, e->stx.stx_mode, false);
+        pthread_mutex_unlock(&c->lock);
         return 1; /* what lies below an unreadable directory is unreachable anyway */
 }
 
@@ -193,6 +217,7 @@ int perms_find_unreadable(const char *path, uid_t uid, const gid_t *gids, size_t
                           struct perms_finding **ret, size_t *ret_n)
 {
         struct find_ctx c = {.uid = uid, .gids = gids, .ngids = ngids, .max = max};
+        pthread_mutex_init(&c.lock, NULL);
         /* Ancestors: every directory from / down to the tree's parent needs search permission. */
         _cleanup_close_ int fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
@@ -225,9 +250,11 @@ int perms_find_unreadable(const char *path, uid_t uid, const gid_t *gids, size_t
                 int r = fswalk(fd, comp, path, &ops, &c);
                 if (r < 0 && r != -ECANCELED && r != -ENOENT && r != -ENOTDIR) {
                         perms_findings_free(c.f, c.n);
+                        pthread_mutex_destroy(&c.lock);
                         return r;
                 }
         }
+        pthread_mutex_destroy(&c.lock);
         *ret = c.f;
         *ret_n = c.n;
         return 0;
