@@ -118,6 +118,15 @@ PY
         assert_output_has "ok    pstest_pthmod 3.0"
 }
 
+@test "setup exits 1 when its probe fails, after writing everything" {
+        run ps_setup pst-main --module=pstest_nosuch
+        assert_status 1
+        assert_output_has "FAIL  pstest_nosuch  ModuleNotFoundError"
+        grep -qx "Module=pstest_nosuch" /etc/pyshare/pst-main.conf
+        run ps_setup pst-main --module=pstest_pure --module=pstest_cext --module=pstest_pthmod
+        assert_status 0
+}
+
 @test "status is ok, list shows the app, --json status is parseable" {
         run "$PYSHARE" status pst-main
         assert_status 0
