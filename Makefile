@@ -71,18 +71,19 @@ uninstall:
 	for f in units/*; do rm -f $(DESTDIR)$(UNITDIR)/$${f#units/}; done
 
 clean:
-	rm -rf $(BUILD) build-asan build-fuzz pyshare pyshare-asan tests/unit/bin
+	rm -rf $(BUILD) build-asan build-fuzz pyshare pyshare-asan tests/unit/bin tests/fuzz/bin
 
 # ---- tests -------------------------------------------------------------------------------
 # The closing line "N passed, N failed" of each runner is what CI reads.
 check: all
 	tests/run-check
 
-unit: $(addprefix tests/unit/bin/,$(UNIT_TESTS))
-	tests/unit/run tests/unit/bin $(UNIT_TESTS)
+# Under $(BUILD), so that the sanitizer build never runs the plain test binaries or the reverse.
+unit: $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
+	tests/unit/run $(BUILD)/unit $(UNIT_TESTS)
 
-tests/unit/bin/%: tests/unit/%.c $(LIB_OBJS) tests/unit/helpers.h
-	@mkdir -p tests/unit/bin
+$(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJS) tests/unit/helpers.h
+	@mkdir -p $(BUILD)/unit
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJS) $(ALL_LDFLAGS) $(PKG_LIBS) -lcmocka
 
 system: pyshare

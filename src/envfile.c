@@ -1,41 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "envfile.h"
 
-#include <stdint.h>
-
-/* Returns the length of the UTF-8 sequence at s (1-4), or 0 when it is invalid (overlong,
- * surrogate, above U+10FFFF or truncated). */
-static size_t utf8_seq(const unsigned char *s, uint32_t *ret_cp)
-{
-        if (s[0] < 0x80) {
-                *ret_cp = s[0];
-                return 1;
-        }
-        uint32_t cp;
-        size_t n;
-        if ((s[0] & 0xe0) == 0xc0) {
-                cp = s[0] & 0x1f;
-                n = 2;
-        } else if ((s[0] & 0xf0) == 0xe0) {
-                cp = s[0] & 0x0f;
-                n = 3;
-        } else if ((s[0] & 0xf8) == 0xf0) {
-                cp = s[0] & 0x07;
-                n = 4;
-        } else
-                return 0;
-        for (size_t i = 1; i < n; i++) {
-                if ((s[i] & 0xc0) != 0x80)
-                        return 0;
-                cp = (cp << 6) | (s[i] & 0x3f);
-        }
-        if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-                return 0;
-        *ret_cp = cp;
-        return n;
-}
-
 int env_value_check(const char *value)
 {
         if (!value || strlen(value) > 32 * 1024)

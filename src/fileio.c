@@ -240,7 +240,12 @@ static int rmtree_inner(int parentfd, const char *name, unsigned long long mnt, 
         }
         int r = 0;
         struct dirent *de;
-        while ((de = readdir(d))) {
+        for (;;) {
+                errno = 0;
+                if (!(de = readdir(d))) {
+                        r = -errno;
+                        break;
+                }
                 if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
                         continue;
                 r = rmtree_inner(dirfd(d), de->d_name, mnt, depth + 1);

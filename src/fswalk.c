@@ -184,8 +184,15 @@ static void walk_job(struct walk *w, struct job *j)
 
         while (n > 0 && atomic_load(&w->result) == 0) {
                 struct frame *f = &stack[n - 1];
+                errno = 0;
                 struct dirent *de = readdir(f->dir);
                 if (!de) {
+                        if (errno != 0) {
+                                /* Part of the tree could not be read: never report it as done. */
+                                struct walk_entry fe = {.dirfd = dirfd(f->dir), .name = ".", .path = f->path, .fd = -1,
+                                                        .depth = f->depth};
+                                w->ops->skipped(&fe, WALK_SKIP_ERROR, -errno, w->userdata);
+                        }
                         closedir(f->dir);
                         free(f->path);
                         dirref_unref(f->ref);

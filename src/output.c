@@ -18,11 +18,9 @@ void json_escape(struct buf *b, const char *s)
                 else if (c < 0x80)
                         buf_append(b, p, 1);
                 else {
-                        size_t n = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
-                        bool ok = n > 0;
-                        for (size_t i = 1; ok && i < n; i++)
-                                ok = (p[i] & 0xc0) == 0x80;
-                        if (ok) {
+                        uint32_t cp;
+                        size_t n = utf8_seq(p, &cp);
+                        if (n > 0) {
                                 buf_append(b, p, n);
                                 p += n - 1;
                         } else

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +97,10 @@ static inline void buf_freep(struct buf *b) { buf_free(b); }
 bool startswith(const char *s, const char *prefix);
 bool endswith(const char *s, const char *suffix);
 char *strstrip(char *s);
+
+/* The length of the UTF-8 sequence at s (1-4) and its code point, or 0 when it is invalid
+ * (overlong, surrogate, above U+10FFFF, truncated). */
+size_t utf8_seq(const unsigned char *s, uint32_t *ret_cp);
 
 /* Monotonic clock in milliseconds. */
 long long now_ms(void);

@@ -77,7 +77,13 @@ int venv_site_packages(int venvfd, char **ret_rel)
         char *found = NULL;
         int r = -ENOENT;
         struct dirent *de;
-        while ((de = readdir(d))) {
+        for (;;) {
+                errno = 0;
+                if (!(de = readdir(d))) {
+                        if (errno)
+                                r = -errno;
+                        break;
+                }
                 if (!startswith(de->d_name, "python3."))
                         continue;
                 _cleanup_free_ char *rel = xasprintf("%s/site-packages", de->d_name);
@@ -141,19 +147,24 @@ static void pth_line(int sitefd, const char *site_abs, const char *file, char *l
                 line[--n] = 0;
         if (n == 0 || line[0] == '#')
                 return;
-        _cleanup_free_ char *norm = normalize_rel(line[0] == '/' ? line + 1 : line);
-        char *abs = !norm ? NULL : line[0] == '/' ? xasprintf("/%s", norm) : *norm ? xasprintf("%s/%s", site_abs, norm) : NULL;
+        /* As site.py does: join with site-packages, normalise, keep it if it exists. */
+        _cleanup_free_ char *joined = line[0] == '/' ? xstrdup(line) : xasprintf("%s/%s", site_abs, line);
+        _cleanup_free_ char *norm = normalize_rel(joined + 1);
+        char *abs = !norm ? NULL : *norm ? xasprintf("/%s", norm) : NULL;
         if (!abs || !path_safe_absolute(abs)) {
-                if (!norm || *norm)
-                        strv_consume(&p->refused,
-                                     xasprintf("%s: %.200s (characters that cannot go into PYTHONPATH)", file, line));
+                strv_consume(&p->refused, xasprintf("%s: %.200s (%s)", file, line,
+                                                    abs ? "characters that cannot go into PYTHONPATH"
+                                                        : "not a path below /"));
                 free(abs);
                 return;
         }
-        /* site.py adds only directories that exist. A relative one is looked up below
-         * site-packages' fd; stat() never opens anything. */
+        /* stat() never opens anything; a directory or a zip file (.egg) counts, as in site.py.
+         * Below site-packages it is looked up through its fd (right under --root too). */
         struct stat st;
-        bool exists = (line[0] == '/' ? stat(abs, &st) : fstatat(sitefd, norm, &st, 0)) == 0 && S_ISDIR(st.st_mode);
+        size_t sl = strlen(site_abs);
+        bool below = strncmp(abs, site_abs, sl) == 0 && abs[sl] == '/';
+        bool exists = (below ? fstatat(sitefd, abs + sl + 1, &st, 0) : stat(abs, &st)) == 0 &&
+                      (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode));
         if (exists && !strv_contains(p->dirs, abs) && strcmp(abs, site_abs) != 0)
                 strv_consume(&p->dirs, abs);
         else
@@ -173,9 +184,20 @@ static int read_dir_names(int dirfd, bool (*keep)(const char *), char ***ret)
         rewinddir(d);
         char **names = NULL;
         struct dirent *de;
-        while ((de = readdir(d)))
+        for (;;) {
+                errno = 0;
+                if (!(de = readdir(d))) {
+                        int r = -errno;
+                        if (r < 0) {
+                                strv_free(names);
+                                closedir(d);
+                                return r;
+                        }
+                        break;
+                }
                 if (keep(de->d_name))
                         strv_push(&names, de->d_name);
+        }
         closedir(d);
         strv_sort(names);
         *ret = names;

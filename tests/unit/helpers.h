@@ -124,8 +124,10 @@ static inline void mkdir_p(int dirfd, const char *rel, mode_t mode)
                         print_error("mkdir %s: %s\n", copy, strerror(errno));
                         fail();
                 }
-                if (*copy)
-                        fchmodat(dirfd, copy, mode, 0);
+                if (*copy && fchmodat(dirfd, copy, mode, 0) < 0) {
+                        print_error("chmod %s: %s\n", copy, strerror(errno));
+                        fail();
+                }
                 *s = saved;
                 if (!saved)
                         break;

@@ -119,7 +119,10 @@ static void test_parse_errors(void **state)
         buf_puts(&b, "[App]\nPython=/");
         while (b.len < 6 + 4096)
                 buf_puts(&b, "a");
-        buf_puts(&b, "\n");
+        _cleanup_config_ struct app_config c = {0};
+        parse_ok(b.p, b.len, &c);
+        assert_int_equal(strlen(c.python), 4096 - strlen("Python="));
+        buf_puts(&b, "a\n");
         check_error(b.p, b.len, 2, "line too long");
         buf_free(&b);
 }

@@ -140,6 +140,10 @@ static void test_parse_export_and_comments(void **state)
         assert_parses_to("export X=1\nY=2\n", "Y=2");
         assert_parses_to("# comment\n; other comment\n   # indented comment\nA=1\n", "A=1");
         assert_parses_to("#A=1\n;B=2\nC=3", "C=3");
+        /* A comment line ends at its newline even with a quote in it (were it an assignment,
+         * the quote would swallow the next line). */
+        assert_parses_to("; x='\nA=1\n'\n", "A=1");
+        assert_parses_to("# x=\"\nA=1\n\"\n", "A=1");
         /* '#' after the start of a value is part of it. */
         assert_parses_to("A=x # not a comment\n", "A=x # not a comment");
         /* systemd 252 (Debian 12): a comment ending in a backslash continues on the next line
@@ -204,6 +208,8 @@ static void test_parse_concatenation(void **state)
         assert_parses_to("A=\"x\" 'y' z\n", "A=xyz");
         assert_parses_to("A='a'\"b\"\n", "A=ab");
         assert_parses_to("A=\"x\"  \n", "A=x");
+        /* No inline comments: after a closing quote, '#' starts more value (systemd#12527). */
+        assert_parses_to("A=\"x\" # c\n", "A=x# c");
 }
 
 static void test_parse_keys(void **state)

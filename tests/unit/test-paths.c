@@ -132,16 +132,13 @@ static void test_path_safe_absolute(void **state)
         assert_false(path_safe_absolute(NULL));
 
         /* 1024 characters at most; one component at most 255. */
-        _cleanup_free_ char *p = xmalloc(1100);
-        p[0] = 0;
-        while (strlen(p) < 1020)
-                strcat(p, "/abc");
-        assert_int_equal(strlen(p), 1020);
-        strcat(p, "/abc");
-        assert_int_equal(strlen(p), 1024);
-        assert_true(path_safe_absolute(p));
-        strcat(p, "d");
-        assert_false(path_safe_absolute(p));
+        _cleanup_buf_ struct buf p = {0};
+        while (p.len < 1024)
+                buf_puts(&p, "/abc");
+        assert_int_equal(p.len, 1024);
+        assert_true(path_safe_absolute(p.p));
+        buf_puts(&p, "d");
+        assert_false(path_safe_absolute(p.p));
         _cleanup_free_ char *comp = repeat('c', 256);
         _cleanup_free_ char *longcomp = xasprintf("/%s", comp);
         assert_false(path_safe_absolute(longcomp));
