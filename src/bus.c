@@ -66,7 +66,7 @@ static int get_bool(sd_bus *bus, const char *path, const char *iface, const char
         if (r < 0)
                 return r;
         int b;
-        r = sd_bus_message_read(reply, "v", "b", &b);
+        r = sd_bus_message_read(reply, "b", &b);
         if (r < 0)
                 return r;
         *ret = b;
@@ -109,6 +109,25 @@ int bus_unit_state(const char *unit, bool *ret_active, bool *ret_need_reload)
         *ret_active = strcmp(active, "active") == 0 || strcmp(active, "reloading") == 0 ||
                       strcmp(active, "activating") == 0;
         return 0;
+}
+
+int bus_unit_started_usec(const char *unit, uint64_t *ret)
+{
+        _cleanup_bus_ sd_bus *bus = NULL;
+        int r = sd_bus_open_system(&bus);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *path = NULL;
+        if ((r = unit_path(bus, unit, &path)) < 0)
+                return r;
+        sd_bus_error err = SD_BUS_ERROR_NULL;
+        _cleanup_msg_ sd_bus_message *reply = NULL;
+        r = sd_bus_get_property(bus, DEST, path, "org.freedesktop.systemd1.Service", "ExecMainStartTimestamp", &err,
+                                &reply, "t");
+        sd_bus_error_free(&err);
+        if (r < 0)
+                return r;
+        return sd_bus_message_read(reply, "t", ret) < 0 ? -EIO : 0;
 }
 
 struct job_wait {

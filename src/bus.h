@@ -14,6 +14,8 @@ int bus_restart_unit(const char *unit, int timeout_ms, char **ret_result);
 int bus_unit_user(const char *unit, bool *ret_found, char **ret_user, bool *ret_dynamic);
 /* Whether the unit is active and its NeedDaemonReload flag. */
 int bus_unit_state(const char *unit, bool *ret_active, bool *ret_need_reload);
+/* When the service's main process started (CLOCK_REALTIME, microseconds; 0 if it never did). */
+int bus_unit_started_usec(const char *unit, uint64_t *ret);
 
 /* A probe as a transient service unit that has the sandbox of another service. */
 struct bus_transient_req {

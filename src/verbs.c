@@ -849,9 +849,9 @@ static char *sandbox_culprit(const struct app *a, char *const *sandbox)
         }
         for (size_t i = 0; sandbox && sandbox[i]; i++)
                 if (startswith(sandbox[i], "MemoryDenyWriteExecute=yes"))
-                        return xstrdup("MemoryDenyWriteExecute=yes forbids the writable and executable memory that ctypes "
-                                       "callbacks and cffi need; set MemoryDenyWriteExecute=no in a drop-in or avoid "
-                                       "that code path");
+                        return xstrdup("MemoryDenyWriteExecute=yes forbids memory that is writable and executable, "
+                                       "which the import maps (JIT compilers, some cffi and libffi builds); set "
+                                       "MemoryDenyWriteExecute=no in a drop-in or avoid that code path");
         _cleanup_free_ char *all = strv_join(sandbox, ", ");
         return xasprintf("one of its sandbox settings (%s) is the cause", all && *all ? all : "none");
 }
@@ -2049,13 +2049,26 @@ static int status_one(struct ctx *x, const char *app_name, struct json *j)
                                                   vs == VENV_MISSING ? "missing" : vs == VENV_INCOMPLETE ? "incomplete" : "not pyshare's",
                                                   app_name));
 
+        /* A problem is what the service user cannot read; entries that differ from pyshare's
+         * layout but are readable are only counted. */
         struct perms_stats st = {0};
+        _cleanup_strv_ char **notes = NULL;
         if (vs == VENV_READY && a.group_exists && a.have_user) {
                 const struct perms_target t = {.user = a.user.uid, .group = a.gid};
                 if (perms_apply(pfd, app_name, a.venv, &t, true, &st) >= 0 && st.changed)
-                        strv_consume(&problems, xasprintf("%lu entries of %s need their owner, mode or ACL put right: "
-                                                          "run `pyshare repair %s`",
-                                                          st.changed, a.venv, app_name));
+                        strv_consume(&notes, xasprintf("%lu entries differ from pyshare's owners, modes or ACLs "
+                                                       "(pyshare repair %s puts them right)",
+                                                       st.changed, app_name));
+                _cleanup_free_ gid_t *gids = NULL;
+                size_t ngids = 0;
+                struct perms_finding *f = NULL;
+                size_t nf = 0;
+                if (!x->root && user_groups(&a.user, &gids, &ngids) >= 0 &&
+                    perms_find_unreadable(a.venv, a.user.uid, gids, ngids, 8, &f, &nf) >= 0) {
+                        for (size_t i = 0; i < nf; i++)
+                                strv_consume(&problems, describe_finding(x, &a, &f[i]));
+                        perms_findings_free(f, nf);
+                }
         }
 
         _cleanup_strv_ char **pythonpath = NULL;
@@ -2080,10 +2093,22 @@ static int status_one(struct ctx *x, const char *app_name, struct json *j)
         if (fstatat(x->rootfd, tmpfiles_rel, &fst, AT_SYMLINK_NOFOLLOW) < 0)
                 strv_consume(&problems, xasprintf("/%s is missing: run `pyshare setup %s`", tmpfiles_rel, app_name));
         bool need_reload = false, active = false;
-        if (!x->root && bus_systemd_running() && bus_unit_state(a.cfg.service, &active, &need_reload) >= 0 && need_reload)
-                strv_consume(&problems, xasprintf("%s's unit files changed since systemd loaded them: run "
-                                                  "`systemctl daemon-reload`",
-                                                  a.cfg.service));
+        if (!x->root && bus_systemd_running() && bus_unit_state(a.cfg.service, &active, &need_reload) >= 0) {
+                if (need_reload)
+                        strv_consume(&problems, xasprintf("%s's unit files changed since systemd loaded them: run "
+                                                          "`systemctl daemon-reload`",
+                                                          a.cfg.service));
+                /* An EnvironmentFile newer than the running service: it still has the old one. */
+                _cleanup_free_ char *svc_rel = xasprintf(SERVICES_DIR "/%s.env", a.cfg.service);
+                uint64_t started = 0;
+                struct stat est;
+                if (active && bus_unit_started_usec(a.cfg.service, &started) >= 0 && started > 0 &&
+                    fstatat(x->rootfd, svc_rel, &est, 0) == 0 &&
+                    (uint64_t)est.st_mtim.tv_sec * 1000000 + (uint64_t)est.st_mtim.tv_nsec / 1000 > started)
+                        strv_consume(&problems, xasprintf("%s is running with the old environment (/%s changed after it "
+                                                          "started): systemctl restart %s",
+                                                          a.cfg.service, svc_rel, a.cfg.service));
+        }
 
         bool ok = !problems;
         if (x->json) {
@@ -2098,6 +2123,7 @@ static int status_one(struct ctx *x, const char *app_name, struct json *j)
                 json_str(j, "prefix", a.cfg.prefix);
                 json_strv(j, "modules", a.cfg.modules);
                 json_strv(j, "problems", problems);
+                json_strv(j, "notes", notes);
                 json_obj_end(j);
         } else {
                 _cleanup_free_ char *mods = strv_join(a.cfg.modules, " ");
@@ -2106,6 +2132,8 @@ static int status_one(struct ctx *x, const char *app_name, struct json *j)
                        mods && *mods ? mods : "(all installed)");
                 for (size_t i = 0; problems && problems[i]; i++)
                         printf("  problem: %s\n", problems[i]);
+                for (size_t i = 0; notes && notes[i]; i++)
+                        printf("  note: %s\n", notes[i]);
         }
         perms_stats_free(&st);
         return ok ? 0 : -PS_E_PROBLEM;
