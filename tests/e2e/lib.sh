@@ -323,6 +323,106 @@ e2e_run() {
 	((rc == 0)) || e2e_fail "'$*' exited $rc"
 }
 
+# e2e_try CMD...: run inside, show the command, its output and its exit status; never fails.
+# Sets E2E_RC and E2E_OUT (stdout and stderr together).
+e2e_try() {
+	E2E_RC=0
+	e2e_log "# $*"
+	E2E_OUT=$(e2e_exec "$@" 2>&1) || E2E_RC=$?
+	[[ -z $E2E_OUT ]] || printf '%s\n' "$E2E_OUT" >&2
+	e2e_log "(exit $E2E_RC)"
+}
+
+# e2e_expect_rc RC CMD...: e2e_try, and fail unless CMD exited RC.
+e2e_expect_rc() {
+	local want=$1
+	shift
+	e2e_try "$@"
+	((E2E_RC == want)) || e2e_fail "'$*' exited $E2E_RC, expected $want"
+}
+
+# e2e_out_has TEXT [WHAT]: the last e2e_try's output contains TEXT (a fixed string).
+e2e_out_has() {
+	grep -qF -- "$1" <<<"$E2E_OUT" || e2e_fail "${2:-the output} does not contain '$1'"
+}
+
+# e2e_out_lacks TEXT [WHAT]: the last e2e_try's output does not contain TEXT.
+e2e_out_lacks() {
+	! grep -qF -- "$1" <<<"$E2E_OUT" || e2e_fail "${2:-the output} contains '$1'"
+}
+
+# Apache's error log: e2e_errlog_mark remembers its length, e2e_errlog_has TEXT looks for TEXT in
+# what was written since.
+e2e_errlog_mark() {
+	E2E_ERRLOG_MARK=$(e2e_sh 'wc -l </var/log/apache2/error.log')
+}
+e2e_errlog_has() {
+	local new
+	new=$(e2e_sh 'tail -n +"$(($1 + 1))" /var/log/apache2/error.log' "${E2E_ERRLOG_MARK:-0}")
+	grep -qF -- "$1" <<<"$new" || {
+		printf '%s\n' "$new" | tail -n 20 >&2
+		e2e_fail "no '$1' in /var/log/apache2/error.log since the mark"
+	}
+}
+
+# e2e_wait_http PATH STATUS [SECONDS]: poll until GET PATH answers STATUS (a service that is
+# still starting), then return; fail after SECONDS (30).
+e2e_wait_http() {
+	local deadline=$((SECONDS + ${3:-30})) status
+	while :; do
+		status=$(e2e_http "$1" 2>/dev/null | head -n 1) || true
+		[[ $status != "$2" ]] || return 0
+		((SECONDS < deadline)) || e2e_fail "GET $1 did not answer $2 within ${3:-30} s (last: $status)"
+		sleep 0.2
+	done
+}
+
+# e2e_main_pid UNIT: the unit's MainPID as systemd sees it (0 when not running).
+# e2e_main_pid UNIT: its MainPID. A forking service (apache2) has none until systemd has read
+# its PID file, a moment after the start job: wait up to 10 s for it.
+e2e_main_pid() {
+	local pid i
+	for i in $(seq 1 100); do
+		pid=$(e2e_exec systemctl show --property=MainPID --value "$1")
+		[[ $pid != 0 ]] && break
+		sleep 0.1
+	done
+	echo "$pid"
+}
+
+# e2e_put_pkg SITE_PACKAGES NAME 'PYTHON' [USER]: a pure package NAME (its __init__.py holding
+# PYTHON) written into SITE_PACKAGES as USER (deployer) with the default umask, the way a
+# deployer's pip would leave a pure package.
+e2e_put_pkg() {
+	printf '%s\n' "$3" | e2e_sh 'runuser -u "$3" -- sh -c '\''umask 022; mkdir "$1/$2" &&
+		cat >"$1/$2/__init__.py"'\'' sh "$1" "$2"' "$1" "$2" "${4:-deployer}"
+}
+
+# e2e_site_packages APP: the app's site-packages (/opt/pyshare/APP/lib/python3.X/site-packages,
+# or under PREFIX).
+e2e_site_packages() {
+	e2e_sh 'sp=$(echo "${2:-/opt/pyshare}/$1"/lib/python3.*/site-packages)
+		[ -d "$sp" ] || { echo "no site-packages in ${2:-/opt/pyshare}/$1" >&2; exit 1; }
+		echo "$sp"' "$1" "${2:-}"
+}
+
+# Copy pyshare's source (what git tracks or would track: no build/, no host binaries) into the
+# booted container at DIR (/usr/src/pyshare), compile it there with the tree's own compiler and
+# libraries and install it with PREFIX=/usr, as on a machine that builds from source.
+e2e_build_pyshare_inside() {
+	local dir=${1:-/usr/src/pyshare} start
+	start=$(e2e_now)
+	e2e_exec mkdir -p "$dir"
+	(cd "$E2E_REPO" && git ls-files -z --cached --others --exclude-standard |
+		tar --null --files-from=- --create --file=-) | e2e_exec tar -C "$dir" -xf - ||
+		e2e_fail "cannot copy the source into $dir"
+	e2e_exec test ! -e "$dir/pyshare" || e2e_fail "a host binary was copied into $dir"
+	e2e_exec make -s -C "$dir" -j"$(nproc)" pyshare >&2 || e2e_fail "make in $dir failed inside"
+	e2e_exec make -s -C "$dir" install PREFIX=/usr >&2 || e2e_fail "make install inside failed"
+	e2e_exec pyshare --version >&2 || e2e_fail "the pyshare built inside does not run"
+	e2e_log "built pyshare inside in $(e2e_since "$start") s"
+}
+
 # ---- the seed's app (shared by the scenarios that serve it) --------------------------------
 
 # The modules that the seed's app needs and that must live only in the app's venv.
@@ -374,6 +474,67 @@ e2e_deploy_stash() {
 		ls "$sp"' "$1" "$E2E_STASH" >&2
 }
 
+# e2e_seed_story [PYVER]: the seed's story (issue 3, scenario 1) in the booted container that
+# has pyshare installed: the app fails with 500 and ModuleNotFoundError, then `pyshare setup`,
+# a deployer's install, repair, probe and a restart of apache2 make it answer 200 with the real
+# NumPy version. With PYVER (3.13) the venv must be built by that Python.
+e2e_seed_story() {
+	local pyver=${1:-} numpy_version owner f envfiles
+	e2e_step "the app, with NumPy and Flask hidden from the system Python"
+	e2e_hide_system_modules
+	numpy_version=$(e2e_stash_numpy_version)
+	[[ $numpy_version =~ ^[0-9]+\.[0-9]+ ]] || e2e_fail "no numpy version in the stash: '$numpy_version'"
+	e2e_log "numpy in the stash: $numpy_version"
+	e2e_seed_app
+	e2e_run useradd --create-home deployer
+	e2e_run systemctl restart apache2
+
+	e2e_step "before pyshare: 500 and ModuleNotFoundError"
+	e2e_expect_http / 500
+	e2e_exec grep -F "ModuleNotFoundError: No module named 'numpy'" /var/log/apache2/error.log >&2 ||
+		e2e_fail "no ModuleNotFoundError for numpy in /var/log/apache2/error.log"
+
+	e2e_step "pyshare setup"
+	e2e_run pyshare setup myapp --module numpy --module flask --no-probe
+	e2e_run test -x /opt/pyshare/myapp/bin/python
+	if [[ -n $pyver ]]; then
+		e2e_run test -d "/opt/pyshare/myapp/lib/python$pyver/site-packages"
+		e2e_exec /opt/pyshare/myapp/bin/python -c \
+			"import sys; assert sys.version.startswith('$pyver.'), sys.version" ||
+			e2e_fail "the venv's Python is not $pyver"
+	fi
+	owner=$(e2e_exec stat -c %U:%G /opt/pyshare/myapp)
+	[[ $owner == root:deploy ]] || e2e_fail "/opt/pyshare/myapp is owned by $owner, not root:deploy"
+	e2e_exec getfacl -p /opt/pyshare/myapp >&2
+	e2e_exec getfacl -pc /opt/pyshare/myapp | grep -qx 'user:www-data:r-x' ||
+		e2e_fail "no user:www-data:r-x ACL entry on /opt/pyshare/myapp"
+	for f in /etc/pyshare/myapp.conf /etc/pyshare/myapp.env /etc/pyshare/services/apache2.service.env \
+		/etc/systemd/system/apache2.service.d/50-pyshare.conf; do
+		e2e_run test -s "$f"
+	done
+	e2e_exec grep -F 'EnvironmentFile=' /etc/systemd/system/apache2.service.d/50-pyshare.conf >&2 ||
+		e2e_fail "the apache2 drop-in has no EnvironmentFile="
+	# The daemon-reload happened: systemd already knows the new EnvironmentFile.
+	envfiles=$(e2e_exec systemctl show apache2.service --property=EnvironmentFiles --value)
+	e2e_log "apache2 EnvironmentFiles: $envfiles"
+	[[ $envfiles == */etc/pyshare/services/apache2.service.env* ]] ||
+		e2e_fail "systemd does not know apache2's pyshare EnvironmentFile (no daemon-reload?)"
+	if [[ -n $pyver ]]; then
+		e2e_exec grep -F "/opt/pyshare/myapp/lib/python$pyver/site-packages" /etc/pyshare/myapp.env >&2 ||
+			e2e_fail "PYTHONPATH in /etc/pyshare/myapp.env does not name lib/python$pyver/site-packages"
+	fi
+
+	e2e_step "a deployer installs the modules into the venv; repair; probe"
+	e2e_run usermod --append --groups deploy deployer
+	e2e_deploy_stash myapp
+	e2e_run pyshare repair myapp
+	e2e_run pyshare probe myapp numpy flask
+
+	e2e_step "after a restart of apache2: 200 and the real NumPy version"
+	e2e_run systemctl restart apache2
+	e2e_expect_http / 200 "Hello, NumPy version is $numpy_version"
+}
+
 # ---- diagnostics and the exit trap ---------------------------------------------------------
 
 e2e_diagnose() {
@@ -404,3 +565,57 @@ _e2e_on_exit() {
 trap _e2e_on_exit EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# ---- pyshare's own .deb (scenarios 10 to 12) -----------------------------------------------
+
+# e2e_pyshare_deb: prints the path of pyshare's .deb for this architecture in dist/, after
+# `make deb` when there is none or when a file it is made from (src/, man/, units/, tmpfiles.d/,
+# scripts/, debian/, the Makefile) is newer than it. Under a lock: scenarios may run side by
+# side. The host is bookworm like the tree, so the host-built .deb's Depends hold there.
+e2e_pyshare_deb() {
+	local arch deb="" newer="" lockfd dir=${PYSHARE_E2E_CACHE:-/var/cache/pyshare-e2e}
+	arch=$(dpkg --print-architecture)
+	mkdir -p "$dir"
+	exec {lockfd}>"$dir/.deb.lock"
+	flock -w 900 "$lockfd" || e2e_fail "another scenario holds $dir/.deb.lock"
+	for deb in "$E2E_REPO"/dist/pyshare_*_"$arch".deb; do
+		[[ -e $deb ]] || deb=""
+		break
+	done
+	if [[ -n $deb ]]; then
+		newer=$(cd "$E2E_REPO" && find src man units tmpfiles.d scripts debian Makefile -type f \
+			-newer "$deb" -not -path 'debian/pyshare/*' -not -path 'debian/.debhelper/*' -print -quit)
+	fi
+	if [[ -z $deb || -n $newer ]]; then
+		e2e_log "building pyshare's .deb (make deb)${newer:+: $newer is newer than $deb}"
+		make -s -C "$E2E_REPO" deb >&2 || e2e_fail "make deb failed"
+		for deb in "$E2E_REPO"/dist/pyshare_*_"$arch".deb; do break; done
+		[[ -e $deb ]] || e2e_fail "make deb left no dist/pyshare_*_$arch.deb"
+	fi
+	exec {lockfd}>&-
+	printf '%s\n' "$deb"
+}
+
+# e2e_apt_install DEB...: copy the .deb files into /var/tmp of the booted container or the
+# E2E_CHROOT tree and install them with `apt-get install`, offline: the tree's package lists
+# are empty, so apt must find every dependency installed already. Shows apt's output; fails
+# unless it exits 0.
+e2e_apt_install() {
+	local deb paths=() root
+	root=$(e2e_root)
+	for deb in "$@"; do
+		cp "$deb" "$root/var/tmp/" || e2e_fail "cannot copy $deb into the tree"
+		paths+=("/var/tmp/$(basename "$deb")")
+	done
+	e2e_run env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${paths[@]}"
+}
+
+# e2e_install_pyshare_deb [DEB]: pyshare's .deb (e2e_pyshare_deb by default), installed with
+# apt into the booted container or the E2E_CHROOT tree, instead of `make install`.
+e2e_install_pyshare_deb() {
+	local deb=${1:-}
+	[[ -n $deb ]] || deb=$(e2e_pyshare_deb)
+	e2e_apt_install "$deb"
+	e2e_exec dpkg-query -W -f '${Package} ${Version} ${Status}\n' pyshare >&2
+	e2e_exec pyshare --version >&2 || e2e_fail "the installed pyshare does not run inside"
+}
