@@ -50,11 +50,11 @@ void log_msg(enum log_level level, const char *fmt, ...)
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
 
-        if (to_journal && level <= LOG_LEVEL_NOTICE)
+        if (to_journal && level <= LOG_LEVEL_INFO)
                 sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%i", prio[level],
                                 "SYSLOG_IDENTIFIER=pyshare", app_field[0] ? app_field : "PYSHARE_APP=",
                                 NULL);
-        if (stderr_is_journal && level <= LOG_LEVEL_NOTICE)
+        if (stderr_is_journal && level <= LOG_LEVEL_INFO)
                 return;
 
         FILE *out = (level <= LOG_LEVEL_WARNING || json_mode) ? stderr : stdout;

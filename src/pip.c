@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-int pip_run(const struct ps_user *u, gid_t gid, const char *pip, char *const *args, int timeout_ms, bool capture,
-            char **ret_output)
+int pip_run(const struct ps_user *u, gid_t gid, const char *pip, char *const *args, const char *chroot_dir,
+            int timeout_ms, bool capture, char **ret_output)
 {
         int pipefd[2] = {-1, -1};
         if (capture && pipe2(pipefd, O_CLOEXEC) < 0)
@@ -31,6 +31,11 @@ int pip_run(const struct ps_user *u, gid_t gid, const char *pip, char *const *ar
                         _exit(121);
                 for (int fd = 3; fd < 1024; fd++)
                         close(fd);
+                /* In an image, pip is the image's (its paths, its Python), as in an image build. */
+                if (chroot_dir && (chroot(chroot_dir) < 0 || chdir("/") < 0)) {
+                        fprintf(stderr, "pyshare: cannot chroot to %s: %s\n", chroot_dir, strerror(errno));
+                        _exit(122);
+                }
                 const char *step = NULL;
                 gid_t groups[] = {gid};
                 if (privdrop_to_groups(u, groups, 1, &step) < 0) {

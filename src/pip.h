@@ -9,5 +9,5 @@
 /* Runs PIP ARGS... as u with the single group gid. With capture, stdout/stderr are collected
  * (capped) into *ret_output; otherwise they go to ours. Returns pip's exit status (>= 0),
  * -ETIMEDOUT, or -errno. */
-int pip_run(const struct ps_user *u, gid_t gid, const char *pip, char *const *args, int timeout_ms, bool capture,
-            char **ret_output);
+int pip_run(const struct ps_user *u, gid_t gid, const char *pip, char *const *args, const char *chroot_dir,
+            int timeout_ms, bool capture, char **ret_output);

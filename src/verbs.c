@@ -475,6 +475,37 @@ static char **read_env_file(const struct ctx *x, const char *dir_rel, const char
 
 static char *service_env_path(const char *unit) { return xasprintf("/" SERVICES_DIR "/%s.env", unit); }
 
+/* The services whose merged EnvironmentFile lists app (from the header pyshare writes). */
+static char **services_listing(const struct ctx *x, const char *app)
+{
+        _cleanup_close_ int dfd = -1;
+        if (dir_open(x->rootfd, SERVICES_DIR, 0, false, false, &dfd, NULL) < 0)
+                return NULL;
+        DIR *d = fdopendir(fcntl(dfd, F_DUPFD_CLOEXEC, 3));
+        if (!d)
+                return NULL;
+        char **units = NULL;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (!endswith(de->d_name, ".service.env"))
+                        continue;
+                _cleanup_free_ char *text = NULL;
+                if (file_read_at(dfd, de->d_name, 1024 * 1024, &text, NULL, NULL) < 0)
+                        continue;
+                char *apps = strstr(text, "; apps: ");
+                char *eol = apps ? strstr(apps, ".\n") : NULL;
+                if (!apps || !eol)
+                        continue;
+                *eol = 0;
+                char *save = NULL;
+                for (char *p = strtok_r(apps + strlen("; apps: "), ", ", &save); p; p = strtok_r(NULL, ", ", &save))
+                        if (strcmp(p, app) == 0)
+                                strv_consume(&units, xstrndup(de->d_name, strlen(de->d_name) - strlen(".env")));
+        }
+        closedir(d);
+        return units;
+}
+
 /* Rewrites the service's merged EnvironmentFile and its drop-in from the apps attached to it
  * (but exclude), or removes both when none is left. *ret_dropin_changed tells whether systemd
  * must reload. */
@@ -1074,11 +1105,17 @@ static char *current_service_user(const char *unit)
 /* pyshare's unprivileged user; created as a system user when the package did not. */
 static int pip_user(const struct ctx *x, struct ps_user *ret)
 {
-        int r = user_lookup(-1, PIP_USER, ret);
+        int rootfd = x->root ? x->rootfd : -1;
+        int r = user_lookup(rootfd, PIP_USER, ret);
         if (r != -PS_E_NOTFOUND)
                 return r;
         char *argv[] = {"/usr/sbin/useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent", "--shell",
-                        "/usr/sbin/nologin", "--user-group", PIP_USER, NULL};
+                        "/usr/sbin/nologin", "--user-group", PIP_USER, NULL, NULL, NULL};
+        if (x->root) {
+                /* useradd --root: the user belongs in the image's passwd, not the host's. */
+                argv[9] = "--root";
+                argv[10] = (char *)x->root;
+        }
         _cleanup_free_ char *out = NULL;
         r = run_command(argv, NULL, 60 * 1000, &out);
         if (r != 0) {
@@ -1086,7 +1123,7 @@ static int pip_user(const struct ctx *x, struct ps_user *ret)
                 return r < 0 ? r : -EIO;
         }
         log_info("created the system user %s (pip runs as it, never as root)", PIP_USER);
-        return user_lookup(-1, PIP_USER, ret);
+        return user_lookup(rootfd, PIP_USER, ret);
 }
 
 /* Runs the venv's pip as _pyshare with only the app's group, then repairs the tree. */
@@ -1100,7 +1137,7 @@ static int run_pip(const struct ctx *x, const struct app *a, char *const *args, 
                 return r;
         }
         _cleanup_free_ char *pip = xasprintf("%s/bin/pip", a->venv), *out = NULL;
-        r = pip_run(&u, a->gid, pip, args, 20 * 60 * 1000, capture, &out);
+        r = pip_run(&u, a->gid, pip, args, x->root, 20 * 60 * 1000, capture, &out);
         ps_user_free(&u);
         if (r == -ETIMEDOUT) {
                 log_error("pip did not finish within 20 minutes and was stopped%s%s", out && *out ? ":\n" : "",
@@ -1457,11 +1494,15 @@ int verb_setup(struct ctx *x, const char *app_name, const struct setup_opts *o)
         log_set_app(app_name);
 
         _cleanup_app_ struct app a = {.name = app_name};
-        _cleanup_config_ struct app_config vendor = {0};
-        bool existed;
-        if ((r = load_merged_config(x, app_name, o->from, &a.cfg, &vendor, &existed)) < 0)
+        _cleanup_config_ struct app_config vendor = {0}, etc_prev = {0};
+        bool have_vendor, have_etc;
+        if ((r = load_vendor_config(x, app_name, o->from, &vendor, &have_vendor)) < 0 ||
+            (r = load_etc_config(x, app_name, &etc_prev, &have_etc)) < 0)
                 return r;
-        _cleanup_free_ char *old_service = a.cfg.service ? xstrdup(a.cfg.service) : NULL;
+        config_overlay(&a.cfg, &vendor);
+        config_overlay(&a.cfg, &etc_prev);
+        /* The services the app is wired into now: setup may move it (option or package). */
+        _cleanup_strv_ char **wired = services_listing(x, app_name);
 #define SET(field, opt, def)                                                                       \
         do {                                                                                       \
                 if (opt) {                                                                         \
@@ -1510,7 +1551,7 @@ int verb_setup(struct ctx *x, const char *app_name, const struct setup_opts *o)
         if (o->user) {
                 free(a.cfg.user);
                 a.cfg.user = xstrdup(o->user);
-        } else if (!a.cfg.user || !old_service || strcmp(old_service, unit) != 0) {
+        } else if (!a.cfg.user || (wired && !strv_contains(wired, unit))) {
                 free(a.cfg.user);
                 a.cfg.user = NULL;
                 if ((r = detect_user(x, unit, &a.cfg.user)) < 0)
@@ -1697,11 +1738,29 @@ int verb_setup(struct ctx *x, const char *app_name, const struct setup_opts *o)
                 log_warning("left out of PYTHONPATH: %s", pth.refused[i]);
         pth_info_free(&pth);
 
-        /* /etc keeps what differs from the package's settings, so that a package upgrade that
-         * changes them takes effect. */
+        /* Without a package's settings /etc keeps every setting. With them, /etc keeps only what
+         * was given here or before and differs from the package's, so that a package upgrade that
+         * changes them takes effect (defaults are not written: they would override it). */
         _cleanup_config_ struct app_config own = {0};
-        config_overlay(&own, &a.cfg);
-        config_subtract(&own, &vendor);
+        if (!have_vendor)
+                config_overlay(&own, &a.cfg);
+        else {
+                config_overlay(&own, &etc_prev);
+                const struct app_config given = {
+                        .python = (char *)o->python, .group = (char *)o->group, .prefix = (char *)o->prefix,
+                        .service = o->service ? unit : NULL, .user = (char *)o->user,
+                        .modules = o->modules ? a.cfg.modules : NULL,
+                        .cgi = o->cgi >= 0 ? a.cfg.cgi : CFG_UNSET, .watch = o->watch >= 0 ? a.cfg.watch : CFG_UNSET,
+                };
+                config_overlay(&own, &given);
+                if (!vendor.user && !own.user)
+                        own.user = xstrdup(a.cfg.user);
+                else if (!vendor.user && !o->user) {
+                        free(own.user);
+                        own.user = xstrdup(a.cfg.user); /* detected again for a new service */
+                }
+                config_subtract(&own, &vendor);
+        }
         _cleanup_free_ char *conf = config_format(&own), *envtext = app_env_text(&a, pythonpath);
         _cleanup_free_ char *conf_name = xasprintf("%s.conf", app_name), *env_name = xasprintf("%s.env", app_name);
         _cleanup_free_ char *tmpfiles_name = xasprintf("pyshare-%s.conf", app_name);
@@ -1714,10 +1773,16 @@ int verb_setup(struct ctx *x, const char *app_name, const struct setup_opts *o)
                 return r;
         }
         /* Moved to another service: take the app out of the old one's files. */
-        if (old_service && strcmp(old_service, unit) != 0 &&
-            (r = write_service_files(x, old_service, NULL, &acts, &old_dropin, &old_env)) < 0) {
-                perms_stats_free(&st);
-                return r;
+        for (size_t i = 0; wired && wired[i]; i++) {
+                bool d = false, e = false;
+                if (strcmp(wired[i], unit) == 0)
+                        continue;
+                if ((r = write_service_files(x, wired[i], NULL, &acts, &d, &e)) < 0) {
+                        perms_stats_free(&st);
+                        return r;
+                }
+                old_dropin = old_dropin || d;
+                old_env = old_env || e;
         }
 
         bool cgi_changed = false, watch_changed = false;
@@ -1918,6 +1983,28 @@ int verb_remove(struct ctx *x, const char *app_name, bool purge)
         bool exists;
         if ((r = load_config(x, app_name, &c, &exists)) < 0)
                 return r;
+        if (!exists && purge) {
+                /* Removed before, venv kept: --purge now deletes it, if it is pyshare's. */
+                _cleanup_config_ struct app_config vc = {0};
+                bool v;
+                if ((r = load_vendor_config(x, app_name, NULL, &vc, &v)) < 0)
+                        return r;
+                const char *prefix = vc.prefix ? vc.prefix : DEFAULT_PREFIX;
+                _cleanup_free_ char *venv = xasprintf("%s/%s", prefix, app_name), *sv = shown(x, venv);
+                _cleanup_close_ int pfd = -1;
+                enum venv_state vs = VENV_MISSING;
+                if (dir_open(x->rootfd, prefix + 1, 0, false, false, &pfd, NULL) >= 0 &&
+                    venv_state(pfd, app_name, &vs) >= 0 && vs == VENV_READY) {
+                        if (x->dry_run)
+                                log_info("would delete the virtualenv %s", sv);
+                        else if ((r = rmtree_at(pfd, app_name)) < 0) {
+                                log_error("cannot delete %s: %s", sv, strerror(-r));
+                                return r;
+                        } else
+                                log_info("deleted the virtualenv %s (the app was removed before)", sv);
+                        return 0;
+                }
+        }
         if (!exists) {
                 log_info("remove %s: nothing to remove (no /%s/%s.conf)", app_name, ETC_DIR, app_name);
                 if (x->json) {

@@ -56,3 +56,14 @@ teardown_file() {
         [ ! -e "/etc/systemd/system/$UNIT.d" ]
         rm -rf /var/tmp/pst-keep
 }
+
+@test "remove, then remove --purge, deletes the kept venv" {
+        ps_setup pst-b --no-probe -q
+        run "$PYSHARE" remove pst-b
+        assert_status 0
+        [ -d /opt/pyshare/pst-b ]
+        run "$PYSHARE" remove pst-b --purge
+        assert_status 0
+        assert_output_has "deleted the virtualenv /opt/pyshare/pst-b (the app was removed before)"
+        [ ! -e /opt/pyshare/pst-b ]
+}

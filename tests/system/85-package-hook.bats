@@ -107,3 +107,22 @@ teardown_file() {
         [ ! -e /etc/systemd/system/paths.target.wants/pyshare-repair@pst-pkg.path ]
         [ ! -e /etc/systemd/system/pyshare-repair@pst-pkg.path.d ]
 }
+
+@test "defaults are not written to /etc when a package has settings: a package's new Group= and Service= take effect" {
+        getent group pst_deploy2 >/dev/null || groupadd --system pst_deploy2
+        make_unit pst-pkg2.service
+        printf '[App]\nService=%s\nGroup=%s\n' "$UNIT" "$DEPLOY_GROUP" >/usr/lib/pyshare/pst-mv.conf
+        run "$PYSHARE" setup pst-mv --no-probe
+        assert_status 0
+        ! grep -qE '^(Python|Group|Prefix|Service)=' /etc/pyshare/pst-mv.conf
+        printf '[App]\nService=pst-pkg2.service\nGroup=pst_deploy2\n' >/usr/lib/pyshare/pst-mv.conf
+        run "$PYSHARE" setup pst-mv --no-probe
+        assert_status 0
+        [ "$(stat -c %G /opt/pyshare/pst-mv)" = pst_deploy2 ]
+        grep -q "pst-mv" /etc/pyshare/services/pst-pkg2.service.env
+        ! grep -qs "pst-mv" "/etc/pyshare/services/$UNIT.env"
+        run "$PYSHARE" remove pst-mv --purge
+        assert_status 0
+        rm -f /usr/lib/pyshare/pst-mv.conf /etc/systemd/system/pst-pkg2.service
+        groupdel pst_deploy2
+}

@@ -122,3 +122,144 @@ assert_status() {
                 return 1
         fi
 }
+
+# ---- the adversarial suite (90-*.bats) ----------------------------------------------------
+# Its own service user (in a group of its own, so that the probe's groups can be checked),
+# canaries outside every tree, and compiled helpers from lib/adv.
+ADV_SVC=pst_adv_svc
+ADV_EXTRA_GROUP=pst_adv_extra
+ADV_LIB=$REPO/tests/system/lib/adv
+ADV_BIN=/var/tmp/pst-adv-bin
+ADV_CANARY=/var/tmp/pst-adv-canary
+ADV_CANARY_OPEN=/var/tmp/pst-adv-canary-open
+SYSPY=/usr/bin/python3
+
+adv_fixtures() {
+        fixtures
+        getent group "$ADV_EXTRA_GROUP" >/dev/null || groupadd --system "$ADV_EXTRA_GROUP"
+        id "$ADV_SVC" >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /nonexistent \
+                --shell /usr/sbin/nologin --groups "$ADV_EXTRA_GROUP" "$ADV_SVC"
+        adv_canaries
+        mkdir -p "$ADV_BIN"
+        chmod 0755 "$ADV_BIN"
+}
+
+# Root's things that no test may change: a 0700 directory (the target of planted symlinks and
+# swaps) and a 0755 one whose files a deployer can hard-link to; files with and without ACLs.
+adv_canaries() {
+        if [ ! -d "$ADV_CANARY" ]; then
+                mkdir -m 0700 "$ADV_CANARY"
+                mkdir -m 0750 "$ADV_CANARY/sub"
+                echo secret >"$ADV_CANARY/secret" && chmod 0600 "$ADV_CANARY/secret"
+                echo shared >"$ADV_CANARY/shared" && chmod 0640 "$ADV_CANARY/shared"
+                echo deep >"$ADV_CANARY/sub/deep" && chmod 0600 "$ADV_CANARY/sub/deep"
+                setfacl -m u:nobody:r-- "$ADV_CANARY/shared"
+                setfacl -d -m u:nobody:r-x "$ADV_CANARY/sub"
+        fi
+        if [ ! -d "$ADV_CANARY_OPEN" ]; then
+                mkdir -m 0755 "$ADV_CANARY_OPEN"
+                echo secret >"$ADV_CANARY_OPEN/secret" && chmod 0600 "$ADV_CANARY_OPEN/secret"
+                echo public >"$ADV_CANARY_OPEN/public" && chmod 0644 "$ADV_CANARY_OPEN/public"
+                setfacl -m u:nobody:r-- "$ADV_CANARY_OPEN/secret"
+        fi
+}
+
+# Owner, mode, ACLs and contents of what lies outside every tree: /etc, its secrets, /root,
+# and the canaries. Equal output before and after a test means nothing outside changed.
+guard_snapshot() {
+        local f
+        for f in / /etc /root /opt /var/tmp; do
+                stat -c '%n %F %U:%G %a %i' "$f"
+        done
+        for f in /etc/shadow /etc/gshadow /etc/passwd /etc/group /etc/sudoers; do
+                [ -e "$f" ] && stat -c '%n %F %U:%G %a %h %i %s' "$f"
+        done
+        find /etc -mindepth 1 -maxdepth 1 ! -name pyshare ! -name tmpfiles.d ! -name systemd \
+                -printf '%p %y %U:%G %m\n' | LC_ALL=C sort
+        getfacl -p -n /etc /etc/shadow /etc/passwd /etc/group /root 2>&1
+        sha256sum /etc/shadow /etc/gshadow /etc/passwd /etc/group 2>&1
+        "$SYSPY" "$ADV_LIB/treestate.py" --content "$ADV_CANARY" "$ADV_CANARY_OPEN"
+}
+
+guard_begin() {
+        GUARD_BEFORE=$(guard_snapshot)
+}
+
+guard_check() {
+        local now
+        now=$(guard_snapshot)
+        if [ "$GUARD_BEFORE" != "$now" ]; then
+                echo "something outside the tree changed:" >&2
+                diff <(echo "$GUARD_BEFORE") <(echo "$now") >&2
+                return 1
+        fi
+}
+
+adv_unit() {
+        printf '[Unit]\nDescription=pyshare adversarial test service\n[Service]\nUser=%s\nExecStart=/bin/true\n' \
+                "$ADV_SVC" >"/etc/systemd/system/$1"
+}
+
+# adv_setup APP UNIT [OPTION...]
+adv_setup() {
+        local app=$1 unit=$2
+        shift 2
+        "$PYSHARE" setup "$app" --service="$unit" --group="$DEPLOY_GROUP" "$@"
+}
+
+adv_cleanup() {
+        local app
+        for app in "$@"; do
+                cleanup_app "$app"
+                rm -f "/etc/systemd/system/$app.service" "/etc/pyshare/services/$app.service.env"
+                rm -rf "/etc/systemd/system/$app.service.d"
+        done
+}
+
+# Compiles lib/adv/NAME.c into $ADV_BIN/NAME (readable and runnable by the deployer).
+adv_build() {
+        cc -O1 -Wall -Wextra -o "$ADV_BIN/$1" "$ADV_LIB/$1.c"
+}
+
+# A command as the deployer: a member of the deploy group, nothing more.
+as_deployer() {
+        runuser -u "$DEPLOYER" -- env -i PATH=/usr/bin:/bin HOME=/tmp "$@"
+}
+
+# pyshare under strace: LeakSanitizer cannot run under ptrace.
+strace_ps() {
+        env ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" strace "$@"
+}
+
+pyshare_is_asan() {
+        grep -qa __asan_init "$PYSHARE"
+}
+
+# Whether a process ended by a signal (status > 128) or crashed: a failure, with the output.
+assert_no_crash() {
+        if [ "$status" -ge 128 ] || [[ "$output" == *"Sanitizer"* ]] || [[ "$output" == *"runtime error"* ]]; then
+                printf 'crashed (status %s):\n%s\n' "$status" "$output" >&2
+                return 1
+        fi
+}
+
+# assert_same WHAT BEFORE AFTER: fails with a diff when the two states differ.
+assert_same() {
+        if [ "$2" != "$3" ]; then
+                echo "$1 changed:" >&2
+                diff <(echo "$2") <(echo "$3") >&2
+                return 1
+        fi
+}
+
+# What pyshare wrote for the adversarial apps and units (their names start with pst-adv):
+# files, temporaries included, with owner, mode, ACLs and contents.
+adv_etc_state() {
+        local d
+        for d in /etc/pyshare /etc/pyshare/services /etc/tmpfiles.d /etc/systemd/system; do
+                [ -d "$d" ] || { echo "absent $d"; continue; }
+                stat -c '%n %U:%G %a' "$d"
+                find "$d" -mindepth 1 -maxdepth 1 -name '*pst-adv*' -print0 |
+                        xargs -0 -r "$SYSPY" "$ADV_LIB/treestate.py" --content
+        done
+}

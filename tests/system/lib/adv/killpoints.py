@@ -1,0 +1,259 @@
+#!/usr/bin/python3
+"""kill -9 at chosen syscalls of one pyshare run, then a rerun; the end state must equal a clean
+run's, and every file pyshare writes must be, right after each kill, absent (if it was), its
+old content or its new content, never torn (EnvironmentFiles are also parsed).
+
+  killpoints.py kill --app APP --unit UNIT --prefix DIR --state SAVED --points K [--wrapper PROG]
+                [--no-content] [--etc-share F] [--pick REGEX]... [--log FILE] -- PYSHARE ARG...
+
+SAVED is a directory made by `killpoints.py save`: the venv (cp -a, ACLs kept) and the app's
+files under /etc, restored before every run:
+
+  killpoints.py save --app APP --unit UNIT --prefix DIR SAVED
+
+The kill points come from one traced run (strace -y, this process only: never the
+`python -m venv` child): every mutating syscall that names a file under /etc (a share F of
+the K points, default 0.6), the rest spread evenly over the other mutating syscalls (the walk);
+--pick REGEX keeps only the syscalls whose strace line matches one of the REGEXes. A kill is
+`strace --inject=SYSCALL:signal=KILL:when=N`, N counted per syscall in the pyshare process.
+"""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import envfile  # noqa: E402
+import treestate  # noqa: E402
+
+MUTATING = ["openat", "write", "fsync", "fdatasync", "renameat", "renameat2", "rename", "fchown",
+            "fchownat", "fchmod", "fchmodat", "chmod", "setxattr", "lsetxattr", "fsetxattr", "mkdirat",
+            "unlinkat", "linkat", "symlinkat", "ftruncate"]
+
+
+def etc_files(app, unit):
+    return [f"/etc/pyshare/{app}.conf", f"/etc/pyshare/{app}.env", f"/etc/pyshare/services/{unit}.env",
+            f"/etc/systemd/system/{unit}.d/50-pyshare.conf", f"/etc/tmpfiles.d/pyshare-{app}.conf"]
+
+
+def etc_dirs(unit):
+    return ["/etc/pyshare", "/etc/pyshare/services", f"/etc/systemd/system/{unit}.d", "/etc/tmpfiles.d"]
+
+
+def ours(name, app, unit):
+    return app in name or unit in name or name == "50-pyshare.conf" or name.startswith(".#50-pyshare.conf")
+
+
+def read(path):
+    try:
+        with open(path, "rb", opener=lambda p, f: os.open(p, f | os.O_NOFOLLOW)) as fh:
+            return fh.read()
+    except FileNotFoundError:
+        return None
+
+
+def state_of(a):
+    """The venv (owners, modes, ACLs, contents unless --no-content) and every file of the app
+    or its unit in the directories pyshare writes, temporaries included."""
+    lines = treestate.state([os.path.join(a.prefix, a.app)], content=not a.no_content, relative=True)
+    for d in etc_dirs(a.unit):
+        if not os.path.isdir(d):
+            lines.append(f"absent {d}")
+            continue
+        lines.append(treestate.entry(d, d))
+        for n in sorted(os.listdir(d)):
+            if ours(n, a.app, a.unit):
+                lines += treestate.state([os.path.join(d, n)], content=True)
+    return lines
+
+
+def save(a, saved):
+    shutil.rmtree(saved, ignore_errors=True)
+    os.makedirs(os.path.join(saved, "etc"))
+    venv = os.path.join(a.prefix, a.app)
+    if os.path.lexists(venv):
+        subprocess.run(["cp", "-a", venv, os.path.join(saved, "venv")], check=True)
+    for i, f in enumerate(etc_files(a.app, a.unit)):
+        if os.path.lexists(f):
+            subprocess.run(["cp", "-a", f, os.path.join(saved, "etc", str(i))], check=True)
+
+
+def restore(a, saved):
+    venv = os.path.join(a.prefix, a.app)
+    if os.path.lexists(venv):
+        subprocess.run(["rm", "-rf", venv], check=True)
+    if os.path.lexists(os.path.join(saved, "venv")):
+        subprocess.run(["cp", "-a", os.path.join(saved, "venv"), venv], check=True)
+    for d in etc_dirs(a.unit):
+        if os.path.isdir(d):
+            for n in os.listdir(d):
+                if ours(n, a.app, a.unit) and os.path.isfile(os.path.join(d, n)):
+                    os.unlink(os.path.join(d, n))
+    dropin = f"/etc/systemd/system/{a.unit}.d"
+    for i, f in enumerate(etc_files(a.app, a.unit)):
+        src = os.path.join(saved, "etc", str(i))
+        if os.path.lexists(src):
+            os.makedirs(os.path.dirname(f), exist_ok=True)
+            subprocess.run(["cp", "-a", src, f], check=True)
+    if os.path.isdir(dropin) and not os.listdir(dropin):
+        os.rmdir(dropin)
+
+
+def run(cmd, timeout=600):
+    env = dict(os.environ)
+    env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":detect_leaks=0"
+    try:
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, timeout=timeout)
+        return p.returncode, p.stdout.decode(errors="replace")
+    except subprocess.TimeoutExpired:
+        return "timeout", ""
+
+
+def events(a, trace_path):
+    """(syscall, n-th of that syscall, line) for each traced syscall, in order."""
+    counts, out = {}, []
+    with open(trace_path, errors="replace") as fh:
+        for line in fh:
+            m = re.match(r"^([a-z0-9_]+)\(", line)
+            if not m or m.group(1) not in MUTATING:
+                continue
+            sc = m.group(1)
+            counts[sc] = counts.get(sc, 0) + 1
+            out.append((sc, counts[sc], line.rstrip("\n")))
+    return out
+
+
+def choose(a, evs):
+    if a.pick:
+        evs = [e for e in evs if any(re.search(p, e[2]) for p in a.pick)]
+    etc = [e for e in evs if "/etc/" in e[2]]
+    rest = [e for e in evs if "/etc/" not in e[2]]
+    n_etc = min(len(etc), int(a.points * a.etc_share)) if rest else min(len(etc), a.points)
+    pick = spread(etc, n_etc) + spread(rest, a.points - n_etc)
+    order = {id(e): i for i, e in enumerate(evs)}
+    return sorted(pick, key=lambda e: order[id(e)])
+
+
+def spread(items, k):
+    if k <= 0 or not items:
+        return []
+    if k >= len(items):
+        return list(items)
+    return [items[round(i * (len(items) - 1) / (k - 1))] if k > 1 else items[0] for i in range(k)]
+
+
+def check_files(a, old, new):
+    """Right after a kill: each file absent-as-before, old or new; EnvironmentFiles parse."""
+    problems = []
+    for f in etc_files(a.app, a.unit):
+        now = read(f)
+        if now not in (old[f], new[f]):
+            problems.append(f"{f} is neither the old nor the new content: {now[:300]!r}")
+        if now is not None and f.endswith(".env"):
+            try:
+                envfile.parse(f)
+            except (ValueError, UnicodeDecodeError) as e:
+                problems.append(f"{f} does not parse: {e}")
+    return problems
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("mode", nargs="?", default="kill")
+    ap.add_argument("--app", required=True)
+    ap.add_argument("--unit", required=True)
+    ap.add_argument("--prefix", default="/opt/pyshare")
+    ap.add_argument("--state")
+    ap.add_argument("--points", type=int, default=50)
+    ap.add_argument("--etc-share", type=float, default=0.6)
+    ap.add_argument("--wrapper", default=None)
+    ap.add_argument("--no-content", action="store_true")
+    ap.add_argument("--pick", action="append", default=[])
+    ap.add_argument("--log", default=None)
+    ap.add_argument("saved", nargs="?")
+    argv = sys.argv[1:]
+    cmd = argv[argv.index("--") + 1:] if "--" in argv else []
+    a = ap.parse_intermixed_args(argv[:argv.index("--")] if "--" in argv else argv)
+    if a.mode == "save":
+        save(a, a.saved)
+        return 0
+    saved = a.state
+    wrap = [a.wrapper] if a.wrapper else []
+    log = open(a.log, "w") if a.log else sys.stderr
+    t0 = time.time()
+
+    # the clean run: the reference end state and the new content of each file
+    restore(a, saved)
+    old = {f: read(f) for f in etc_files(a.app, a.unit)}
+    st, out = run(wrap + cmd)
+    if st != 0:
+        print(f"the clean run failed ({st}):\n{out}", file=sys.stderr)
+        return 1
+    ref = state_of(a)
+    new = {f: read(f) for f in etc_files(a.app, a.unit)}
+
+    # the traced run: where the kills can land
+    restore(a, saved)
+    trace = os.path.join(saved, "trace")
+    st, out = run(["strace", "-y", "-o", trace, "-e", "trace=" + ",".join(MUTATING)] + wrap + cmd)
+    if st != 0:
+        print(f"the traced run failed ({st}):\n{out}", file=sys.stderr)
+        return 1
+    evs = events(a, trace)
+    points = choose(a, evs)
+    print(f"{len(evs)} mutating syscalls in the run; killing at {len(points)} of them", file=log)
+
+    failures, killed, missed = [], 0, []
+    for sc, n, line in points:
+        restore(a, saved)
+        st, out = run(["strace", "-o", "/dev/null", "-e", "trace=" + sc,
+                       "-e", f"inject={sc}:signal=KILL:when={n}"] + wrap + cmd)
+        was_killed = st in (137, -9)
+        killed += was_killed
+        if not was_killed:
+            missed.append(f"{sc} #{n} ({line[:120]}): status {st}")
+        where = f"{sc} #{n} ({line[:160]})"
+        problems = check_files(a, old, new)
+        if not was_killed and st != 0:
+            problems.append(f"not killed, and the run failed with {st}: {out[-500:]}")
+        st2, out2 = run(cmd)
+        if st2 != 0:
+            problems.append(f"the rerun failed with {st2}: {out2[-800:]}")
+        else:
+            now = state_of(a)
+            if now != ref:
+                gone = [x for x in ref if x not in now]
+                extra = [x for x in now if x not in ref]
+                problems.append("the rerun did not converge to a clean run's state:\n      missing: "
+                                + "\n               ".join(gone[:6]) + "\n      extra:   "
+                                + "\n               ".join(extra[:6]))
+        print(f"{'FAIL' if problems else 'ok  '} kill at {where}: status {st}", file=log)
+        for p in problems:
+            print(f"    {p}", file=log)
+        if problems:
+            failures.append((where, problems))
+    restore(a, saved)
+    took = time.time() - t0
+    print(f"{len(points)} kill points, {killed} killed, {len(failures)} failed, {took:.0f} s", file=log)
+    if log is not sys.stderr:
+        log.close()
+    print(f"{len(points)} kill points, {killed} killed, {len(failures)} failed, {took:.0f} s")
+    for m in missed[:10]:
+        print(f"not killed (the run took another path): {m}")
+    for where, problems in failures[:12]:
+        print(f"FAIL kill at {where}")
+        for p in problems:
+            print(f"    {p}")
+    if failures:
+        return 1
+    if killed < 0.9 * len(points):
+        print(f"only {killed} of {len(points)} runs were killed: the kill points do not fit the run")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
