@@ -64,10 +64,12 @@ install: pyshare
 	install -d -m 0755 $(DESTDIR)$(PKGLIBDIR)
 	for f in units/*; do [ -f "$$f" ] && install -D -m 0644 "$$f" $(DESTDIR)$(UNITDIR)/$${f#units/}; done; true
 	install -D -m 0644 tmpfiles.d/pyshare.conf $(DESTDIR)$(TMPFILESDIR)/pyshare.conf
+	install -D -m 0755 scripts/pyshare-app-hook $(DESTDIR)$(PREFIX)/share/pyshare/pyshare-app-hook
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/pyshare $(DESTDIR)$(MANDIR)/man8/pyshare.8 \
-	      $(DESTDIR)$(BASHCOMPDIR)/pyshare $(DESTDIR)$(TMPFILESDIR)/pyshare.conf
+	      $(DESTDIR)$(BASHCOMPDIR)/pyshare $(DESTDIR)$(TMPFILESDIR)/pyshare.conf \
+	      $(DESTDIR)$(PREFIX)/share/pyshare/pyshare-app-hook
 	for f in units/*; do rm -f $(DESTDIR)$(UNITDIR)/$${f#units/}; done
 
 clean:
