@@ -151,32 +151,43 @@ static void fail_walk(struct walk *w, int r)
         atomic_compare_exchange_strong(&w->result, &expected, r);
 }
 
+/* Opens the directory e was looked at as, hands it to the entry callback, and returns it to
+ * be read; NULL when it is not to be descended into (skipped, refused, or the walk failed).
+ * The top directory cannot be skipped: failing to open it fails the walk. */
+static DIR *enter_dir(struct walk *w, struct walk_entry *e)
+{
+        int r = open_dir_verified(e->dirfd, e->name, &e->stx, &e->fd);
+        if (r < 0) {
+                if (e->depth == 0)
+                        fail_walk(w, r);
+                else
+                        w->ops->skipped(e, r == -ESTALE ? WALK_SKIP_CHANGED : WALK_SKIP_ERROR, r, w->userdata);
+                return NULL;
+        }
+        r = w->ops->entry(e, w->userdata);
+        if (r != 0) {
+                close(e->fd);
+                if (r < 0)
+                        fail_walk(w, r);
+                return NULL;
+        }
+        DIR *d = fdopendir(e->fd);
+        if (!d) {
+                w->ops->skipped(e, WALK_SKIP_ERROR, -errno, w->userdata);
+                close(e->fd);
+        }
+        return d;
+}
+
 /* Walks one subtree depth-first; hands child directories to idle workers. */
 static void walk_job(struct walk *w, struct job *j)
 {
         struct walk_entry e = {.dirfd = j->parent->fd, .name = j->name, .path = j->path, .fd = -1,
                                .depth = j->depth, .stx = j->stx};
-        int r = open_dir_verified(e.dirfd, e.name, &e.stx, &e.fd);
-        if (r < 0) {
-                if (j->depth == 0)
-                        fail_walk(w, r);
-                else
-                        w->ops->skipped(&e, r == -ESTALE ? WALK_SKIP_CHANGED : WALK_SKIP_ERROR, r, w->userdata);
+        int r;
+        DIR *d = enter_dir(w, &e);
+        if (!d)
                 return;
-        }
-        r = w->ops->entry(&e, w->userdata);
-        if (r != 0) {
-                close(e.fd);
-                if (r < 0)
-                        fail_walk(w, r);
-                return;
-        }
-        DIR *d = fdopendir(e.fd);
-        if (!d) {
-                w->ops->skipped(&e, WALK_SKIP_ERROR, -errno, w->userdata);
-                close(e.fd);
-                return;
-        }
         size_t cap = 16, n = 0;
         struct frame *stack = xmalloc(cap * sizeof(*stack));
         stack[n++] = (struct frame){.dir = d, .path = xstrdup(j->path), .depth = j->depth};
@@ -249,24 +260,9 @@ static void walk_job(struct walk *w, struct job *j)
                                 continue;
                         }
                 }
-                int k = open_dir_verified(c.dirfd, c.name, &c.stx, &c.fd);
-                if (k < 0) {
-                        w->ops->skipped(&c, k == -ESTALE ? WALK_SKIP_CHANGED : WALK_SKIP_ERROR, k, w->userdata);
+                DIR *cd = enter_dir(w, &c);
+                if (!cd)
                         continue;
-                }
-                k = w->ops->entry(&c, w->userdata);
-                if (k != 0) {
-                        close(c.fd);
-                        if (k < 0)
-                                fail_walk(w, k);
-                        continue;
-                }
-                DIR *cd = fdopendir(c.fd);
-                if (!cd) {
-                        w->ops->skipped(&c, WALK_SKIP_ERROR, -errno, w->userdata);
-                        close(c.fd);
-                        continue;
-                }
                 if (n == cap) {
                         cap *= 2;
                         stack = xrealloc(stack, cap * sizeof(*stack));

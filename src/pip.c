@@ -4,7 +4,6 @@
 #include "probe.h"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -63,24 +62,7 @@ int pip_run(const struct ps_user *u, gid_t gid, const char *pip, char *const *ar
         bool timed_out = false;
         if (capture) {
                 close(pipefd[1]);
-                for (;;) {
-                        long long left = deadline - now_ms();
-                        if (left <= 0) {
-                                timed_out = true;
-                                break;
-                        }
-                        struct pollfd p = {.fd = pipefd[0], .events = POLLIN};
-                        if (poll(&p, 1, (int)left) <= 0)
-                                continue;
-                        char tmp[4096];
-                        ssize_t k = read(pipefd[0], tmp, sizeof(tmp));
-                        if (k < 0 && errno == EINTR)
-                                continue;
-                        if (k <= 0)
-                                break;
-                        if (out.len < 64 * 1024)
-                                buf_append(&out, tmp, (size_t)k);
-                }
+                timed_out = read_until(pipefd[0], deadline, &out, 64 * 1024) == -ETIMEDOUT;
                 close(pipefd[0]);
         }
         int status = 0;

@@ -259,12 +259,9 @@ static bool pump(int fd, struct buf *b, size_t cap, size_t *total)
         return true;
 }
 
-int probe_run(const struct probe_request *req, struct probe_result *ret)
+/* The probe's two channels: what imported code prints, and the results. */
+static int probe_pipes(int outp[2], int resp[2])
 {
-        int outp[2], resp[2];
-        /* Orphans of the probe (a setsid grandchild) come to us, so we can kill them. */
-        if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
-                return -errno;
         if (pipe2(outp, O_CLOEXEC) < 0)
                 return -errno;
         if (pipe2(resp, O_CLOEXEC) < 0) {
@@ -273,6 +270,18 @@ int probe_run(const struct probe_request *req, struct probe_result *ret)
                 close(outp[1]);
                 return r;
         }
+        return 0;
+}
+
+int probe_run(const struct probe_request *req, struct probe_result *ret)
+{
+        int outp[2], resp[2];
+        /* Orphans of the probe (a setsid grandchild) come to us, so we can kill them. */
+        if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+                return -errno;
+        int r0 = probe_pipes(outp, resp);
+        if (r0 < 0)
+                return r0;
         fflush(NULL);
         pid_t pid = fork();
         if (pid < 0) {
@@ -357,14 +366,9 @@ int probe_run_unit(const struct probe_request *req, const char *service, struct 
         self[k] = 0;
 
         int outp[2], resp[2];
-        if (pipe2(outp, O_CLOEXEC) < 0)
-                return -errno;
-        if (pipe2(resp, O_CLOEXEC) < 0) {
-                int r = -errno;
-                close(outp[0]);
-                close(outp[1]);
-                return r;
-        }
+        int r0 = probe_pipes(outp, resp);
+        if (r0 < 0)
+                return r0;
         char **argv = NULL;
         strv_push(&argv, self);
         strv_push(&argv, "__probe-child");

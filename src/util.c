@@ -241,6 +241,26 @@ long long now_ms(void)
 
 #define RUN_OUTPUT_MAX (64 * 1024)
 
+int read_until(int fd, long long deadline, struct buf *out, size_t cap)
+{
+        for (;;) {
+                long long left = deadline - now_ms();
+                if (left <= 0)
+                        return -ETIMEDOUT;
+                struct pollfd p = {.fd = fd, .events = POLLIN};
+                if (poll(&p, 1, (int)left) <= 0)
+                        continue;
+                char tmp[4096];
+                ssize_t k = read(fd, tmp, sizeof(tmp));
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        return 0;
+                if (out->len < cap)
+                        buf_append(out, tmp, (size_t)k < cap - out->len ? (size_t)k : cap - out->len);
+        }
+}
+
 int run_command(char *const argv[], const char *chroot_dir, int timeout_ms, char **ret_output)
 {
         static char *const clean_env[] = {
@@ -274,29 +294,7 @@ int run_command(char *const argv[], const char *chroot_dir, int timeout_ms, char
         close(pipefd[1]);
 
         struct buf out = {0};
-        long long deadline = now_ms() + timeout_ms;
-        bool timed_out = false;
-        for (;;) {
-                long long left = deadline - now_ms();
-                if (left <= 0) {
-                        timed_out = true;
-                        break;
-                }
-                struct pollfd p = {.fd = pipefd[0], .events = POLLIN};
-                int n = poll(&p, 1, (int)left);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        continue;
-                char tmp[4096];
-                ssize_t k = read(pipefd[0], tmp, sizeof(tmp));
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k <= 0)
-                        break;
-                if (out.len < RUN_OUTPUT_MAX)
-                        buf_append(&out, tmp, (size_t)k);
-        }
+        bool timed_out = read_until(pipefd[0], now_ms() + timeout_ms, &out, RUN_OUTPUT_MAX) == -ETIMEDOUT;
         close(pipefd[0]);
         if (timed_out)
                 kill(-pid, SIGKILL);

@@ -105,6 +105,10 @@ size_t utf8_seq(const unsigned char *s, uint32_t *ret_cp);
 /* Monotonic clock in milliseconds. */
 long long now_ms(void);
 
+/* Reads fd until EOF (0) or the deadline (-ETIMEDOUT, now_ms() based), keeping the first cap
+ * bytes in out and dropping the rest. */
+int read_until(int fd, long long deadline, struct buf *out, size_t cap);
+
 /* Run argv (argv[0] an absolute path) with a clean environment, stdin from /dev/null,
  * optionally chrooted, and collect stdout+stderr (capped at 64 KiB). Returns the exit status
  * (>= 0, 128+signal when killed) or -errno when it could not be started; -ETIMEDOUT after

@@ -1918,17 +1918,24 @@ static int refresh_env_files(const struct ctx *x, const struct app *a, struct ac
         return 0;
 }
 
-int verb_repair(struct ctx *x, const char *app_name)
+/* The start of a verb that changes an app that is set up: name, root, settings, the lock. */
+static int begin_change(struct ctx *x, const char *verb, const char *app_name, struct app *a, int *ret_lockfd)
 {
         int r = check_app_name(app_name);
-        if (r < 0 || (r = need_root(x, "repair", app_name)) < 0)
+        if (r < 0 || (r = need_root(x, verb, app_name)) < 0)
                 return r;
         log_set_app(app_name);
-        _cleanup_app_ struct app a = {0};
-        if ((r = load_app(x, app_name, &a)) < 0)
+        if ((r = load_app(x, app_name, a)) < 0)
                 return r;
+        return take_lock(x, ret_lockfd);
+}
+
+int verb_repair(struct ctx *x, const char *app_name)
+{
+        _cleanup_app_ struct app a = {0};
         _cleanup_close_ int lockfd = -1;
-        if ((r = take_lock(x, &lockfd)) < 0)
+        int r = begin_change(x, "repair", app_name, &a, &lockfd);
+        if (r < 0)
                 return r;
 
         struct perms_stats st = {0};
@@ -2265,19 +2272,14 @@ int verb_status(struct ctx *x, const char *app_name)
 
 int verb_pip(struct ctx *x, const char *app_name, char *const *args)
 {
-        int r = check_app_name(app_name);
-        if (r < 0 || (r = need_root(x, "pip", app_name)) < 0)
-                return r;
-        if (x->root || x->dry_run) {
-                log_error("pyshare pip runs pip on the live system: --root and --dry-run do not go with it");
+        if (x->dry_run) {
+                log_error("pyshare pip cannot --dry-run: pip itself decides what it changes");
                 return -PS_E_USAGE;
         }
-        log_set_app(app_name);
         _cleanup_app_ struct app a = {0};
-        if ((r = load_app(x, app_name, &a)) < 0)
-                return r;
         _cleanup_close_ int lockfd = -1;
-        if ((r = take_lock(x, &lockfd)) < 0)
+        int r = begin_change(x, "pip", app_name, &a, &lockfd);
+        if (r < 0)
                 return r;
         log_info("pip %s as %s in group %s", a.venv, PIP_USER, a.cfg.group);
         if ((r = run_pip(x, &a, args, false)) < 0)
