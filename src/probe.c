@@ -275,7 +275,7 @@ static int probe_pipes(int outp[2], int resp[2])
 
 int probe_run(const struct probe_request *req, struct probe_result *ret)
 {
-        int outp[2], resp[2];
+        int outp[2] = {-1, -1}, resp[2] = {-1, -1};
         /* Orphans of the probe (a setsid grandchild) come to us, so we can kill them. */
         if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
                 return -errno;
@@ -365,7 +365,7 @@ int probe_run_unit(const struct probe_request *req, const char *service, struct 
                 return -errno;
         self[k] = 0;
 
-        int outp[2], resp[2];
+        int outp[2] = {-1, -1}, resp[2] = {-1, -1};
         int r0 = probe_pipes(outp, resp);
         if (r0 < 0)
                 return r0;
