@@ -86,7 +86,7 @@ links_of() {
         [ "$(stat -c %a "$SITE/pstest_pure/sub.py")" = 660 ]
         [ "$(stat -c %a "$DEEP")" = 2770 ]
         # nothing of /etc reached the EnvironmentFile through the linked .pth
-        ! grep -q '/etc' "/etc/pyshare/$APP.env"
+        if grep '/etc' "/etc/pyshare/$APP.env" >&2; then echo "/etc reached the EnvironmentFile" >&2; return 1; fi
 }
 
 @test "hard links to root's files outside the tree (protected_hardlinks=0) and between two apps' trees: skipped with a warning naming the path" {
@@ -113,7 +113,7 @@ links_of() {
         [ "$shared_before" = "$("$SYSPY" "$ADV_LIB/treestate.py" --content "$site2/pst_adv_shared.py")" ]
         # the canary's own files are checked by the guard in teardown, once the links are gone
         getfacl -p -n "$ADV_CANARY_OPEN/secret" | grep -qx "user:$(id -u nobody):r--"
-        ! getfacl -p "$ADV_CANARY_OPEN/secret" | grep -q "$ADV_SVC\|$DEPLOY_GROUP"
+        if getfacl -p "$ADV_CANARY_OPEN/secret" | grep "$ADV_SVC\|$DEPLOY_GROUP" >&2; then return 1; fi
 }
 
 @test "a FIFO, block and char device nodes and a socket, at the top and deep: repair finishes and leaves them as they were" {
@@ -154,7 +154,7 @@ links_of() {
         mknod "$SITE/pst_adv_blk.pth" b 7 0
         mkfifo "$dist/top_level.txt"
         mknod "$dist/RECORD" c 1 5
-        before=$("$SYSPY" "$ADV_LIB/treestate.py" "$SITE"/pst_adv_*.pth "$dist")
+        before=$("$SYSPY" "$ADV_LIB/treestate.py" "$SITE"/pst_adv_*.pth "$dist/RECORD" "$dist/top_level.txt")
         trace=$BATS_TEST_TMPDIR/open.trace
         opened=
         for verb in repair status "probe --timeout=20"; do
@@ -169,7 +169,7 @@ links_of() {
                 fi
         done
         [ -z "$opened" ]
-        [ "$before" = "$("$SYSPY" "$ADV_LIB/treestate.py" "$SITE"/pst_adv_*.pth "$dist")" ]
+        assert_same "the special files" "$before" "$("$SYSPY" "$ADV_LIB/treestate.py" "$SITE"/pst_adv_*.pth "$dist/RECORD" "$dist/top_level.txt")"
 }
 
 @test "set-gid and set-uid binaries planted by the deployer (and by root), sticky and set-uid directories: the bits are removed" {

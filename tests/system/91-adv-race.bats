@@ -21,6 +21,12 @@ setup_file() {
         as_deployer mkdir -p "$big/d05/d10/mid/target"
         as_deployer "$SYSPY" "$ADV_LIB/mkbig.py" "$big/d05/d10/mid/target" 1000
         as_deployer ln -s "$ADV_CANARY" "$big/d05/d10/mid/swaplink"
+        # the swapped directories hold the canary's names: a path followed through the symlink
+        # lands on the canary's own files
+        for d in "$big/d05" "$big/d05/d10/mid/target"; do
+                as_deployer mkdir -p "$d/sub"
+                as_deployer sh -c "echo x > $d/secret && echo x > $d/shared && echo x > $d/sub/deep"
+        done
         "$PYSHARE" repair "$APP" -q
 }
 
@@ -55,8 +61,11 @@ start_swapper() {
 
 stop_swapper() {
         [ -n "$SWAPPER_PID" ] || return 0
-        pkill -TERM -P "$SWAPPER_PID" 2>/dev/null || true
-        kill -TERM "$SWAPPER_PID" 2>/dev/null || true
+        # the swapper (runuser's child) stops, puts the entries back, and runuser ends with it
+        local p
+        for p in $(pgrep -P "$SWAPPER_PID"); do
+                kill -TERM "$p" 2>/dev/null || true
+        done
         wait "$SWAPPER_PID" || true
         SWAPPER_PID=
         local n
@@ -95,10 +104,12 @@ canary_untouched() {
         as_deployer ln -sfn "$ADV_CANARY" "$BIG/swaplink-d05"
         as_deployer find "$BIG/d05" -name 'f00*.py' -exec chmod 600 {} +
         start_swapper "$BIG/d05" "$BIG/swaplink-d05"
-        repair_under_swaps "find $BIG/d05 $BIG/swaplink-d05 -name 'f00*.py' -exec chmod 600 {} +"
+        repair_under_swaps "find $BIG/d05 $BIG/swaplink-d05 \\( -name 'f00*.py' -o -name secret -o -name shared -o -name deep \\) -exec chmod 600 {} +"
         stop_swapper
         canary_untouched
-        [ -d "$BIG/d05" ] && [ ! -L "$BIG/d05" ] && [ -L "$BIG/swaplink-d05" ]
+        [ -d "$BIG/d05" ]
+        [ ! -L "$BIG/d05" ]
+        [ -L "$BIG/swaplink-d05" ]
         run "$PYSHARE" repair "$APP"
         assert_status 0
         run "$PYSHARE" repair "$APP"
@@ -115,7 +126,9 @@ canary_untouched() {
         repair_under_swaps "chmod 700 $target/d00 2>/dev/null; find $BIG/d05/d10/mid -type f -exec chmod 600 {} +"
         stop_swapper
         canary_untouched
-        [ -d "$target" ] && [ ! -L "$target" ] && [ -L "$BIG/d05/d10/mid/swaplink" ]
+        [ -d "$target" ]
+        [ ! -L "$target" ]
+        [ -L "$BIG/d05/d10/mid/swaplink" ]
         run "$PYSHARE" repair "$APP"
         assert_status 0
         run "$PYSHARE" repair "$APP"

@@ -164,7 +164,7 @@ inject() {
         # and it converges once the disk behaves
         run adv_setup "$APP" "$AUNIT" --no-probe
         assert_status 0
-        ! grep -q stale "$ENV"
+        if grep -q stale "$ENV"; then echo "the stale env file was not rewritten" >&2; return 1; fi
 }
 
 @test "fsync of /etc/pyshare after the rename fails (EIO): the file is the old or the new one, whole, and the message does not say it is unchanged when it changed" {
@@ -183,7 +183,7 @@ inject() {
         now=$(cat "$ENV")
         if [ "$now" = "$new" ]; then
                 [[ "$output" != *"previous file is unchanged"* ]] ||
-                        { echo "the new file is in place, yet pyshare says the previous file is unchanged" >&2; return 1; }
+                        { printf 'the new file is in place, yet pyshare says the previous file is unchanged:\n%s\n' "$output" >&2; return 1; }
         else
                 assert_same "$ENV" "$(cat "$BATS_TEST_TMPDIR/stale.env")" "$now"
         fi

@@ -146,22 +146,20 @@ adv_fixtures() {
 
 # Root's things that no test may change: a 0700 directory (the target of planted symlinks and
 # swaps) and a 0755 one whose files a deployer can hard-link to; files with and without ACLs.
+# Made afresh for each file of tests, so that a damaged canary never becomes the reference.
 adv_canaries() {
-        if [ ! -d "$ADV_CANARY" ]; then
-                mkdir -m 0700 "$ADV_CANARY"
-                mkdir -m 0750 "$ADV_CANARY/sub"
-                echo secret >"$ADV_CANARY/secret" && chmod 0600 "$ADV_CANARY/secret"
-                echo shared >"$ADV_CANARY/shared" && chmod 0640 "$ADV_CANARY/shared"
-                echo deep >"$ADV_CANARY/sub/deep" && chmod 0600 "$ADV_CANARY/sub/deep"
-                setfacl -m u:nobody:r-- "$ADV_CANARY/shared"
-                setfacl -d -m u:nobody:r-x "$ADV_CANARY/sub"
-        fi
-        if [ ! -d "$ADV_CANARY_OPEN" ]; then
-                mkdir -m 0755 "$ADV_CANARY_OPEN"
-                echo secret >"$ADV_CANARY_OPEN/secret" && chmod 0600 "$ADV_CANARY_OPEN/secret"
-                echo public >"$ADV_CANARY_OPEN/public" && chmod 0644 "$ADV_CANARY_OPEN/public"
-                setfacl -m u:nobody:r-- "$ADV_CANARY_OPEN/secret"
-        fi
+        rm -rf "$ADV_CANARY" "$ADV_CANARY_OPEN"
+        mkdir -m 0700 "$ADV_CANARY"
+        mkdir -m 0750 "$ADV_CANARY/sub"
+        echo secret >"$ADV_CANARY/secret" && chmod 0600 "$ADV_CANARY/secret"
+        echo shared >"$ADV_CANARY/shared" && chmod 0640 "$ADV_CANARY/shared"
+        echo deep >"$ADV_CANARY/sub/deep" && chmod 0600 "$ADV_CANARY/sub/deep"
+        setfacl -m u:nobody:r-- "$ADV_CANARY/shared"
+        setfacl -d -m u:nobody:r-x "$ADV_CANARY/sub"
+        mkdir -m 0755 "$ADV_CANARY_OPEN"
+        echo secret >"$ADV_CANARY_OPEN/secret" && chmod 0600 "$ADV_CANARY_OPEN/secret"
+        echo public >"$ADV_CANARY_OPEN/public" && chmod 0644 "$ADV_CANARY_OPEN/public"
+        setfacl -m u:nobody:r-- "$ADV_CANARY_OPEN/secret"
 }
 
 # Owner, mode, ACLs and contents of what lies outside every tree: /etc, its secrets, /root,

@@ -4,18 +4,21 @@ run's, and every file pyshare writes must be, right after each kill, absent (if 
 old content or its new content, never torn (EnvironmentFiles are also parsed).
 
   killpoints.py kill --app APP --unit UNIT --prefix DIR --state SAVED --points K [--wrapper PROG]
-                [--no-content] [--etc-share F] [--pick REGEX]... [--log FILE] -- PYSHARE ARG...
+                [--detach-on-exec] [--no-content] [--etc-share F] [--pick REGEX]... [--log FILE]
+                -- PYSHARE ARG...
 
 SAVED is a directory made by `killpoints.py save`: the venv (cp -a, ACLs kept) and the app's
 files under /etc, restored before every run:
 
   killpoints.py save --app APP --unit UNIT --prefix DIR SAVED
 
-The kill points come from one traced run (strace -y, this process only: never the
-`python -m venv` child): every mutating syscall that names a file under /etc (a share F of
-the K points, default 0.6), the rest spread evenly over the other mutating syscalls (the walk);
---pick REGEX keeps only the syscalls whose strace line matches one of the REGEXes. A kill is
-`strace --inject=SYSCALL:signal=KILL:when=N`, N counted per syscall in the pyshare process.
+The kill points come from one traced run (strace -f -y: pyshare and its walk's threads;
+--detach-on-exec adds -b execve, so that an exec'd child such as `python -m venv` is never
+traced): every mutating syscall that names a file under /etc (a share F of the K points,
+default 0.6), the rest spread evenly over the other mutating syscalls (the walk); --pick REGEX
+keeps only the syscalls whose strace line matches one of the REGEXes. A kill is
+`strace -f --inject=SYSCALL:signal=KILL:when=N`, N counted per syscall and per thread, as
+strace counts. The run passes when no point fails and at least 80% of them were reached.
 """
 import argparse
 import os
@@ -25,6 +28,7 @@ import subprocess
 import sys
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import envfile  # noqa: E402
 import treestate  # noqa: E402
@@ -113,16 +117,17 @@ def run(cmd, timeout=600):
 
 
 def events(a, trace_path):
-    """(syscall, n-th of that syscall, line) for each traced syscall, in order."""
+    """(syscall, n-th of that syscall in its thread, line) for each traced syscall, in order.
+    strace counts injections per thread (-f: the walk has worker threads), and so do we."""
     counts, out = {}, []
     with open(trace_path, errors="replace") as fh:
         for line in fh:
-            m = re.match(r"^([a-z0-9_]+)\(", line)
-            if not m or m.group(1) not in MUTATING:
+            m = re.match(r"^(?:(\d+) +)?([a-z0-9_]+)\(", line)
+            if not m or m.group(2) not in MUTATING:
                 continue
-            sc = m.group(1)
-            counts[sc] = counts.get(sc, 0) + 1
-            out.append((sc, counts[sc], line.rstrip("\n")))
+            tid, sc = m.group(1) or "main", m.group(2)
+            counts[tid, sc] = counts.get((tid, sc), 0) + 1
+            out.append((sc, counts[tid, sc], line.rstrip("\n")))
     return out
 
 
@@ -170,6 +175,8 @@ def main():
     ap.add_argument("--points", type=int, default=50)
     ap.add_argument("--etc-share", type=float, default=0.6)
     ap.add_argument("--wrapper", default=None)
+    ap.add_argument("--detach-on-exec", action="store_true",
+                    help="strace -b execve: children that exec (python -m venv) are not traced")
     ap.add_argument("--no-content", action="store_true")
     ap.add_argument("--pick", action="append", default=[])
     ap.add_argument("--log", default=None)
@@ -182,6 +189,10 @@ def main():
         return 0
     saved = a.state
     wrap = [a.wrapper] if a.wrapper else []
+    if a.wrapper and a.detach_on_exec:
+        raise SystemExit("--wrapper execs pyshare: it cannot go with --detach-on-exec")
+    # -f: the walk's worker threads are tracees of their own; -b execve: no exec'd child is
+    follow = ["-f"] + (["-b", "execve"] if a.detach_on_exec else [])
     log = open(a.log, "w") if a.log else sys.stderr
     t0 = time.time()
 
@@ -198,7 +209,7 @@ def main():
     # the traced run: where the kills can land
     restore(a, saved)
     trace = os.path.join(saved, "trace")
-    st, out = run(["strace", "-y", "-o", trace, "-e", "trace=" + ",".join(MUTATING)] + wrap + cmd)
+    st, out = run(["strace", "-y"] + follow + ["-o", trace, "-e", "trace=" + ",".join(MUTATING)] + wrap + cmd)
     if st != 0:
         print(f"the traced run failed ({st}):\n{out}", file=sys.stderr)
         return 1
@@ -209,7 +220,7 @@ def main():
     failures, killed, missed = [], 0, []
     for sc, n, line in points:
         restore(a, saved)
-        st, out = run(["strace", "-o", "/dev/null", "-e", "trace=" + sc,
+        st, out = run(["strace"] + follow + ["-o", "/dev/null", "-e", "trace=" + sc,
                        "-e", f"inject={sc}:signal=KILL:when={n}"] + wrap + cmd)
         was_killed = st in (137, -9)
         killed += was_killed
@@ -249,7 +260,7 @@ def main():
             print(f"    {p}")
     if failures:
         return 1
-    if killed < 0.9 * len(points):
+    if killed < 0.8 * len(points):
         print(f"only {killed} of {len(points)} runs were killed: the kill points do not fit the run")
         return 1
     return 0

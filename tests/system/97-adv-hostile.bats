@@ -1,0 +1,152 @@
+#!/usr/bin/env bats
+# Adversarial: hostile code in the venv, run by the probe. An import that sleeps forever, that
+# leaves a setsid grandchild behind, that floods stdout, that eats memory; the same as .pth
+# import lines for --interpreter (the venv's python runs them at startup). Each time: pyshare
+# returns (timeout 60 catches a hang; no speed is asserted), exits 1 with a message, stays
+# small itself (/usr/bin/time %M < 100 MB), and leaves no process of the service user.
+load helpers
+bats_require_minimum_version 1.5.0
+
+APP=pst-adv-hostile
+AUNIT=pst-adv-hostile.service
+LINGER=/tmp/pst-adv-linger.pid
+
+setup_file() {
+        require_cmd /usr/bin/time pgrep
+        adv_fixtures
+        adv_cleanup "$APP"
+        adv_unit "$AUNIT"
+        adv_setup "$APP" "$AUNIT" --no-probe -q
+        site=$(site_of "$APP")
+        for m in pstest_adv_sleep pstest_adv_linger pstest_adv_flood pstest_adv_mem pstest_adv_victim; do
+                as_deployer sh -c "cat > $site/$m.py" <"$ADV_LIB/$m.py"
+        done
+        "$PYSHARE" repair "$APP" -q
+}
+
+teardown_file() {
+        kill_leftovers
+        adv_cleanup "$APP"
+        rm -f "/etc/systemd/system/$AUNIT" "/etc/pyshare/services/$AUNIT.env" "$LINGER" "$LINGER.tmp"
+        rm -rf "/etc/systemd/system/$AUNIT.d"
+}
+
+setup() {
+        guard_begin
+        rm -f "$LINGER" "$LINGER.tmp"
+        SITE=$(site_of "$APP")
+}
+
+teardown() {
+        kill_leftovers
+        rm -f "$SITE"/pst_adv_*.pth "$LINGER" "$LINGER.tmp"
+        guard_check
+}
+
+# The service user's processes, zombies aside (reaping them is their parent's business).
+svc_processes() {
+        ps -u "$ADV_SVC" -o pid=,stat=,args= | awk '$2 !~ /^Z/' || true
+}
+
+# What a failed test left running as the service user: killed one by one, by pid.
+kill_leftovers() {
+        local p
+        for p in $(pgrep -u "$ADV_SVC"); do
+                kill -9 "$p" 2>/dev/null || true
+        done
+}
+
+# hostile_probe MODULE [OPTION...]: the probe with --timeout=5, bounded and measured.
+hostile_probe() {
+        local rss=$BATS_TEST_TMPDIR/rss
+        run /usr/bin/time -f '%M' -o "$rss" timeout 60 "$PYSHARE" probe "$APP" "$@" --timeout=5
+        PEAK_KB=$(tail -1 "$rss")
+        echo "pyshare probe $*: status $status, peak RSS ${PEAK_KB} kB" >&2
+}
+
+assert_contained() {
+        [ "$status" -ne 124 ] || { echo "pyshare did not return within 60 s" >&2; return 1; }
+        assert_no_crash
+        assert_status 1
+        [ "$PEAK_KB" -lt $((100 * 1024)) ] || { echo "pyshare grew to $PEAK_KB kB" >&2; return 1; }
+        local left
+        left=$(svc_processes)
+        [ -z "$left" ] || { printf 'processes of %s left behind:\n%s\n' "$ADV_SVC" "$left" >&2; return 1; }
+}
+
+# The grandchild ran (the test tested something) and is gone.
+assert_linger_gone() {
+        [ -s "$LINGER" ] || { echo "the lingering grandchild never started" >&2; return 1; }
+        read -r pid _ <"$LINGER"
+        if kill -0 "$pid" 2>/dev/null; then
+                echo "the setsid grandchild $pid is still running: $(ps -o pid,user,args -p "$pid")" >&2
+                return 1
+        fi
+}
+
+@test "an import that sleeps forever: the deadline ends it" {
+        hostile_probe pstest_adv_sleep
+        assert_contained
+        assert_output_has "did not finish within 5 s"
+}
+
+@test "an import that leaves a setsid grandchild behind: it is killed, and the probe says so with exit 1" {
+        hostile_probe pstest_adv_linger pstest_adv_victim
+        assert_linger_gone
+        assert_contained
+        assert_output_has "left"
+}
+
+@test "an import that writes a gigabyte to stdout: pyshare stays small and returns" {
+        hostile_probe pstest_adv_flood
+        assert_contained
+        [[ "$output" == *"FAIL  pstest_adv_flood"* ]] || [[ "$output" == *"did not finish within 5 s"* ]]
+        # the flood is not echoed back
+        [ "${#output}" -lt 100000 ]
+}
+
+@test "an import that allocates 10 GiB: the probe fails with MemoryError, pyshare stays small" {
+        # ASan's allocator (the sanitizer build has no RLIMIT_AS on the probe) then refuses what
+        # RLIMIT_AS refuses in the real build, instead of committing 10 GiB of this machine
+        ASAN_OPTIONS="${ASAN_OPTIONS:-}:allocator_may_return_null=1:max_allocation_size_mb=4096" hostile_probe pstest_adv_mem
+        assert_contained
+        assert_output_has "MemoryError"
+}
+
+@test "a .pth import line that sleeps forever, under probe --interpreter" {
+        as_deployer sh -c "echo 'import time; time.sleep(1000)' > $SITE/pst_adv_sleep.pth"
+        hostile_probe pstest_adv_victim --interpreter
+        assert_contained
+        assert_output_has "did not finish within 5 s"
+}
+
+@test "a .pth import line that forks a setsid child that lingers, under probe --interpreter" {
+        as_deployer sh -c "cat > $SITE/pst_adv_linger.pth" <<'PTH'
+import os, time; (os.fork() == 0) and (os.setsid(), (os.fork() == 0) and (open('/tmp/pst-adv-linger.pid.tmp', 'w').write('%d %d\n' % (os.getpid(), os.getsid(0))), os.rename('/tmp/pst-adv-linger.pid.tmp', '/tmp/pst-adv-linger.pid'), time.sleep(1000)), os._exit(0)); time.sleep(0.5)
+PTH
+        hostile_probe pstest_adv_victim --interpreter
+        assert_linger_gone
+        assert_contained
+        assert_output_has "left"
+}
+
+@test "pyshare killed (SIGKILL) while a probe imports: the probe dies with it (parent-death signal)" {
+        timeout 60 "$PYSHARE" probe "$APP" pstest_adv_sleep --timeout=60 >/dev/null 2>&1 &
+        local tpid=$! ppid='' i
+        for i in $(seq 1 100); do
+                ppid=$(pgrep -P "$tpid" || true)
+                [ -n "$ppid" ] && [ -n "$(svc_processes)" ] && break
+                sleep 0.1
+        done
+        [ -n "$ppid" ]
+        [ -n "$(svc_processes)" ]
+        sleep 0.5 # well into the import, privileges long dropped
+        kill -9 "$ppid"
+        wait "$tpid" || true
+        for i in $(seq 1 20); do
+                [ -z "$(svc_processes)" ] && break
+                sleep 0.1
+        done
+        left=$(svc_processes)
+        [ -z "$left" ] || { printf 'the probe outlived pyshare:\n%s\n' "$left" >&2; return 1; }
+}

@@ -1,0 +1,2 @@
+"""Its import allocates 10 GiB (and touches it)."""
+hog = bytearray(10 * 2**30)

@@ -1,0 +1,5 @@
+"""Its import never ends."""
+import time
+
+while True:
+    time.sleep(100000)

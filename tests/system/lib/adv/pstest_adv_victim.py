@@ -1,0 +1,2 @@
+VALUE = "victim"
+__version__ = "1.0"
