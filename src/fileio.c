@@ -71,13 +71,19 @@ fail:
 
 int file_read_at(int dirfd, const char *name, size_t max, char **ret, size_t *ret_len, struct stat *ret_st)
 {
+        /* Look before opening: a FIFO or device node is never opened, not even non-blocking. */
+        struct stat before;
+        if (fstatat(dirfd, name, &before, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        if (!S_ISREG(before.st_mode))
+                return -EINVAL;
         _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
         if (fd < 0)
                 return errno == ELOOP ? -EINVAL : -errno;
         struct stat st;
         if (fstat(fd, &st) < 0)
                 return -errno;
-        if (!S_ISREG(st.st_mode))
+        if (!S_ISREG(st.st_mode) || st.st_ino != before.st_ino || st.st_dev != before.st_dev)
                 return -EINVAL;
         if ((size_t)st.st_size > max)
                 return -EFBIG;
@@ -120,6 +126,31 @@ static bool file_is_current(int dirfd, const char *name, const char *content, si
                (st.st_mode & 07777) == mode && st.st_nlink == 1;
 }
 
+/* Temporaries ".#NAME.XXXXXXXXXXXX" of an earlier run that was killed before its rename. Only
+ * one pyshare runs at a time (the lock), so any that exist are stale. */
+static void remove_stale_temporaries(int dirfd, const char *name)
+{
+        int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+        if (!d) {
+                if (fd >= 0)
+                        close(fd);
+                return;
+        }
+        size_t n = strlen(name);
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                const char *s = de->d_name;
+                if (strncmp(s, ".#", 2) != 0 || strncmp(s + 2, name, n) != 0 || s[2 + n] != '.' ||
+                    strlen(s + 3 + n) != 12 || strspn(s + 3 + n, "0123456789abcdef") != 12)
+                        continue;
+                struct stat st;
+                if (fstatat(dirfd, s, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+                        unlinkat(dirfd, s, 0);
+        }
+        closedir(d);
+}
+
 static int write_all(int fd, const char *p, size_t len)
 {
         while (len > 0) {
@@ -148,6 +179,7 @@ int file_write_atomic(int dirfd, const char *name, const char *content, size_t l
                 return 0;
         if (dirfd < 0)
                 return -ENOENT;
+        remove_stale_temporaries(dirfd, name);
 
         char tmp[300];
         _cleanup_close_ int fd = -1;
@@ -174,8 +206,9 @@ int file_write_atomic(int dirfd, const char *name, const char *content, size_t l
                 unlinkat(dirfd, tmp, 0);
                 return r;
         }
+        /* The new file is in place: say so, rather than that the old one is unchanged. */
         if (fsync(dirfd) < 0)
-                return -errno;
+                return -PS_E_UNSYNCED;
         return 0;
 }
 

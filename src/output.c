@@ -1,6 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "output.h"
 
+char *printable(const char *s)
+{
+        if (!s)
+                return NULL;
+        struct buf b = {0};
+        for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+                if (*p < 0x20 || *p == 0x7f)
+                        buf_printf(&b, "\\x%02x", *p);
+                else
+                        buf_append(&b, p, 1);
+        }
+        buf_append(&b, "", 0);
+        return b.p;
+}
+
 void json_escape(struct buf *b, const char *s)
 {
         buf_append(b, "\"", 1);

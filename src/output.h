@@ -24,3 +24,6 @@ void json_strv(struct json *j, const char *key, char *const *l);
 /* Prints the document and a newline to stdout, then frees it. */
 void json_flush(struct json *j);
 void json_escape(struct buf *b, const char *s);
+/* s for a terminal: control characters (newline, ESC, ...) as \xNN, so that text from imported
+ * code cannot forge lines or move the cursor. NULL stays NULL. */
+char *printable(const char *s);

@@ -108,12 +108,13 @@ static int apply_entry(const struct walk_entry *e, void *userdata)
                 count(c, &st->skipped[WALK_SKIP_CHANGED], 1, e->path, "changed during the walk, left alone");
                 return 0;
         }
-        if (need_own && fchownat(fd, "", want_uid, c->t->group, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
-                goto fail;
+        /* The ACL first: on a filesystem without ACLs nothing at all has changed when it fails. */
         if (need_acl && (r = acl_apply_fd(fd, &a, dir ? default_want(c->t, &d) : NULL)) < 0) {
                 errno = -r;
                 goto fail;
         }
+        if (need_own && fchownat(fd, "", want_uid, c->t->group, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+                goto fail;
         /* Writing the access ACL sets the permission bits to want_mode's. What remains are the
          * set-id bits: files must lose theirs, and a directory's set-gid bit must be (re)set —
          * the kernel drops it silently when it is written without CAP_FSETID, so that one is

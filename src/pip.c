@@ -18,6 +18,7 @@ int pip_run(const struct ps_user *u, gid_t gid, const char *pip, char *const *ar
         if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
                 return -errno;
         fflush(NULL);
+        pid_t parent = getpid();
         pid_t pid = fork();
         if (pid < 0)
                 return -errno;
@@ -41,6 +42,9 @@ int pip_run(const struct ps_user *u, gid_t gid, const char *pip, char *const *ar
                         fprintf(stderr, "pyshare: cannot become %s: %s\n", u->name, step);
                         _exit(122);
                 }
+                /* Changing ids clears the parent-death signal. */
+                if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+                        _exit(122);
                 if (chdir("/") < 0)
                         _exit(122);
                 umask(002);

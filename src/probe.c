@@ -101,7 +101,7 @@ static _Noreturn void run_python(const char *interpreter, char *const *modules, 
         _exit(pyembed_run(probe_code, (int)nmod + 1, argv));
 }
 
-static _Noreturn void child(const struct probe_request *req, int out_fd, int result_fd)
+static _Noreturn void child(const struct probe_request *req, int out_fd, int result_fd, pid_t parent)
 {
         int r = child_isolate(out_fd, result_fd);
         if (r < 0)
@@ -110,6 +110,11 @@ static _Noreturn void child(const struct probe_request *req, int out_fd, int res
         r = privdrop_to(req->user, req->forbidden_gid, &step);
         if (r < 0) {
                 report_failure(step, -r);
+                _exit(122);
+        }
+        /* Changing ids clears the parent-death signal: set it again, and go if pyshare is gone. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent) {
+                report_failure("parent-death signal", errno ? errno : ESRCH);
                 _exit(122);
         }
         if (chdir("/") < 0) {
@@ -283,6 +288,7 @@ int probe_run(const struct probe_request *req, struct probe_result *ret)
         if (r0 < 0)
                 return r0;
         fflush(NULL);
+        pid_t parent = getpid();
         pid_t pid = fork();
         if (pid < 0) {
                 int r = -errno;
@@ -293,7 +299,7 @@ int probe_run(const struct probe_request *req, struct probe_result *ret)
                 return r;
         }
         if (pid == 0)
-                child(req, outp[1], resp[1]);
+                child(req, outp[1], resp[1], parent);
         close(outp[1]);
         close(resp[1]);
         _cleanup_close_ int pidfd = pidfd_open(pid, 0);

@@ -63,6 +63,7 @@ enum {
         PS_E_NOTFOUND, /* user, group, service or Python does not exist: 69 */
         PS_E_NOTROOT,  /* needs root: 77 */
         PS_E_REPORTED, /* already reported to the user; exit 73 */
+        PS_E_UNSYNCED, /* a file was renamed into place, but its directory could not be synced: 73 */
 };
 
 /* Allocation failure is not recoverable in a short-lived command-line tool. */

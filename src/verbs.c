@@ -379,6 +379,12 @@ static int write_file(const struct ctx *x, const char *dir_rel, const char *name
                 return report_dir_error(x, dir_rel, r, bad);
         bool changed;
         r = file_write_atomic(dfd, name, content, strlen(content), 0644, x->dry_run, &changed);
+        if (r == -PS_E_UNSYNCED) {
+                log_error("wrote %s, but its directory could not be synced (Input/output error): the new file is "
+                          "in place and may not survive a crash; check the disk and run pyshare again",
+                          sp);
+                return r;
+        }
         if (r < 0) {
                 log_error("cannot write %s: %s%s", sp, strerror(-r), write_hint(r));
                 return r;
@@ -741,7 +747,10 @@ static int apply_tree(const struct ctx *x, const struct app *a, struct perms_sta
                 return r;
         }
         const struct perms_target t = {.user = a->user.uid, .group = a->gid};
-        r = perms_apply(pfd, a->name, sv, &t, x->dry_run, st);
+        _cleanup_close_ int vfd = openat(pfd, a->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        r = vfd < 0 ? -errno : acl_supported_fd(vfd);
+        if (r >= 0)
+                r = perms_apply(pfd, a->name, sv, &t, x->dry_run, st);
         if (r == -EOPNOTSUPP) {
                 log_error("the filesystem of %s has no POSIX ACL support: mount it with ACLs (the acl option) or "
                           "choose --prefix on a filesystem with ACLs",
@@ -1005,7 +1014,7 @@ static int run_probe(const struct ctx *x, const struct app *a, char *const *requ
         long long took = now_ms() - t0;
         judge_modules(x, a, &res, pythonpath);
 
-        bool ok = res.completed && !res.failure;
+        bool ok = res.completed && !res.failure && !res.leftover_killed;
         for (size_t i = 0; i < res.n_modules; i++)
                 ok = ok && res.modules[i].ok;
         if (res.failure)
@@ -1019,8 +1028,9 @@ static int run_probe(const struct ctx *x, const struct app *a, char *const *requ
                                                   res.output && *res.output ? "; it printed: " : "",
                                                   res.output && *res.output ? res.output : ""));
         if (res.leftover_killed)
-                strv_consume(&problems, xasprintf("the imports left %u processes running; they were killed",
-                                                  res.leftover_killed));
+                strv_consume(&problems, xasprintf("the imports left %u process%s running (killed): the service "
+                                                  "would keep them",
+                                                  res.leftover_killed, res.leftover_killed == 1 ? "" : "es"));
 
         bool sandbox_blamed = false;
         if (!ok && res.sandboxed && res.completed) {
@@ -1059,17 +1069,21 @@ static int run_probe(const struct ctx *x, const struct app *a, char *const *requ
                          strcmp(env_source, "service") == 0 ? a->cfg.service : "the app's env file", took);
                 for (size_t i = 0; i < res.n_modules; i++) {
                         const struct probe_module *m = &res.modules[i];
+                        /* What imported code says is shown, never interpreted by the terminal. */
+                        _cleanup_free_ char *name = printable(m->name), *version = printable(m->version),
+                                            *file = printable(m->file), *etype = printable(m->error_type),
+                                            *err = printable(m->error);
                         if (m->ok)
-                                log_info("  ok    %s %s  %s", m->name, m->version ? m->version : "",
-                                         m->file ? m->file : "(namespace package)");
+                                log_info("  ok    %s %s  %s", name, version ? version : "", file ? file : "(namespace package)");
                         else
-                                log_info("  FAIL  %s  %s%s%s", m->name, m->error_type ? m->error_type : "",
-                                         m->error_type ? ": " : "", m->error ? m->error : "");
+                                log_info("  FAIL  %s  %s%s%s", name, etype ? etype : "", etype ? ": " : "", err ? err : "");
                 }
                 if (res.n_modules == 0 && res.completed)
                         log_info("  (no module to import: none given, none stored, none installed; Python started)");
-                for (size_t i = 0; problems && problems[i]; i++)
-                        log_info("  %s", problems[i]);
+                for (size_t i = 0; problems && problems[i]; i++) {
+                        _cleanup_free_ char *p = printable(problems[i]);
+                        log_info("  %s", p);
+                }
                 if (res.sandboxed) {
                         _cleanup_free_ char *sb = strv_join(res.sandbox, ", ");
                         log_info("note: the probe ran as a transient unit with %s's sandbox (%s)", a->cfg.service,
