@@ -85,12 +85,5 @@ int pip_run(const struct ps_user *u, gid_t gid, const char *pip, char *const *ar
         }
         kill(-pid, SIGKILL);
         probe_reap_leftovers();
-        if (ret_output) {
-                buf_append(&out, "", 0);
-                *ret_output = TAKE_PTR(out.p);
-        } else
-                buf_free(&out);
-        if (timed_out)
-                return -ETIMEDOUT;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        return command_result(&out, ret_output, timed_out, status);
 }

@@ -264,6 +264,16 @@ static bool pump(int fd, struct buf *b, size_t cap, size_t *total)
         return true;
 }
 
+/* Hands the captured output to res and parses the result records. */
+static void finish_result(struct probe_result *res, struct buf *out, struct buf *results)
+{
+        buf_append(out, "", 0);
+        res->output = TAKE_PTR(out->p);
+        buf_append(results, "", 0);
+        parse_results(results->p, res);
+        buf_free(results);
+}
+
 /* The probe's two channels: what imported code prints, and the results. */
 static int probe_pipes(int outp[2], int resp[2])
 {
@@ -352,11 +362,7 @@ int probe_run(const struct probe_request *req, struct probe_result *ret)
         close(resp[0]);
 
         res.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        buf_append(&out, "", 0);
-        res.output = TAKE_PTR(out.p);
-        buf_append(&results, "", 0);
-        parse_results(results.p, &res);
-        buf_free(&results);
+        finish_result(&res, &out, &results);
         *ret = res;
         return 0;
 }
@@ -465,11 +471,7 @@ int probe_run_unit(const struct probe_request *req, const char *service, struct 
         bus_job_free(job);
         close(outp[0]);
         close(resp[0]);
-        buf_append(&out, "", 0);
-        res.output = TAKE_PTR(out.p);
-        buf_append(&results, "", 0);
-        parse_results(results.p, &res);
-        buf_free(&results);
+        finish_result(&res, &out, &results);
         *ret = res;
         return 0;
 }

@@ -305,14 +305,17 @@ int run_command(char *const argv[], const char *chroot_dir, int timeout_ms, char
                         buf_free(&out);
                         return -errno;
                 }
+        return command_result(&out, ret_output, timed_out, status);
+}
+
+int command_result(struct buf *out, char **ret_output, bool timed_out, int status)
+{
         if (ret_output) {
-                buf_append(&out, "", 0);
-                *ret_output = TAKE_PTR(out.p);
+                buf_append(out, "", 0);
+                *ret_output = TAKE_PTR(out->p);
         } else
-                buf_free(&out);
+                buf_free(out);
         if (timed_out)
                 return -ETIMEDOUT;
-        if (WIFEXITED(status))
-                return WEXITSTATUS(status);
-        return 128 + WTERMSIG(status);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

@@ -110,6 +110,10 @@ long long now_ms(void);
  * bytes in out and dropping the rest. */
 int read_until(int fd, long long deadline, struct buf *out, size_t cap);
 
+/* The end of a command run: hands out (NUL-terminated) to *ret_output when asked, and gives
+ * -ETIMEDOUT, or the exit status as run_command does (128+signal when killed). */
+int command_result(struct buf *out, char **ret_output, bool timed_out, int status);
+
 /* Run argv (argv[0] an absolute path) with a clean environment, stdin from /dev/null,
  * optionally chrooted, and collect stdout+stderr (capped at 64 KiB). Returns the exit status
  * (>= 0, 128+signal when killed) or -errno when it could not be started; -ETIMEDOUT after
