@@ -429,6 +429,65 @@ e2e_build_pyshare_inside() {
 E2E_SEED_MODULES='numpy|flask|werkzeug|jinja2|markupsafe|itsdangerous|click'
 E2E_STASH=/var/lib/pyshare-e2e/stash
 
+# e2e_site NAME [MODULE...] < directives: the only Apache site, NAME: a <VirtualHost *:80> for
+# localhost with the directives read from stdin, logging to Apache's error.log and access.log,
+# enabled in place of 000-default, with the Apache modules named enabled too.
+e2e_site() {
+	local name=$1
+	shift
+	{
+		printf '<VirtualHost *:80>\n\tServerName localhost\n'
+		cat
+		printf '\tErrorLog ${APACHE_LOG_DIR}/error.log\n'
+		printf '\tCustomLog ${APACHE_LOG_DIR}/access.log combined\n</VirtualHost>\n'
+	} | e2e_put "/etc/apache2/sites-available/$name.conf"
+	e2e_sh 'a2dissite -q 000-default; a2ensite -q "$1"; shift; for m; do a2enmod -q "$m"; done' \
+		"$name" "$@"
+}
+
+# e2e_pkg_apps NAME...: one WSGI app per NAME at /NAME, in embedded mode in the main
+# interpreter, that imports NAMEpkg and answers "NAME: " followed by NAMEpkg.VALUE; they make
+# the only site, apps. (With mod_wsgi's default of one sub-interpreter per app, bookworm's
+# Apache, mod_wsgi 4.9.4 and Python 3.11 take 10 s to stop a child that used them, which every
+# restart and the poweroff would pay: hence WSGIApplicationGroup %{GLOBAL}.)
+e2e_pkg_apps() {
+	local n
+	for n; do
+		e2e_put "/var/www/$n/wsgi.py" <<PY
+import ${n}pkg
+
+
+def application(environ, start_response):
+    body = ("$n: " + ${n}pkg.VALUE).encode()
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+PY
+	done
+	{
+		for n; do printf '\tWSGIScriptAlias /%s /var/www/%s/wsgi.py\n' "$n" "$n"; done
+		printf '\tWSGIApplicationGroup %%{GLOBAL}\n'
+		printf '\t<Directory /var/www>\n\t\tRequire all granted\n\t</Directory>\n'
+	} | e2e_site apps
+}
+
+# e2e_cext_wheel VAR: build the wheel of pstest_cext 2.0 (a C extension) on the host into a
+# temporary directory and set its path into VAR. The host's /usr/bin/python3 and bookworm's are
+# both 3.11, so the extension built against the host's headers is the one the tree's Python
+# loads. (VAR, not $(...): the temporary directory's cleanup belongs to the scenario's shell;
+# VAR must not be one of the _-prefixed locals.)
+e2e_cext_wheel() {
+	local _hostpy _dir _wheel
+	_hostpy=$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+	[[ $_hostpy == 3.11 ]] ||
+		e2e_fail "the host's /usr/bin/python3 is $_hostpy, not bookworm's 3.11: cannot build the wheel here"
+	e2e_tmpdir _dir
+	_wheel=$(/usr/bin/python3 "$E2E_REPO/tests/system/lib/mkwheel.py" --out "$_dir" --name pstest_cext \
+		--version 2.0 --ext "pstest_cext=$E2E_REPO/tests/system/lib/pstest_cext.c") ||
+		e2e_fail "cannot build the pstest_cext wheel on the host (gcc and python3-dev needed)"
+	e2e_log "built $_wheel"
+	printf -v "$1" '%s' "$_wheel"
+}
+
 # The seed's wsgi.py in /var/www/myapp, served by mod_wsgi in embedded mode as the only site.
 e2e_seed_app() {
 	e2e_put /var/www/myapp/wsgi.py <"$E2E_DIR/apps/seed/wsgi.py"
@@ -459,10 +518,13 @@ e2e_hide_system_modules() {
 	done
 }
 
-# The version of numpy in the stash, from its package metadata.
+# The version of numpy in the stash, from its package metadata (fails when there is none).
 e2e_stash_numpy_version() {
-	e2e_sh 'sed -n "s/^Version: //p" "$1"/numpy-*.*-info/PKG-INFO "$1"/numpy-*.*-info/METADATA \
-		2>/dev/null | head -n 1' "$E2E_STASH"
+	local v
+	v=$(e2e_sh 'sed -n "s/^Version: //p" "$1"/numpy-*.*-info/PKG-INFO "$1"/numpy-*.*-info/METADATA \
+		2>/dev/null | head -n 1' "$E2E_STASH")
+	[[ $v =~ ^[0-9]+\.[0-9]+ ]] || e2e_fail "no numpy version in the stash $E2E_STASH: '$v'"
+	printf '%s\n' "$v"
 }
 
 # e2e_deploy_stash APP: copy the stash into the app's venv as a deployer would
@@ -483,7 +545,6 @@ e2e_seed_story() {
 	e2e_step "the app, with NumPy and Flask hidden from the system Python"
 	e2e_hide_system_modules
 	numpy_version=$(e2e_stash_numpy_version)
-	[[ $numpy_version =~ ^[0-9]+\.[0-9]+ ]] || e2e_fail "no numpy version in the stash: '$numpy_version'"
 	e2e_log "numpy in the stash: $numpy_version"
 	e2e_seed_app
 	e2e_run useradd --create-home deployer

@@ -21,13 +21,10 @@ e2e_install_pyshare
 e2e_step "the seed's app in daemon mode, a CGI script, NumPy and Flask hidden from the system"
 e2e_hide_system_modules
 numpy_version=$(e2e_stash_numpy_version)
-[[ $numpy_version =~ ^[0-9]+\.[0-9]+ ]] || e2e_fail "no numpy version in the stash: '$numpy_version'"
 e2e_put /var/www/myapp/wsgi.py <"$E2E_DIR/apps/seed/wsgi.py"
-e2e_put /etc/apache2/sites-available/myapp.conf <<'CONF'
 # The seed's app in mod_wsgi daemon mode; /cgi-bin/ comes from conf-enabled/serve-cgi-bin.conf
 # (mod_alias maps it before mod_wsgi sees the request).
-<VirtualHost *:80>
-	ServerName localhost
+e2e_site myapp cgid <<'CONF'
 	WSGIDaemonProcess myapp processes=1 threads=4 display-name=%{GROUP}
 	WSGIProcessGroup myapp
 	WSGIApplicationGroup %{GLOBAL}
@@ -35,9 +32,6 @@ e2e_put /etc/apache2/sites-available/myapp.conf <<'CONF'
 	<Directory /var/www/myapp>
 		Require all granted
 	</Directory>
-	ErrorLog ${APACHE_LOG_DIR}/error.log
-	CustomLog ${APACHE_LOG_DIR}/access.log combined
-</VirtualHost>
 CONF
 e2e_put /usr/lib/cgi-bin/hello.py <<'PY'
 #!/usr/bin/python3
@@ -45,7 +39,6 @@ import numpy
 print("Content-Type: text/plain\n\nHello from CGI, NumPy " + numpy.__version__)
 PY
 e2e_run chmod 0755 /usr/lib/cgi-bin/hello.py
-e2e_sh 'a2dissite -q 000-default; a2ensite -q myapp; a2enmod -q cgid'
 e2e_run useradd --create-home deployer
 e2e_run systemctl restart apache2
 cgi_body="Hello from CGI, NumPy $numpy_version"$'\n'

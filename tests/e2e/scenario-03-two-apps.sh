@@ -14,34 +14,7 @@ e2e_boot "$tree"
 e2e_install_pyshare
 
 e2e_step "two WSGI apps on one Apache, each importing its own package"
-for n in 1 2; do
-	e2e_put /var/www/app$n/wsgi.py <<PY
-import app${n}pkg
-
-
-def application(environ, start_response):
-    body = ("app$n: " + app${n}pkg.VALUE).encode()
-    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
-    return [body]
-PY
-done
-e2e_put /etc/apache2/sites-available/twoapps.conf <<'CONF'
-<VirtualHost *:80>
-	ServerName localhost
-	WSGIScriptAlias /app1 /var/www/app1/wsgi.py
-	WSGIScriptAlias /app2 /var/www/app2/wsgi.py
-	# The main interpreter for both: with mod_wsgi's default of one sub-interpreter per app,
-	# bookworm's Apache, mod_wsgi 4.9.4 and Python 3.11 take 10 s to stop a child that used them,
-	# which every restart (and the poweroff) would pay.
-	WSGIApplicationGroup %{GLOBAL}
-	<Directory /var/www>
-		Require all granted
-	</Directory>
-	ErrorLog ${APACHE_LOG_DIR}/error.log
-	CustomLog ${APACHE_LOG_DIR}/access.log combined
-</VirtualHost>
-CONF
-e2e_sh 'a2dissite -q 000-default; a2ensite -q twoapps'
+e2e_pkg_apps app1 app2
 e2e_run useradd --create-home deployer
 e2e_run systemctl restart apache2
 e2e_errlog_mark

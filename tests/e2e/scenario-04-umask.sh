@@ -10,17 +10,9 @@ set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
 
-# The wheel is built on the host: the host and the bookworm tree share Python 3.11, so the
-# extension built against the host's headers is the one the tree's Python loads.
 tree=$(e2e_rootfs bookworm)
-hostpy=$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-[[ $hostpy == 3.11 ]] || e2e_fail "the host's /usr/bin/python3 is $hostpy, not bookworm's 3.11: cannot build the wheel here"
-wheeldir=""
-e2e_tmpdir wheeldir
-wheel=$(/usr/bin/python3 "$E2E_REPO/tests/system/lib/mkwheel.py" --out "$wheeldir" --name pstest_cext \
-	--version 2.0 --ext "pstest_cext=$E2E_REPO/tests/system/lib/pstest_cext.c") ||
-	e2e_fail "cannot build the pstest_cext wheel on the host (gcc and python3-dev needed)"
-e2e_log "built $wheel"
+wheel=""
+e2e_cext_wheel wheel
 
 e2e_boot "$tree"
 e2e_install_pyshare
@@ -35,19 +27,13 @@ def application(environ, start_response):
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
     return [body]
 PY
-e2e_put /etc/apache2/sites-available/cext.conf <<'CONF'
-<VirtualHost *:80>
-	ServerName localhost
+e2e_site cext <<'CONF'
 	WSGIScriptAlias / /var/www/cext/wsgi.py
 	WSGIApplicationGroup %{GLOBAL}
 	<Directory /var/www/cext>
 		Require all granted
 	</Directory>
-	ErrorLog ${APACHE_LOG_DIR}/error.log
-	CustomLog ${APACHE_LOG_DIR}/access.log combined
-</VirtualHost>
 CONF
-e2e_sh 'a2dissite -q 000-default; a2ensite -q cext'
 e2e_run useradd --create-home deployer
 wheel_in=/tmp/$(basename "$wheel")
 e2e_put "$wheel_in" <"$wheel"

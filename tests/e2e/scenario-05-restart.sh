@@ -15,31 +15,7 @@ e2e_boot "$tree"
 e2e_install_pyshare
 
 e2e_step "two WSGI apps, first and second, each importing its own package"
-for n in first second; do
-	e2e_put /var/www/$n/wsgi.py <<PY
-import ${n}pkg
-
-
-def application(environ, start_response):
-    body = ("$n: " + ${n}pkg.VALUE).encode()
-    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
-    return [body]
-PY
-done
-e2e_put /etc/apache2/sites-available/apps.conf <<'CONF'
-<VirtualHost *:80>
-	ServerName localhost
-	WSGIScriptAlias /first /var/www/first/wsgi.py
-	WSGIScriptAlias /second /var/www/second/wsgi.py
-	WSGIApplicationGroup %{GLOBAL}
-	<Directory /var/www>
-		Require all granted
-	</Directory>
-	ErrorLog ${APACHE_LOG_DIR}/error.log
-	CustomLog ${APACHE_LOG_DIR}/access.log combined
-</VirtualHost>
-CONF
-e2e_sh 'a2dissite -q 000-default; a2ensite -q apps'
+e2e_pkg_apps first second
 e2e_run useradd --create-home deployer
 e2e_run systemctl restart apache2
 pid0=$(e2e_main_pid apache2.service)

@@ -41,31 +41,7 @@ probe_names_property() {
 }
 
 e2e_step "two WSGI apps: homeapp (venv under /home) and mdweapp (an import that needs W+X memory)"
-for n in home mdwe; do
-	e2e_put /var/www/$n/wsgi.py <<PY
-import ${n}pkg
-
-
-def application(environ, start_response):
-    body = ("$n: " + ${n}pkg.VALUE).encode()
-    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
-    return [body]
-PY
-done
-e2e_put /etc/apache2/sites-available/apps.conf <<'CONF'
-<VirtualHost *:80>
-	ServerName localhost
-	WSGIScriptAlias /home /var/www/home/wsgi.py
-	WSGIScriptAlias /mdwe /var/www/mdwe/wsgi.py
-	WSGIApplicationGroup %{GLOBAL}
-	<Directory /var/www>
-		Require all granted
-	</Directory>
-	ErrorLog ${APACHE_LOG_DIR}/error.log
-	CustomLog ${APACHE_LOG_DIR}/access.log combined
-</VirtualHost>
-CONF
-e2e_sh 'a2dissite -q 000-default; a2ensite -q apps'
+e2e_pkg_apps home mdwe
 e2e_run useradd --create-home deployer
 # Open to traversal, so that without the sandbox www-data reaches the venv.
 e2e_run install -d -m 0755 /home/deploy /home/deploy/venvs

@@ -21,7 +21,6 @@ e2e_step "in the chroot: pyshare, the app, NumPy and Flask only in the stash"
 e2e_install_pyshare
 e2e_hide_system_modules
 numpy_version=$(e2e_stash_numpy_version)
-[[ $numpy_version =~ ^[0-9]+\.[0-9]+ ]] || e2e_fail "no numpy version in the stash: '$numpy_version'"
 e2e_seed_app
 e2e_run useradd --create-home deployer
 e2e_run test ! -e /run/systemd/system

@@ -17,7 +17,6 @@ e2e_install_pyshare
 e2e_step "the seed's app under gunicorn as webapp, NumPy and Flask hidden from the system"
 e2e_hide_system_modules
 numpy_version=$(e2e_stash_numpy_version)
-[[ $numpy_version =~ ^[0-9]+\.[0-9]+ ]] || e2e_fail "no numpy version in the stash: '$numpy_version'"
 e2e_exec python3 -c 'import gunicorn' || e2e_fail "the system's gunicorn no longer imports"
 e2e_put /var/www/myapp/wsgi.py <"$E2E_DIR/apps/seed/wsgi.py"
 e2e_run useradd --system --no-create-home --shell /usr/sbin/nologin webapp

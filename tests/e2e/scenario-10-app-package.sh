@@ -73,7 +73,6 @@ ls -l "$work/debs" >&2
 e2e_step "NumPy and Flask hidden from the system Python"
 e2e_hide_system_modules
 numpy_version=$(e2e_stash_numpy_version)
-[[ $numpy_version =~ ^[0-9]+\.[0-9]+ ]] || e2e_fail "no numpy version in the stash: '$numpy_version'"
 e2e_expect_http /myapp/ 404
 
 # ---- install ---------------------------------------------------------------------------------

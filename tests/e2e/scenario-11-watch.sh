@@ -38,16 +38,10 @@ runs() {
 		grep -c "Finished pyshare-repair@$APP.service" || true
 }
 
-# The C extension's wheel is built on the host, as in scenario 4 (same Python 3.11 as bookworm).
 tree=$(e2e_rootfs bookworm)
 pyshare_deb=$(e2e_pyshare_deb)
-hostpy=$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-[[ $hostpy == 3.11 ]] || e2e_fail "the host's /usr/bin/python3 is $hostpy, not bookworm's 3.11: cannot build the wheel here"
-wheeldir=""
-e2e_tmpdir wheeldir
-wheel=$(/usr/bin/python3 "$E2E_REPO/tests/system/lib/mkwheel.py" --out "$wheeldir" --name pstest_cext \
-	--version 2.0 --ext "pstest_cext=$E2E_REPO/tests/system/lib/pstest_cext.c") ||
-	e2e_fail "cannot build the pstest_cext wheel on the host (gcc and python3-dev needed)"
+wheel=""
+e2e_cext_wheel wheel
 
 e2e_boot "$tree"
 e2e_install_pyshare_deb "$pyshare_deb"

@@ -8,7 +8,8 @@ set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
+top=$E2E_REPO
+work=""
 e2e_tmpdir work
 cc -std=gnu11 -D_GNU_SOURCE -O1 -I"$top/src" -o "$work/envcheck" "$top/tests/e2e/tools/envcheck.c" \
 	"$top/src/envfile.c" "$top/src/util.c"

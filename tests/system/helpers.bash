@@ -1,4 +1,6 @@
 # Shared by the system tests: real users, groups, venvs and ACLs on this host, as root.
+# bats sets $output and $status in each test.
+# shellcheck disable=SC2154
 REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 PYSHARE=${PYSHARE:-$REPO/pyshare}
 SVC_USER=pst_svc
