@@ -204,3 +204,55 @@ char *acl_text_at(int dirfd, const char *name)
         acl_free(acl);
         return s;
 }
+
+int acl_grant_search_fd(int fd, uid_t uid)
+{
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        acl_t acl = acl_get_file(path, ACL_TYPE_ACCESS);
+        if (!acl)
+                return -errno;
+        int r = 0;
+        acl_entry_t e, user_entry = NULL, mask_entry = NULL;
+        for (int w = ACL_FIRST_ENTRY; acl_get_entry(acl, w, &e) == 1; w = ACL_NEXT_ENTRY) {
+                acl_tag_t tag;
+                if (acl_get_tag_type(e, &tag) < 0)
+                        goto fail_errno;
+                if (tag == ACL_MASK)
+                        mask_entry = e;
+                else if (tag == ACL_USER) {
+                        uid_t *q = acl_get_qualifier(e);
+                        if (q && *q == uid)
+                                user_entry = e;
+                        acl_free(q);
+                }
+        }
+        if (!user_entry) {
+                if (acl_create_entry(&acl, &user_entry) < 0 || acl_set_tag_type(user_entry, ACL_USER) < 0 ||
+                    acl_set_qualifier(user_entry, &uid) < 0)
+                        goto fail_errno;
+                acl_permset_t empty;
+                if (acl_get_permset(user_entry, &empty) < 0 || acl_clear_perms(empty) < 0)
+                        goto fail_errno;
+        }
+        acl_permset_t ps;
+        if (acl_get_permset(user_entry, &ps) < 0 || acl_add_perm(ps, ACL_EXECUTE) < 0)
+                goto fail_errno;
+        /* The mask of an ACL that has one only gains x: recomputing it could widen what other
+         * named entries get, on a directory that is not pyshare's. A minimal ACL gets the
+         * mask libacl computes, which is then group:: plus x. */
+        if (mask_entry) {
+                acl_permset_t mps;
+                if (acl_get_permset(mask_entry, &mps) < 0 || acl_add_perm(mps, ACL_EXECUTE) < 0)
+                        goto fail_errno;
+        } else if (acl_calc_mask(&acl) < 0)
+                goto fail_errno;
+        if (acl_valid(acl) < 0 || acl_set_file(path, ACL_TYPE_ACCESS, acl) < 0)
+                goto fail_errno;
+        acl_free(acl);
+        return 0;
+fail_errno:
+        r = errno ? -errno : -EINVAL;
+        acl_free(acl);
+        return r;
+}

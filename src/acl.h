@@ -41,3 +41,6 @@ bool acl_allows(uid_t owner, gid_t group, mode_t mode, const uint8_t *xattr, siz
                 const gid_t *gids, size_t ngids, unsigned want);
 /* "u::rw-,u:www-data:r--,g::r--,m::r--,o::---" for messages; "none" without an ACL. */
 char *acl_text_at(int dirfd, const char *name);
+/* Gives uid search permission (x) on the directory behind pinned fd through its named-user
+ * entry (created when missing), keeping every other entry; an existing mask only gains x. */
+int acl_grant_search_fd(int fd, uid_t uid);

@@ -95,6 +95,30 @@ int bus_unit_user(const char *unit, bool *ret_found, char **ret_user, bool *ret_
         return 0;
 }
 
+int bus_unit_groups(const char *unit, char ***ret_groups)
+{
+        _cleanup_bus_ sd_bus *bus = NULL;
+        int r = sd_bus_open_system(&bus);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *path = NULL, *group = NULL;
+        char **supplementary = NULL;
+        sd_bus_error err = SD_BUS_ERROR_NULL;
+        if ((r = unit_path(bus, unit, &path)) < 0 ||
+            (r = get_string(bus, path, "org.freedesktop.systemd1.Service", "Group", &group)) < 0)
+                return r;
+        r = sd_bus_get_property_strv(bus, DEST, path, "org.freedesktop.systemd1.Service", "SupplementaryGroups", &err,
+                                     &supplementary);
+        sd_bus_error_free(&err);
+        if (r < 0)
+                return r;
+        /* sd-bus allocates the list with malloc: it is a strv like ours. */
+        if (*group)
+                strv_push(&supplementary, group);
+        *ret_groups = supplementary;
+        return 0;
+}
+
 int bus_unit_state(const char *unit, bool *ret_active, bool *ret_need_reload)
 {
         _cleanup_bus_ sd_bus *bus = NULL;

@@ -12,6 +12,8 @@ int bus_restart_unit(const char *unit, int timeout_ms, char **ret_result);
 /* LoadState, User= and DynamicUser= of a service as the manager has them. *ret_found false
  * when LoadState is not-found (or masked). */
 int bus_unit_user(const char *unit, bool *ret_found, char **ret_user, bool *ret_dynamic);
+/* Group= and SupplementaryGroups= of a service as the manager has them (NULL when none). */
+int bus_unit_groups(const char *unit, char ***ret_groups);
 /* Whether the unit is active and its NeedDaemonReload flag. */
 int bus_unit_state(const char *unit, bool *ret_active, bool *ret_need_reload);
 /* When the service's main process started (CLOCK_REALTIME, microseconds; 0 if it never did). */

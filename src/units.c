@@ -70,7 +70,23 @@ int unit_file_exists(int rootfd, const char *unit, bool *ret)
         return 0;
 }
 
-static void parse_service_settings(const char *text, char **user, bool *dynamic)
+/* What a [Service] section says about who the service runs as; the last assignment wins, and
+ * an empty SupplementaryGroups= resets the list, as in systemd. */
+struct service_identity {
+        char *user;
+        bool dynamic;
+        char *group;
+        char **supplementary;
+};
+
+static void service_identity_free(struct service_identity *id)
+{
+        free(id->user);
+        free(id->group);
+        strv_free(id->supplementary);
+}
+
+static void parse_service_settings(const char *text, struct service_identity *id)
 {
         _cleanup_free_ char *copy = xstrdup(text);
         bool in_service = false;
@@ -89,11 +105,22 @@ static void parse_service_settings(const char *text, char **user, bool *dynamic)
                 *eq = 0;
                 char *key = strstrip(s), *value = strstrip(eq + 1);
                 if (strcmp(key, "User") == 0) {
-                        free(*user);
-                        *user = *value ? xstrdup(value) : NULL;
+                        free(id->user);
+                        id->user = *value ? xstrdup(value) : NULL;
+                } else if (strcmp(key, "Group") == 0) {
+                        free(id->group);
+                        id->group = *value ? xstrdup(value) : NULL;
+                } else if (strcmp(key, "SupplementaryGroups") == 0) {
+                        if (!*value) {
+                                strv_free(id->supplementary);
+                                id->supplementary = NULL;
+                        }
+                        char *gsave = NULL;
+                        for (char *g = strtok_r(value, " \t", &gsave); g; g = strtok_r(NULL, " \t", &gsave))
+                                strv_push(&id->supplementary, g);
                 } else if (strcmp(key, "DynamicUser") == 0)
-                        *dynamic = strcmp(value, "yes") == 0 || strcmp(value, "true") == 0 ||
-                                   strcmp(value, "1") == 0 || strcmp(value, "on") == 0;
+                        id->dynamic = strcmp(value, "yes") == 0 || strcmp(value, "true") == 0 ||
+                                      strcmp(value, "1") == 0 || strcmp(value, "on") == 0;
         }
 }
 
@@ -124,7 +151,7 @@ static void collect_dropins(int rootfd, const char *dname, char ***names, char *
         }
 }
 
-int unit_file_user(int rootfd, const char *unit, char **ret_user, bool *ret_dynamic)
+static int unit_file_identity(int rootfd, const char *unit, struct service_identity *id)
 {
         _cleanup_free_ char *text = NULL, *name = NULL, *tmpl = template_of(unit);
         int r = read_unit(rootfd, unit, 0, &text, &name);
@@ -132,9 +159,7 @@ int unit_file_user(int rootfd, const char *unit, char **ret_user, bool *ret_dyna
                 r = read_unit(rootfd, tmpl, 0, &text, &name);
         if (r < 0)
                 return r;
-        char *user = NULL;
-        bool dynamic = false;
-        parse_service_settings(text, &user, &dynamic);
+        parse_service_settings(text, id);
 
         /* Drop-ins apply in the order of their file names, whatever directory holds them. */
         _cleanup_strv_ char **names = NULL, **texts = NULL;
@@ -150,14 +175,51 @@ int unit_file_user(int rootfd, const char *unit, char **ret_user, bool *ret_dyna
                 for (size_t i = 0; i < n; i++)
                         if (texts[i] && (best == SIZE_MAX || strcmp(names[i], names[best]) < 0))
                                 best = i;
-                parse_service_settings(texts[best], &user, &dynamic);
+                parse_service_settings(texts[best], id);
                 free(texts[best]);
                 texts[best] = NULL;
                 names[best][0] = 0x7f; /* sorts last from now on */
         }
-        *ret_user = user;
-        *ret_dynamic = dynamic;
         return 0;
+}
+
+int unit_file_user(int rootfd, const char *unit, char **ret_user, bool *ret_dynamic)
+{
+        struct service_identity id = {0};
+        int r = unit_file_identity(rootfd, unit, &id);
+        if (r >= 0) {
+                *ret_user = TAKE_PTR(id.user);
+                *ret_dynamic = id.dynamic;
+        }
+        service_identity_free(&id);
+        return r;
+}
+
+int unit_file_groups(int rootfd, const char *unit, char ***ret_groups)
+{
+        struct service_identity id = {0};
+        int r = unit_file_identity(rootfd, unit, &id);
+        if (r >= 0) {
+                char **groups = TAKE_PTR(id.supplementary);
+                if (id.group)
+                        strv_push(&groups, id.group);
+                *ret_groups = groups;
+        }
+        service_identity_free(&id);
+        return r;
+}
+
+const char *unit_default_service(int rootfd)
+{
+        /* Debian's Apache first; RHEL-family systems ship httpd instead. Decided on the system
+         * pyshare runs on (or the image under --root), never when pyshare was built. */
+        static const char *const candidates[] = {"apache2.service", "httpd.service"};
+        for (size_t i = 0; i < ELEMENTSOF(candidates); i++) {
+                bool exists = false;
+                if (unit_file_exists(rootfd, candidates[i], &exists) >= 0 && exists)
+                        return candidates[i];
+        }
+        return candidates[0];
 }
 
 const char *unit_apache_command(const char *unit)
@@ -232,7 +294,7 @@ char *unit_tmpfiles_text(const char *app, const char *venv, const char *user, co
         return xasprintf("# Written by pyshare for %1$s: restores the owner, mode and ACLs of its environment's\n"
                          "# top directory (systemd-tmpfiles --create). pyshare repair %1$s fixes the rest.\n"
                          "d %2$s 2770 root %4$s -\n"
-                         "a+ %2$s - - - - u::rwx,g::rwx,o::---,u:%3$s:r-x,g:%4$s:rwx,m::rwx,"
-                         "d:u::rwx,d:g::rwx,d:o::---,d:u:%3$s:r-x,d:g:%4$s:rwx,d:m::rwx\n",
+                         "a+ %2$s - - - - u::rwx,g::rwx,o::---,u:%3$s:r-x,g:%4$s:rwx,"
+                         "d:u::rwx,d:g::rwx,d:o::---,d:u:%3$s:r-x,d:g:%4$s:rwx\n",
                          app, venv, user, group);
 }

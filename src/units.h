@@ -10,6 +10,12 @@ int unit_file_exists(int rootfd, const char *unit, bool *ret);
 /* User= and DynamicUser= of unit from its file and drop-ins (the last assignment wins);
  * *ret_user NULL when it has no User= (it runs as root). -PS_E_NOTFOUND without a unit file. */
 int unit_file_user(int rootfd, const char *unit, char **ret_user, bool *ret_dynamic);
+/* Group= and SupplementaryGroups= of unit, by name (NULL when none), the same way. */
+int unit_file_groups(int rootfd, const char *unit, char ***ret_groups);
+/* The service an app is wired into by default: apache2.service where its unit file exists,
+ * else httpd.service where that one does, else apache2.service (which setup then reports as
+ * missing). */
+const char *unit_default_service(int rootfd);
 /* Whether unit is Apache (apache2 on Debian, httpd on RHEL/Fedora), and its control command. */
 const char *unit_apache_command(const char *unit);
 /* User of `apache2ctl -t -D DUMP_RUN_CFG` (httpd -t -D DUMP_RUN_CFG), run in chroot_dir when

@@ -230,8 +230,7 @@ int venv_read_pth(int sitefd, const char *site_abs, struct pth_info *ret)
 
 static bool skip_distribution(const char *dist)
 {
-        return startswith(dist, "pip-") || startswith(dist, "setuptools-") || startswith(dist, "wheel-") ||
-               startswith(dist, "_distutils_hack");
+        return startswith(dist, "pip-") || startswith(dist, "setuptools-") || startswith(dist, "_distutils_hack");
 }
 
 /* "numpy/__init__.py,sha256=...,123" → "numpy"; "six.py,..." → "six"; "_x.cpython-311-x86_64-linux-gnu.so" → "_x". */

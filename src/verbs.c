@@ -32,7 +32,6 @@
 #define REQ_STAMP ".pyshare-requirements"
 #define DEFAULT_PYTHON "/usr/bin/python3"
 #define DEFAULT_GROUP "deploy"
-#define DEFAULT_SERVICE "apache2.service"
 #define DEFAULT_PREFIX "/opt/pyshare"
 #define PROBE_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define PROBE_AS_LIMIT (4ULL << 30)
@@ -71,6 +70,9 @@ static void actions_free(struct actions *a)
         strv_free(a->unchanged);
 }
 #define _cleanup_actions_ _cleanup_(actions_free)
+
+/* The service of an app whose settings name none: decided on this system (or image). */
+static const char *default_service(const struct ctx *x) { return unit_default_service(x->rootfd); }
 
 /* A path as the user finds it on this machine (under --root, below the root). */
 static char *shown(const struct ctx *x, const char *path)
@@ -253,7 +255,7 @@ static int require_config(const struct ctx *x, const char *app, struct app_confi
         if (!c->group)
                 c->group = xstrdup(DEFAULT_GROUP);
         if (!c->service)
-                c->service = xstrdup(DEFAULT_SERVICE);
+                c->service = xstrdup(default_service(x));
         if (!c->prefix)
                 c->prefix = xstrdup(DEFAULT_PREFIX);
         if (!c->user) {
@@ -272,6 +274,62 @@ static void app_paths(struct app *a)
         a->venv = xasprintf("%s/%s", a->cfg.prefix, a->name);
         a->venv_rel = xstrdup(a->venv + 1);
         a->prefix_rel = xstrdup(a->cfg.prefix + 1);
+}
+
+/* The service user may not be root, the deploy group not the root group, and the service user
+ * not a member of the deploy group: each would give it, or the group, what it must not have.
+ * Checked by every verb, since /etc/pyshare and the group database can change after setup. */
+static int refuse_unsafe_ids(const struct ctx *x, struct app *a)
+{
+        if (a->user.uid == 0) {
+                log_error("user %s has uid 0: pyshare does not set up environments for root; pass --user=USER",
+                          a->user.name);
+                return -PS_E_INVALID;
+        }
+        if (!a->group_exists)
+                return 0;
+        if (a->gid == 0) {
+                log_error("group %s has gid 0: pyshare will not give the root group write access; pass --group=GROUP",
+                          a->cfg.group);
+                return -PS_E_INVALID;
+        }
+        bool member = false;
+        int r = user_in_group(x->root ? x->rootfd : -1, &a->user, a->gid, &member);
+        if (r < 0) {
+                log_error("cannot read the groups of %s: %s", a->user.name, strerror(-r));
+                return r;
+        }
+        if (member) {
+                log_error("%s is a member of %s: it would get write access to the environment; remove it from the "
+                          "group (gpasswd -d %s %s) or choose another --group",
+                          a->user.name, a->cfg.group, a->user.name, a->cfg.group);
+                return -PS_E_INVALID;
+        }
+        return 0;
+}
+
+/* A unit's Group= or SupplementaryGroups= gives its processes a group beyond its user's own:
+ * the deploy group there is as bad as the user being a member of it. */
+static int refuse_unit_groups(const struct ctx *x, const struct app *a, const char *unit)
+{
+        if (!a->group_exists || unit_apache_command(unit))
+                return 0;
+        _cleanup_strv_ char **groups = NULL;
+        int r = !x->root && bus_systemd_running() ? bus_unit_groups(unit, &groups)
+                                                  : unit_file_groups(x->rootfd, unit, &groups);
+        if (r < 0)
+                return 0; /* a unit that cannot be read was reported already, or is not there yet */
+        for (size_t i = 0; groups && groups[i]; i++) {
+                gid_t gid;
+                if (strcmp(groups[i], a->cfg.group) != 0 &&
+                    (group_lookup(x->root ? x->rootfd : -1, groups[i], &gid, NULL) < 0 || gid != a->gid))
+                        continue;
+                log_error("%s runs with the group %s (Group= or SupplementaryGroups=): it would get write access to "
+                          "the environment; remove it from the unit or choose another --group",
+                          unit, a->cfg.group);
+                return -PS_E_INVALID;
+        }
+        return 0;
 }
 
 /* Looks up the user and group of a stored app. */
@@ -298,7 +356,7 @@ static int resolve_names(const struct ctx *x, struct app *a)
                 return r;
         }
         a->group_exists = true;
-        return 0;
+        return refuse_unsafe_ids(x, a);
 }
 
 static int load_app(const struct ctx *x, const char *name, struct app *a)
@@ -403,11 +461,12 @@ static int remove_file(const struct ctx *x, const char *dir_rel, const char *nam
 {
         _cleanup_close_ int dfd = -1;
         _cleanup_free_ char *path = xasprintf("/%s/%s", dir_rel, name), *sp = shown(x, path);
-        int r = dir_open(x->rootfd, dir_rel, 0, false, false, &dfd, NULL);
+        _cleanup_free_ char *bad = NULL;
+        int r = dir_open(x->rootfd, dir_rel, 0, true, false, &dfd, &bad);
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
-                return report_dir_error(x, dir_rel, r, NULL);
+                return report_dir_error(x, dir_rel, r, bad);
         bool removed;
         r = file_remove_at(dfd, name, x->dry_run, &removed);
         if (r < 0) {
@@ -464,6 +523,17 @@ static char *app_env_text(const struct app *a, char *const *pythonpath)
 }
 
 /* Reads PYTHONPATH from an EnvironmentFile below the root (NULL when absent). */
+/* What the .pth files held that PYTHONPATH does not carry: said by every verb that writes it. */
+static void report_pth(struct pth_info *pth)
+{
+        for (size_t i = 0; pth->code_lines && pth->code_lines[i]; i++)
+                log_info("not run: import line of %s (a service that uses PYTHONPATH never runs it either)",
+                         pth->code_lines[i]);
+        for (size_t i = 0; pth->refused && pth->refused[i]; i++)
+                log_warning("left out of PYTHONPATH: %s", pth->refused[i]);
+        pth_info_free(pth);
+}
+
 static char **read_env_file(const struct ctx *x, const char *dir_rel, const char *name)
 {
         _cleanup_close_ int dfd = -1;
@@ -530,7 +600,7 @@ static int write_service_files(const struct ctx *x, const char *unit, const char
                 _cleanup_free_ char *svc = NULL;
                 if (load_config(x, apps[i], &c, &exists) < 0 || !exists)
                         continue;
-                if (unit_name_normalize(c.service ? c.service : DEFAULT_SERVICE, &svc) < 0 || strcmp(svc, unit) != 0)
+                if (unit_name_normalize(c.service ? c.service : default_service(x), &svc) < 0 || strcmp(svc, unit) != 0)
                         continue;
                 _cleanup_free_ char *envname = xasprintf("%s.env", apps[i]);
                 _cleanup_strv_ char **env = read_env_file(x, ETC_DIR, envname);
@@ -589,7 +659,7 @@ static int update_cgi_conf(const struct ctx *x, const char *exclude, struct acti
                 bool exists;
                 _cleanup_free_ char *unit = NULL;
                 if ((exclude && strcmp(apps[i], exclude) == 0) || load_config(x, apps[i], &c, &exists) < 0 || !exists ||
-                    c.cgi != CFG_YES || unit_name_normalize(c.service ? c.service : DEFAULT_SERVICE, &unit) < 0)
+                    c.cgi != CFG_YES || unit_name_normalize(c.service ? c.service : default_service(x), &unit) < 0)
                         continue;
                 const char *cmd = unit_apache_command(unit);
                 if (cmd && strstr(cmd, "apache2"))
@@ -737,6 +807,88 @@ static void json_perms_stats(struct json *j, const struct perms_stats *st)
         json_arr_end(j);
 }
 
+/* Whoever may write the prefix may swap the venv for a tree of their own between two runs:
+ * only its owner and root may. */
+static int refuse_open_prefix(const struct ctx *x, const char *prefix, const struct stat *st)
+{
+        if (!(st->st_mode & 0022))
+                return 0;
+        _cleanup_free_ char *sp = shown(x, prefix);
+        log_error("%s is writable by %s (mode %04o): whoever can write there could replace the environment; "
+                  "chmod go-w %s, or choose another --prefix",
+                  sp, (st->st_mode & 0020) ? "its group" : "others", (unsigned)(st->st_mode & 07777), sp);
+        return -PS_E_INVALID;
+}
+
+/* A venv outside the default prefix can sit below a directory that the service user cannot
+ * search (a 0700 home directory): give the user search permission there through an ACL entry
+ * of its own and nothing else, as `setfacl -m u:USER:x DIR` would. Each directory is looked at
+ * from its parent's fd without following a symlink, and changed only through a pinned fd that
+ * is the inode looked at. */
+static int grant_ancestors(const struct ctx *x, const struct app *a, struct perms_stats *st)
+{
+        _cleanup_free_ gid_t *gids = NULL;
+        size_t ngids = 0;
+        if (x->root || user_groups(&a->user, &gids, &ngids) < 0) {
+                free(gids);
+                gids = xmalloc(sizeof(*gids));
+                gids[0] = a->user.gid;
+                ngids = 1;
+        }
+        _cleanup_close_ int fd = openat(x->rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        _cleanup_free_ char *copy = xstrdup(a->venv + 1);
+        char *save = NULL, *comp = strtok_r(copy, "/", &save);
+        struct buf sofar = {0};
+        int r = 0;
+        while (comp) {
+                char *next = strtok_r(NULL, "/", &save);
+                if (!next)
+                        break; /* comp is the venv: the walk has done it */
+                buf_append(&sofar, "/", 1);
+                buf_puts(&sofar, comp);
+                struct stat st0;
+                uint8_t xa[ACL_XATTR_MAX];
+                size_t xn = 0;
+                if (fstatat(fd, comp, &st0, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st0.st_mode))
+                        break; /* missing, or a symlink: the walk said so, and nothing here follows it */
+                if (acl_read_at(fd, comp, false, xa, &xn) < 0)
+                        xn = 0;
+                int nfd = openat(fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (nfd < 0)
+                        break;
+                close(fd);
+                fd = nfd;
+                if (acl_allows(st0.st_uid, st0.st_gid, st0.st_mode, xa, xn, a->user.uid, gids, ngids, ACL_X)) {
+                        comp = next;
+                        continue;
+                }
+                _cleanup_free_ char *sp = shown(x, sofar.p);
+                struct stat st1;
+                if (x->dry_run)
+                        log_info("would give %s search permission on %s (ACL entry u:%s:--x)", a->user.name, sp,
+                                 a->user.name);
+                else if (fstat(fd, &st1) < 0 || st1.st_dev != st0.st_dev || st1.st_ino != st0.st_ino) {
+                        log_error("%s changed while pyshare looked at it: run pyshare again", sp);
+                        r = -EAGAIN;
+                        break;
+                } else if ((r = acl_grant_search_fd(fd, a->user.uid)) < 0) {
+                        log_error("cannot give %s search permission on %s: %s; give it yourself (chmod o+x %s) or "
+                                  "move the venv under %s",
+                                  a->user.name, sp, strerror(-r), sp, DEFAULT_PREFIX);
+                        break;
+                } else
+                        log_info("gave %s search permission on %s (ACL entry u:%s:--x; its owner, mode bits for "
+                                 "others and other entries are unchanged)",
+                                 a->user.name, sp, a->user.name);
+                st->changed++;
+                comp = next;
+        }
+        buf_free(&sofar);
+        return r;
+}
+
 static int apply_tree(const struct ctx *x, const struct app *a, struct perms_stats *st)
 {
         _cleanup_close_ int pfd = -1;
@@ -746,6 +898,11 @@ static int apply_tree(const struct ctx *x, const struct app *a, struct perms_sta
                 log_error("cannot open %s: %s", sv, strerror(-r));
                 return r;
         }
+        struct stat pst;
+        if (fstat(pfd, &pst) < 0)
+                return -errno;
+        if ((r = refuse_open_prefix(x, a->cfg.prefix, &pst)) < 0)
+                return r;
         const struct perms_target t = {.user = a->user.uid, .group = a->gid};
         _cleanup_close_ int vfd = openat(pfd, a->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         r = vfd < 0 ? -errno : acl_supported_fd(vfd);
@@ -766,7 +923,7 @@ static int apply_tree(const struct ctx *x, const struct app *a, struct perms_sta
                 log_error("%lu entries of %s could not be changed (listed above)", st->errors, sv);
                 return -EIO;
         }
-        return 0;
+        return grant_ancestors(x, a, st);
 }
 
 /* ---- probe -------------------------------------------------------------------------------- */
@@ -850,17 +1007,18 @@ static char *describe_finding(const struct ctx *x, const struct app *a, const st
         char mode[11];
         mode_string(f->mode, mode);
         _cleanup_free_ char *u = user_name_of(f->uid), *g = group_name_of(f->gid);
-        const char *home = a->user.home;
         bool in_home = startswith(f->path, "/home/") || startswith(f->path, "/root");
-        (void)home;
         if (f->outside && in_home)
-                return xasprintf("%s cannot enter %s (%s %s:%s, ACL %s): move the venv out of the home directory or "
-                                 "run `pyshare setup` with the default location",
-                                 a->user.name, f->path, mode, u, g, f->acl);
+                return xasprintf("%s cannot enter %s (%s %s:%s, ACL %s): run `pyshare repair %s` (it gives %s search "
+                                 "permission there, as setfacl -m u:%s:x %s does), or move the venv out of the home "
+                                 "directory or run `pyshare setup` with the default location",
+                                 a->user.name, f->path, mode, u, g, f->acl, a->name, a->user.name, a->user.name,
+                                 f->path);
         if (f->outside)
-                return xasprintf("%s cannot enter %s (%s %s:%s, ACL %s): give it search permission "
-                                 "(setfacl -m u:%s:x %s) or move the venv under %s",
-                                 a->user.name, f->path, mode, u, g, f->acl, a->user.name, f->path, DEFAULT_PREFIX);
+                return xasprintf("%s cannot enter %s (%s %s:%s, ACL %s): run `pyshare repair %s` (it gives %s search "
+                                 "permission there, as setfacl -m u:%s:x %s does) or move the venv under %s",
+                                 a->user.name, f->path, mode, u, g, f->acl, a->name, a->user.name, a->user.name,
+                                 f->path, DEFAULT_PREFIX);
         return xasprintf("%s cannot %s %s (%s %s:%s, ACL %s): run `pyshare repair %s`", a->user.name,
                          f->is_dir ? "list" : "read", f->path, mode, u, g, f->acl, a->name);
 }
@@ -1484,6 +1642,8 @@ static int prepare_prefix(const struct ctx *x, const char *prefix, int *ret_fd)
                 return -errno;
         if (st.st_uid != 0) {
                 _cleanup_free_ char *u = user_name_of(st.st_uid);
+                if ((r = refuse_open_prefix(x, prefix, &st)) < 0)
+                        return r;
                 log_notice("%s belongs to %s: pyshare leaves its owner and mode as they are", sp, u);
                 return 0;
         }
@@ -1527,7 +1687,7 @@ int verb_setup(struct ctx *x, const char *app_name, const struct setup_opts *o)
         } while (0)
         SET(python, o->python, DEFAULT_PYTHON);
         SET(group, o->group, DEFAULT_GROUP);
-        SET(service, o->service, DEFAULT_SERVICE);
+        SET(service, o->service, default_service(x));
         SET(prefix, o->prefix, DEFAULT_PREFIX);
 #undef SET
         _cleanup_free_ char *unit = NULL;
@@ -1587,10 +1747,6 @@ int verb_setup(struct ctx *x, const char *app_name, const struct setup_opts *o)
                 return r;
         }
         a.have_user = true;
-        if (a.user.uid == 0) {
-                log_error("user %s has uid 0: pyshare does not set up environments for root; pass --user=USER", a.user.name);
-                return -PS_E_INVALID;
-        }
         r = group_lookup(rootfd, a.cfg.group, &a.gid, NULL);
         if (r == -PS_E_NOTFOUND && x->root) {
                 log_error("group %s does not exist in the image: create it there first (chroot %s groupadd --system %s)",
@@ -1602,25 +1758,8 @@ int verb_setup(struct ctx *x, const char *app_name, const struct setup_opts *o)
                 return r;
         }
         a.group_exists = r >= 0;
-        if (a.group_exists) {
-                bool member = false;
-                if (a.gid == 0) {
-                        log_error("group %s has gid 0: pyshare will not give the root group write access; pass "
-                                  "--group=GROUP",
-                                  a.cfg.group);
-                        return -PS_E_INVALID;
-                }
-                if ((r = user_in_group(rootfd, &a.user, a.gid, &member)) < 0) {
-                        log_error("cannot read the groups of %s: %s", a.user.name, strerror(-r));
-                        return r;
-                }
-                if (member) {
-                        log_error("%s is a member of %s: it would get write access to the environment; remove it from "
-                                  "the group (gpasswd -d %s %s) or choose another --group",
-                                  a.user.name, a.cfg.group, a.user.name, a.cfg.group);
-                        return -PS_E_INVALID;
-                }
-        }
+        if ((r = refuse_unsafe_ids(x, &a)) < 0 || (r = refuse_unit_groups(x, &a, unit)) < 0)
+                return r;
 
         _cleanup_close_ int lockfd = -1;
         if ((r = take_lock(x, &lockfd)) < 0)
@@ -1745,12 +1884,7 @@ int verb_setup(struct ctx *x, const char *app_name, const struct setup_opts *o)
                 }
                 strv_consume(&pythonpath, xasprintf("%s/lib/python3.X/site-packages", a.venv));
         }
-        for (size_t i = 0; pth.code_lines && pth.code_lines[i]; i++)
-                log_info("not run: import line of %s (a service that uses PYTHONPATH never runs it either)",
-                         pth.code_lines[i]);
-        for (size_t i = 0; pth.refused && pth.refused[i]; i++)
-                log_warning("left out of PYTHONPATH: %s", pth.refused[i]);
-        pth_info_free(&pth);
+        report_pth(&pth);
 
         /* Without a package's settings /etc keeps every setting. With them, /etc keeps only what
          * was given here or before and differs from the package's, so that a package upgrade that
@@ -1918,9 +2052,7 @@ static int refresh_env_files(const struct ctx *x, const struct app *a, struct ac
                 log_error("cannot find site-packages in %s: run `pyshare setup %s`", sv, a->name);
                 return -ENOENT;
         }
-        for (size_t i = 0; pth.refused && pth.refused[i]; i++)
-                log_warning("left out of PYTHONPATH: %s", pth.refused[i]);
-        pth_info_free(&pth);
+        report_pth(&pth);
         _cleanup_free_ char *envtext = app_env_text(a, pythonpath), *env_name = xasprintf("%s.env", a->name);
         bool dropin_changed = false;
         int r;
@@ -2039,7 +2171,7 @@ int verb_remove(struct ctx *x, const char *app_name, bool purge)
                 return 0;
         }
         _cleanup_free_ char *unit = NULL;
-        unit_name_normalize(c.service ? c.service : DEFAULT_SERVICE, &unit);
+        unit_name_normalize(c.service ? c.service : default_service(x), &unit);
         const char *prefix = c.prefix ? c.prefix : DEFAULT_PREFIX;
         _cleanup_free_ char *venv = xasprintf("%s/%s", prefix, app_name), *sv = shown(x, venv);
 
@@ -2118,7 +2250,7 @@ int verb_list(struct ctx *x)
                 if (load_config(x, apps[i], &c, &exists) < 0 || !exists)
                         continue;
                 _cleanup_free_ char *unit = NULL;
-                unit_name_normalize(c.service ? c.service : DEFAULT_SERVICE, &unit);
+                unit_name_normalize(c.service ? c.service : default_service(x), &unit);
                 _cleanup_free_ char *venv = xasprintf("%s/%s", c.prefix ? c.prefix : DEFAULT_PREFIX, apps[i]);
                 if (x->json) {
                         json_obj_begin(&j, NULL);
@@ -2145,7 +2277,9 @@ static int status_one(struct ctx *x, const char *app_name, struct json *j)
         int r = load_app(x, app_name, &a);
         if (r < 0 && !a.venv)
                 return r;
-        if (r < 0)
+        if (r == -PS_E_INVALID)
+                strv_consume(&problems, xasprintf("user %s and group %s are refused (see above)", a.cfg.user, a.cfg.group));
+        else if (r < 0)
                 strv_consume(&problems, xasprintf("user %s or group %s does not exist", a.cfg.user, a.cfg.group));
 
         _cleanup_close_ int pfd = -1;

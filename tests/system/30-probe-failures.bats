@@ -75,25 +75,44 @@ teardown_file() {
         assert_output_has "ok    pstest_cext 2.0"
 }
 
-@test "a venv under a 0700 home directory: the probe names the directory and the fix" {
+@test "a venv under a 0700 home directory: setup opens it to the service user; closed again, the probe names it and repair fixes it" {
         mkdir -p /home/pst_alice_home
         chmod 0700 /home/pst_alice_home
+        setfacl -m u:"$DEPLOYER":rwx /home/pst_alice_home
         run ps_setup pst-home --prefix=/home/pst_alice_home/venvs --module=pstest_homeonly --no-probe
         assert_status 0
+        assert_output_has "gave $SVC_USER search permission on /home/pst_alice_home (ACL entry u:$SVC_USER:--x"
         site=$(ls -d /home/pst_alice_home/venvs/pst-home/lib/python*/site-packages)
         mkdir "$site/pstest_homeonly"
         echo "__version__ = '7'" >"$site/pstest_homeonly/__init__.py"
         "$PYSHARE" repair pst-home >/dev/null
         run "$PYSHARE" probe pst-home
+        assert_status 0
+        # The owner closes the home directory again: a chmod sets the mask to ---, which cancels
+        # every named entry.
+        chmod 0700 /home/pst_alice_home
+        run "$PYSHARE" probe pst-home
         assert_status 1
         assert_output_has "$SVC_USER cannot enter /home/pst_alice_home (drwx------ root:root"
+        assert_output_has "run \`pyshare repair pst-home\` (it gives $SVC_USER search permission there, as setfacl -m u:$SVC_USER:x /home/pst_alice_home does)"
         assert_output_has "move the venv out of the home directory or run \`pyshare setup\` with the default location"
-        # repair does not open the home directory: that is the owner's decision
         run "$PYSHARE" repair pst-home
-        [ "$(stat -c %a /home/pst_alice_home)" = 700 ]
-        chmod 0711 /home/pst_alice_home
+        assert_status 0
+        assert_output_has "gave $SVC_USER search permission on /home/pst_alice_home (ACL entry u:$SVC_USER:--x"
+        acl=$(getfacl -c -p /home/pst_alice_home)
+        [[ $acl == *"user:$SVC_USER:--x"* ]]
+        # The mask only gained x: the other named entry is not widened back to rwx.
+        [[ $acl == *"user:$DEPLOYER:rwx"*"#effective:--x"* ]]
+        [[ $acl == *"mask::--x"* ]]
+        [[ $acl == *"group::---"* ]]
+        [[ $acl == *"other::---"* ]]
+        [ "$(stat -c %U:%G /home/pst_alice_home)" = root:root ]
         run "$PYSHARE" probe pst-home
         assert_status 0
+        assert_output_has "ok    pstest_homeonly 7"
+        run "$PYSHARE" repair pst-home
+        assert_status 0
+        assert_output_has "nothing to change"
 }
 
 @test "the verdict comes over the result pipe: a module that prints a forged result cannot change it" {

@@ -185,6 +185,7 @@ static void test_top_level(void **state)
         write_file(s.fd, "pip-23.0.1.dist-info/RECORD", "pip/__init__.py,,\n");
         write_file(s.fd, "setuptools-66.1.1.dist-info/top_level.txt",
                    "_distutils_hack\npkg_resources\nsetuptools\nsetuptools_only\n");
+        /* wheel is a package like any other that the app may import: probed. */
         write_file(s.fd, "wheel-0.40.0.dist-info/RECORD", "wheel/__init__.py,,\n");
         /* And their names are not listed when another distribution ships them. */
         write_file(s.fd, "vendor-1.0.dist-info/top_level.txt", "pip\nsetuptools\npkg_resources\n_distutils_hack\n");
@@ -195,7 +196,7 @@ static void test_top_level(void **state)
 
         _cleanup_strv_ char **mods = NULL;
         assert_int_equal(venv_top_level(s.fd, &mods), 0);
-        assert_strv_equal(mods, "_x", "bar", "baz", "foo", "foo_ext", "single", "spaced");
+        assert_strv_equal(mods, "_x", "bar", "baz", "foo", "foo_ext", "single", "spaced", "wheel");
         site_close(&s);
 }
 
