@@ -390,6 +390,30 @@ e2e_main_pid() {
 	echo "$pid"
 }
 
+# e2e_prop UNIT PROPERTY: PROPERTY of UNIT as systemd has loaded it (systemctl show --value).
+e2e_prop() { e2e_exec systemctl show --property="$2" --value "$1"; }
+
+# e2e_expect_prop UNIT PROPERTY VALUE: fail unless systemd's PROPERTY of UNIT is exactly VALUE.
+e2e_expect_prop() {
+	local v
+	v=$(e2e_prop "$1" "$2") || e2e_fail "systemctl show $1 --property=$2 failed"
+	e2e_log "$1 $2=$v"
+	[[ $v == "$3" ]] || e2e_fail "$1 has $2=$v as systemd loaded it, expected $2=$3"
+}
+
+# e2e_dropin UNIT NAME < content: the drop-in /etc/systemd/system/UNIT.d/NAME.conf, then a
+# daemon-reload (no restart: the unit gets it at its next start). e2e_dropin UNIT NAME --remove
+# removes it instead (and reloads).
+e2e_dropin() {
+	if [[ ${3:-} == --remove ]]; then
+		e2e_run rm -f "/etc/systemd/system/$1.d/$2.conf"
+	else
+		e2e_put "/etc/systemd/system/$1.d/$2.conf"
+		e2e_exec cat "/etc/systemd/system/$1.d/$2.conf" >&2
+	fi
+	e2e_run systemctl daemon-reload
+}
+
 # e2e_put_pkg SITE_PACKAGES NAME 'PYTHON' [USER]: a pure package NAME (its __init__.py holding
 # PYTHON) written into SITE_PACKAGES as USER (deployer) with the default umask, the way a
 # deployer's pip would leave a pure package.

@@ -4,6 +4,8 @@
 # dpkg-buildpackage on the host, its wheels packed offline inside the tree from Debian's own
 # python3-* files; pyshare's .deb is installed with apt. Then, in the booted tree:
 #  - `apt install ./myapp_1.0_*.deb` and nothing else: 200 "Hello, NumPy version is X";
+#  - `apt-get install --reinstall` of the same package: its postinst's setup changes nothing,
+#    so apache2 is not restarted (same MainPID, no restart in the hook's output);
 #  - an upgrade to 1.1 (a new wheel of the app's code, one more module to probe): the postinst's
 #    setup installs the wheel as _pyshare and restarts apache2: 200 with the new text;
 #  - `apt purge myapp`: no file of the app left (pyshare's files, the venv, the drop-in);
@@ -93,6 +95,19 @@ fi
 e2e_exec grep -qx 'venv=/opt/pyshare/myapp' /var/lib/pyshare/hook/myapp ||
 	e2e_fail "the hook did not record the venv in /var/lib/pyshare/hook/myapp"
 e2e_run pyshare status myapp
+
+# ---- reinstall: nothing changed, nothing restarted -------------------------------------------
+e2e_step "apt-get install --reinstall of the same myapp 1.0: setup changes nothing, apache2 is not restarted"
+pid_before=$(e2e_main_pid apache2)
+e2e_expect_rc 0 env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends --reinstall \
+	"/var/tmp/$(basename "$deb10")"
+# The postinst did run (configure), and its `pyshare --json setup` said changed: false.
+e2e_out_has "Setting up myapp (1.0)" "the reinstall"
+e2e_out_lacks "pyshare-app-hook: restarting" "the reinstall"
+e2e_out_lacks "try-restart" "the reinstall"
+[[ $(e2e_main_pid apache2) == "$pid_before" ]] ||
+	e2e_fail "apache2 was restarted by a reinstall that changed nothing (MainPID $pid_before -> $(e2e_main_pid apache2))"
+e2e_expect_http /myapp/ 200 "Hello, NumPy version is $numpy_version"
 
 # ---- upgrade ---------------------------------------------------------------------------------
 e2e_step "upgrade to myapp 1.1 while a client polls the page"

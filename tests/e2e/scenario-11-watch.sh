@@ -6,7 +6,9 @@
 # ACL mask to --x). Nobody runs pyshare: within a bounded wait (polled, up to 30 s each; no
 # speed is asserted) www-data can read the files and the probe imports both packages. The
 # journal shows pyshare-repair@APP.service running `pyshare repair APP`, and the path unit does
-# not keep triggering itself with repair's own changes.
+# not keep triggering itself with repair's own changes. systemd has loaded the repair unit with
+# its hardening (NoNewPrivileges, ProtectSystem=strict, ReadWritePaths, CapabilityBoundingSet as
+# units/pyshare-repair@.service gives them), and systemd-analyze verify accepts both units.
 # Scripts given to e2e_sh expand inside the container.
 # shellcheck disable=SC2016
 set -euo pipefail
@@ -61,6 +63,30 @@ e2e_exec systemctl show "pyshare-repair@$APP.path" --property=Paths --value >&2
 	e2e_fail "systemd's pyshare-repair@$APP.path does not watch $sp"
 e2e_run usermod --append --groups deploy deployer
 runs_before=$(runs)
+
+e2e_step "the repair unit's hardening, as systemd loaded it; systemd-analyze verify accepts both units"
+# The values of units/pyshare-repair@.service (for an app under the default prefix, setup writes
+# no drop-in for the service): only the venv, /etc/pyshare and the lock writable, and the four
+# capabilities repair needs (systemd lists them lower-case, in capability-number order).
+e2e_expect_prop "pyshare-repair@$APP.service" NoNewPrivileges yes
+e2e_expect_prop "pyshare-repair@$APP.service" ProtectSystem strict
+e2e_expect_prop "pyshare-repair@$APP.service" ReadWritePaths "-/opt/pyshare/$APP -/etc/pyshare -/run/pyshare.lock"
+e2e_expect_prop "pyshare-repair@$APP.service" CapabilityBoundingSet \
+	"cap_chown cap_dac_read_search cap_fowner cap_fsetid"
+e2e_exec test ! -e "/etc/systemd/system/pyshare-repair@$APP.service.d" ||
+	e2e_fail "setup wrote a drop-in for pyshare-repair@$APP.service for an app under /opt/pyshare"
+unitdir=$(e2e_sh 'for d in /usr/lib/systemd/system /lib/systemd/system; do
+	[ -f "$d/pyshare-repair@.service" ] && { echo "$d"; exit 0; }; done; exit 1') ||
+	e2e_fail "the .deb installed no pyshare-repair@.service"
+# Both template files, and both instances as setup --watch left them (with the path unit's
+# drop-in). verify exits 0 on mere warnings, so its output must be empty too. --man=no: the
+# tree has no man(1) to run `man pyshare(8)` for Documentation=; the page itself is checked.
+e2e_run test -f /usr/share/man/man8/pyshare.8.gz
+for unit in "$unitdir/pyshare-repair@.service" "$unitdir/pyshare-repair@.path" \
+	"pyshare-repair@$APP.service" "pyshare-repair@$APP.path"; do
+	e2e_expect_rc 0 systemd-analyze verify --man=no "$unit"
+	[[ -z $E2E_OUT ]] || e2e_fail "systemd-analyze verify $unit had something to say"
+done
 
 e2e_step "a deployer copies a package in, chmod 600 on its files; no pyshare command follows"
 e2e_sh 'runuser -u deployer -- sh -ec "umask 077; mkdir \"$1/wpkg\"

@@ -5,6 +5,8 @@
 # control file with a capital X in an ACL shows that systemd 252 does complain about that); and
 # after someone breaks them, it restores the base directories and the lock, and the venv's top
 # directory's owner, group, mode and ACLs (access and default) exactly as setup left them.
+# Before all that: right after the .deb is installed, before any setup, /opt/pyshare exists as
+# root:root 0755 (the postinst runs systemd-tmpfiles --create pyshare.conf).
 # Scripts given to e2e_sh expand inside the container.
 # shellcheck disable=SC2016
 set -euo pipefail
@@ -24,8 +26,14 @@ tmpfiles() { e2e_try systemd-tmpfiles --create "$@"; }
 tree=$(e2e_rootfs bookworm)
 pyshare_deb=$(e2e_pyshare_deb)
 e2e_boot "$tree"
+e2e_step "the .deb's postinst applies pyshare.conf (dh_installtmpfiles): the base directories, before any setup"
+e2e_run test ! -e /opt/pyshare
 e2e_install_pyshare_deb "$pyshare_deb"
 e2e_exec systemd-tmpfiles --version | head -n 1 >&2
+# Only the installation (and `pyshare --version`) ran: no pyshare command that creates them.
+got=$(e2e_exec stat -c '%U:%G %a %F' /opt/pyshare) || e2e_fail "no /opt/pyshare after installing the .deb"
+e2e_log "/opt/pyshare: $got"
+[[ $got == "root:root 755 directory" ]] || e2e_fail "/opt/pyshare is '$got' after installing the .deb, expected 'root:root 755 directory'"
 
 e2e_step "pyshare's own tmpfiles.d file and an app's"
 e2e_run test -f "$OWN"
