@@ -16,8 +16,8 @@ static const char usage_text[] =
         "\n"
         "Commands:\n"
         "  setup APP [--python=PATH] [--group=GROUP] [--service=UNIT] [--user=USER]\n"
-        "            [--module=NAME]... [--prefix=DIR] [--restart] [--no-probe] [--cgi]\n"
-        "            [--watch] [--from=FILE]\n"
+        "            [--module=NAME]... [--prefix=DIR] [--restart] [--no-probe]\n"
+        "            [--cgi|--no-cgi] [--watch|--no-watch] [--from=FILE]\n"
         "                        create the venv PREFIX/APP, set owners, modes and ACLs,\n"
         "                        wire it into the service, reload systemd, probe\n"
         "  probe APP [MODULE...] [--interpreter] [--timeout=SEC]\n"
@@ -29,16 +29,22 @@ static const char usage_text[] =
         "  status [APP]          settings and health of one or every app\n"
         "\n"
         "Global options:\n"
-        "  --root=DIR            operate on the image or tree below DIR\n"
-        "  --dry-run             print the plan, change nothing\n"
+        "      --root=DIR        operate on the image or tree below DIR\n"
+        "      --dry-run         print the plan, change nothing\n"
         "      --json            print one JSON object on stdout\n"
+        "      --lock-timeout=SEC\n"
+        "                        wait at most SEC seconds for another pyshare (default 300)\n"
         "  -q, --quiet           print only warnings and errors\n"
         "  -v, --verbose         print more\n"
         "  -h, --help            print this help\n"
         "      --version         print the version\n"
         "\n"
-        "Defaults: --python=/usr/bin/python3 --group=deploy --service=apache2.service\n"
-        "--prefix=/opt/pyshare; the user is the one the service runs as.\n"
+        "Setup options: --cgi/--no-cgi and --watch/--no-watch turn the Cgi= and Watch= settings\n"
+        "on or off; --from=FILE reads the package's settings from FILE instead of\n"
+        "/usr/lib/pyshare/APP.conf.\n"
+        "Defaults: --python=/usr/bin/python3 --group=deploy --prefix=/opt/pyshare\n"
+        "--service=apache2.service, or httpd.service on a system that has httpd and no apache2;\n"
+        "--user=the User that service runs as (www-data on Debian, apache on RHEL-family).\n"
         "Exit status: 0 ok, 1 a problem was found, 2 usage, 65 invalid setting, 69 no such\n"
         "user/group/service/Python, 73 cannot create or write, 77 needs root.\n"
         "See pyshare(8).\n";
@@ -289,7 +295,7 @@ int cli_main(int argc, char **argv)
                 return 0;
         }
         if (!verb)
-                return usage_error("%s", "no command given: setup, probe, repair, remove, list or status");
+                return usage_error("%s", "no command given: setup, probe, repair, remove, pip, list or status");
         log_setup(verbosity, x.json);
 
         size_t npos = strv_length(positional);
@@ -335,7 +341,7 @@ int cli_main(int argc, char **argv)
         else if (strcmp(verb, "status") == 0)
                 r = verb_status(&x, app);
         else
-                return usage_error("unknown command '%s': setup, probe, repair, remove, list or status", verb);
+                return usage_error("unknown command '%s': setup, probe, repair, remove, pip, list or status", verb);
         close(x.rootfd);
 
         switch (r) {
