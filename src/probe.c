@@ -492,9 +492,12 @@ int probe_child_main(int argc, char **argv)
         if (i < argc)
                 i++;
         /* systemd gave us the result pipe as stdin: move it to fd 3 and give imported code
-         * /dev/null, as the forked probe does. */
+         * /dev/null, as the forked probe does. The pipe goes first: opened before, /dev/null
+         * would be fd 3 itself and the dup2 would put the pipe back on stdin. */
+        if (dup2(0, 3) != 3)
+                return 121;
         int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (devnull < 0 || dup2(0, 3) != 3 || dup2(devnull, 0) != 0)
+        if (devnull < 0 || dup2(devnull, 0) != 0)
                 return 121;
         syscall(SYS_close_range, 4U, ~0U, 0);
         if (getuid() == 0 || geteuid() == 0) {

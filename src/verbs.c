@@ -749,13 +749,13 @@ static int restart_or_hint(const struct ctx *x, const char *unit, bool restart, 
                         *ret_state = "failed";
                         log_error("cannot restart %s: %s; see `systemctl status %s` and `journalctl -u %s`", unit,
                                   strerror(-r), unit, unit);
-                        return -EIO;
+                        return -PS_E_PROBLEM;
                 }
                 if (strcmp(result, "done") != 0) {
                         *ret_state = "failed";
                         log_error("restarting %s ended with \"%s\"; see `systemctl status %s` and `journalctl -u %s`", unit,
                                   result, unit, unit);
-                        return -EIO;
+                        return -PS_E_PROBLEM;
                 }
                 *ret_state = "restarted";
                 log_info("restarted %s (job result: done)", unit);
@@ -1008,19 +1008,23 @@ static char *describe_finding(const struct ctx *x, const struct app *a, const st
         mode_string(f->mode, mode);
         _cleanup_free_ char *u = user_name_of(f->uid), *g = group_name_of(f->gid);
         bool in_home = startswith(f->path, "/home/") || startswith(f->path, "/root");
+        /* repair gives access to the user stored at setup; a service that runs as another user
+         * now needs setup to store that one. */
+        _cleanup_free_ char *fix = a->cfg.user && strcmp(a->cfg.user, a->user.name) != 0
+                                           ? xasprintf("pyshare setup %s --user=%s", a->name, a->user.name)
+                                           : xasprintf("pyshare repair %s", a->name);
         if (f->outside && in_home)
-                return xasprintf("%s cannot enter %s (%s %s:%s, ACL %s): run `pyshare repair %s` (it gives %s search "
-                                 "permission there, as setfacl -m u:%s:x %s does), or move the venv out of the home "
-                                 "directory or run `pyshare setup` with the default location",
-                                 a->user.name, f->path, mode, u, g, f->acl, a->name, a->user.name, a->user.name,
-                                 f->path);
+                return xasprintf("%s cannot enter %s (%s %s:%s, ACL %s): run `%s` (it gives %s search permission "
+                                 "there, as setfacl -m u:%s:x %s does), or move the venv out of the home directory or "
+                                 "run `pyshare setup` with the default location",
+                                 a->user.name, f->path, mode, u, g, f->acl, fix, a->user.name, a->user.name, f->path);
         if (f->outside)
-                return xasprintf("%s cannot enter %s (%s %s:%s, ACL %s): run `pyshare repair %s` (it gives %s search "
-                                 "permission there, as setfacl -m u:%s:x %s does) or move the venv under %s",
-                                 a->user.name, f->path, mode, u, g, f->acl, a->name, a->user.name, a->user.name,
-                                 f->path, DEFAULT_PREFIX);
-        return xasprintf("%s cannot %s %s (%s %s:%s, ACL %s): run `pyshare repair %s`", a->user.name,
-                         f->is_dir ? "list" : "read", f->path, mode, u, g, f->acl, a->name);
+                return xasprintf("%s cannot enter %s (%s %s:%s, ACL %s): run `%s` (it gives %s search permission "
+                                 "there, as setfacl -m u:%s:x %s does) or move the venv under %s",
+                                 a->user.name, f->path, mode, u, g, f->acl, fix, a->user.name, a->user.name, f->path,
+                                 DEFAULT_PREFIX);
+        return xasprintf("%s cannot %s %s (%s %s:%s, ACL %s): run `%s`", a->user.name, f->is_dir ? "list" : "read",
+                         f->path, mode, u, g, f->acl, fix);
 }
 
 /* Which sandbox setting most likely breaks an import that works outside the sandbox. */
@@ -2025,11 +2029,13 @@ int verb_probe(struct ctx *x, const char *app_name, const struct probe_opts *o)
                 if (now && strcmp(now, a.user.name) != 0) {
                         struct ps_user u = {0};
                         if (user_lookup(-1, now, &u) >= 0 && u.uid != 0) {
-                                log_notice("%s runs as %s now (setup stored %s): probing as %s; run `pyshare setup %s` to "
-                                           "give %s access",
-                                           a.cfg.service, now, a.user.name, now, app_name, now);
+                                log_notice("%s runs as %s now (setup stored %s): probing as %s; run `pyshare setup %s "
+                                           "--user=%s` to give %s access",
+                                           a.cfg.service, now, a.user.name, now, app_name, now, now);
                                 ps_user_free(&a.user);
                                 a.user = u;
+                                if ((r = refuse_unsafe_ids(x, &a)) < 0)
+                                        return r;
                         } else
                                 ps_user_free(&u);
                 }

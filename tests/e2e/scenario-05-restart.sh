@@ -62,4 +62,13 @@ pid3=$(e2e_main_pid apache2.service)
 e2e_expect_http /first 200 "first: 1st"
 e2e_expect_http /second 200 "second: 2nd"
 e2e_expect_rc 0 pyshare status
+
+e2e_step "setup --restart when apache2 cannot start: the job's result is reported, setup fails"
+printf '[Service]\nExecStartPre=/bin/false\n' | e2e_dropin apache2.service 90-broken
+e2e_expect_rc 1 pyshare setup second --module secondpkg --no-probe --restart
+e2e_out_has 'restarting apache2.service ended with "failed"' "setup --restart's output"
+e2e_out_has "journalctl -u apache2.service" "setup --restart's output"
+e2e_dropin apache2.service 90-broken --remove
+e2e_expect_rc 0 pyshare setup second --module secondpkg --no-probe --restart
+e2e_expect_http /second 200 "second: 2nd"
 e2e_log "PASS: $E2E_NAME"

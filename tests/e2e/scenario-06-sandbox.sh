@@ -125,11 +125,14 @@ e2e_exec grep -E '^export APACHE_RUN_(USER|GROUP)=' /etc/apache2/envvars >&2
 e2e_expect_rc 0 apache2ctl -t -D DUMP_RUN_CFG
 e2e_out_has 'User: name="web2"' "apache2ctl -t -D DUMP_RUN_CFG"
 e2e_expect_rc 1 pyshare probe mdweapp wwwonly
-e2e_out_has "apache2.service runs as web2 now (setup stored www-data): probing as web2" "the probe after the switch"
+e2e_out_has "apache2.service runs as web2 now (setup stored www-data): probing as web2; run \`pyshare setup mdweapp --user=web2\`" "the probe after the switch"
 e2e_out_has "probe mdweapp as web2 (" "the probe after the switch"
 e2e_out_has "FAIL  wwwonly  PermissionError: [Errno 13] Permission denied: '$sp/wwwonly/__init__.py'" \
 	"the probe after the switch"
 e2e_out_has "web2 cannot read $sp/wwwonly/__init__.py (" "the probe after the switch"
+# repair would give access to www-data again, not to web2: the fix named is setup with the user.
+grep -F "web2 cannot read $sp/wwwonly/__init__.py (" <<<"$E2E_OUT" | grep -qF "run \`pyshare setup mdweapp --user=web2\`" ||
+	e2e_fail "the probe after the switch does not name \`pyshare setup mdweapp --user=web2\` as the fix"
 # Only that file: as web2 the rest of the venv imports.
 e2e_expect_rc 0 pyshare probe mdweapp mdwepkg
 e2e_out_has "probe mdweapp as web2 (" "the probe of mdwepkg after the switch"
