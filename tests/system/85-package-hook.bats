@@ -41,8 +41,8 @@ teardown_file() {
         [ "$(stat -c %U "$(site_of pst-pkg)/pstest_pure/__init__.py")" = _pyshare ]
         [ "$(stat -c %G "$(site_of pst-pkg)/pstest_pure/__init__.py")" = "$DEPLOY_GROUP" ]
         # /etc keeps only what differs from the package's settings
-        ! grep -q "^Requirements=" /etc/pyshare/pst-pkg.conf
-        ! grep -q "^Module=" /etc/pyshare/pst-pkg.conf
+        ! grep -q "^Requirements=" /etc/pyshare/pst-pkg.conf || false
+        ! grep -q "^Module=" /etc/pyshare/pst-pkg.conf || false
         grep -qx "User=$SVC_USER" /etc/pyshare/pst-pkg.conf
 }
 
@@ -114,13 +114,13 @@ teardown_file() {
         printf '[App]\nService=%s\nGroup=%s\n' "$UNIT" "$DEPLOY_GROUP" >/usr/lib/pyshare/pst-mv.conf
         run "$PYSHARE" setup pst-mv --no-probe
         assert_status 0
-        ! grep -qE '^(Python|Group|Prefix|Service)=' /etc/pyshare/pst-mv.conf
+        ! grep -qE '^(Python|Group|Prefix|Service)=' /etc/pyshare/pst-mv.conf || false
         printf '[App]\nService=pst-pkg2.service\nGroup=pst_deploy2\n' >/usr/lib/pyshare/pst-mv.conf
         run "$PYSHARE" setup pst-mv --no-probe
         assert_status 0
         [ "$(stat -c %G /opt/pyshare/pst-mv)" = pst_deploy2 ]
         grep -q "pst-mv" /etc/pyshare/services/pst-pkg2.service.env
-        ! grep -qs "pst-mv" "/etc/pyshare/services/$UNIT.env"
+        ! grep -qs "pst-mv" "/etc/pyshare/services/$UNIT.env" || false
         run "$PYSHARE" remove pst-mv --purge
         assert_status 0
         rm -f /usr/lib/pyshare/pst-mv.conf /etc/systemd/system/pst-pkg2.service
