@@ -2,6 +2,7 @@
 #include "acl.h"
 
 #include <acl/libacl.h>
+#include <fcntl.h>
 #include <sys/acl.h>
 #include <sys/xattr.h>
 
@@ -50,8 +51,11 @@ int acl_read_at(int dirfd, const char *name, bool default_acl, uint8_t buf[ACL_X
         if (*name) {
                 snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", dirfd, name);
                 k = lgetxattr(path, attr, buf, ACL_XATTR_MAX);
-        } else
-                k = fgetxattr(dirfd, attr, buf, ACL_XATTR_MAX);
+        } else {
+                /* Through /proc rather than fgetxattr, which refuses an O_PATH fd. */
+                snprintf(path, sizeof(path), "/proc/self/fd/%d", dirfd);
+                k = getxattr(path, attr, buf, ACL_XATTR_MAX);
+        }
         if (k < 0) {
                 if (errno == ENODATA) {
                         *ret_len = 0;
@@ -188,8 +192,15 @@ bool acl_allows(uid_t owner, gid_t group, mode_t mode, const uint8_t *xattr, siz
 
 char *acl_text_at(int dirfd, const char *name)
 {
-        char path[64 + 256];
-        snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", dirfd, name);
+        /* Pinned without following, and read through /proc/self/fd like acl_apply_fd writes:
+         * a path through dirfd/name would follow a planted symlink to what it points at. A
+         * symlink itself carries no ACL. */
+        _cleanup_close_ int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0 || S_ISLNK(st.st_mode))
+                return xstrdup("none");
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
         acl_t acl = acl_get_file(path, ACL_TYPE_ACCESS);
         if (!acl)
                 return xstrdup("none");

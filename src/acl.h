@@ -26,8 +26,8 @@ struct acl_want {
 unsigned acl_want_mask(const struct acl_want *w);
 /* The canonical system.posix_acl_* xattr of w, as the kernel returns it. */
 size_t acl_want_xattr(const struct acl_want *w, uint8_t buf[ACL_XATTR_MAX]);
-/* Reads an ACL xattr of dirfd/name without following a final symlink ("" for dirfd itself,
- * which must then be a real, not O_PATH, fd). Absent: 0 bytes. Too large: ACL_XATTR_MAX + 1. */
+/* Reads an ACL xattr of dirfd/name without following a final symlink ("" for the inode behind
+ * dirfd itself, an O_PATH fd included). Absent: 0 bytes. Too large: ACL_XATTR_MAX + 1. */
 int acl_read_at(int dirfd, const char *name, bool default_acl, uint8_t buf[ACL_XATTR_MAX], size_t *ret_len);
 /* Writes the access ACL (and, with dflt, the default ACL) on the inode behind pinned fd (an
  * O_PATH fd is fine) through /proc/self/fd, with the mask computed by libacl. */
@@ -39,7 +39,8 @@ int acl_supported_fd(int dirfd);
  * mask, other). */
 bool acl_allows(uid_t owner, gid_t group, mode_t mode, const uint8_t *xattr, size_t len, uid_t uid,
                 const gid_t *gids, size_t ngids, unsigned want);
-/* "u::rw-,u:www-data:r--,g::r--,m::r--,o::---" for messages; "none" without an ACL. */
+/* "u::rw-,u:www-data:r--,g::r--,m::r--,o::---" for messages; "none" without an ACL, and for a
+ * symlink, which is not followed. */
 char *acl_text_at(int dirfd, const char *name);
 /* Gives uid search permission (x) on the directory behind pinned fd through its named-user
  * entry (created when missing), keeping every other entry; an existing mask only gains x. */

@@ -71,22 +71,24 @@ fail:
 
 int file_read_at(int dirfd, const char *name, size_t max, char **ret, size_t *ret_len, struct stat *ret_st)
 {
-        /* Look before opening: a FIFO or device node is never opened, not even non-blocking. */
-        struct stat before;
-        if (fstatat(dirfd, name, &before, AT_SYMLINK_NOFOLLOW) < 0)
+        /* Pin the entry without opening it, and only then open what was pinned: a name that is
+         * looked at and then opened can be swapped in between for a FIFO (which blocks) or a
+         * device node (whose open wakes a driver). O_PATH opens neither. */
+        _cleanup_close_ int pin = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (pin < 0)
                 return -errno;
-        if (!S_ISREG(before.st_mode))
-                return -EINVAL;
-        _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-        if (fd < 0)
-                return errno == ELOOP ? -EINVAL : -errno;
         struct stat st;
-        if (fstat(fd, &st) < 0)
+        if (fstat(pin, &st) < 0)
                 return -errno;
-        if (!S_ISREG(st.st_mode) || st.st_ino != before.st_ino || st.st_dev != before.st_dev)
+        if (!S_ISREG(st.st_mode))
                 return -EINVAL;
         if ((size_t)st.st_size > max)
                 return -EFBIG;
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", pin);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
         char *p = xmalloc((size_t)st.st_size + 1);
         size_t len = 0;
         for (;;) {
@@ -249,7 +251,10 @@ static int rmtree_inner(int parentfd, const char *name, unsigned long long mnt, 
         struct statx stx;
         if (statx(parentfd, name, AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_INO | STATX_MNT_ID, &stx) < 0)
                 return errno == ENOENT ? 0 : -errno;
-        if ((stx.stx_mask & STATX_MNT_ID) && stx.stx_mnt_id != mnt)
+        /* Without a mount id a bind mount inside the tree could not be told apart. */
+        if (!(stx.stx_mask & STATX_MNT_ID))
+                return -EOPNOTSUPP;
+        if (stx.stx_mnt_id != mnt)
                 return -EXDEV;
         if (!S_ISDIR(stx.stx_mode))
                 return unlinkat(parentfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;

@@ -13,9 +13,9 @@
 int dir_open(int rootfd, const char *rel, mode_t mkdir_mode, bool trusted, bool dry_run, int *ret_fd,
              char **ret_bad);
 
-/* Reads a regular file (never a FIFO or device: opened O_NONBLOCK|O_NOFOLLOW, checked with
- * fstat) of at most max bytes. -EFBIG when larger, -EINVAL when not a regular file. The
- * result is NUL-terminated. */
+/* Reads a regular file of at most max bytes: the name is pinned O_PATH|O_NOFOLLOW and checked
+ * with fstat before the pinned inode is opened, so a FIFO, device node or symlink is never
+ * opened. -EFBIG when larger, -EINVAL when not a regular file. The result is NUL-terminated. */
 int file_read_at(int dirfd, const char *name, size_t max, char **ret, size_t *ret_len, struct stat *ret_st);
 
 /* Writes content to dirfd/name as root:root with mode: temporary file, fsync, rename, fsync of
@@ -28,7 +28,8 @@ int file_write_atomic(int dirfd, const char *name, const char *content, size_t l
 int file_remove_at(int dirfd, const char *name, bool dry_run, bool *ret_removed);
 
 /* Removes dirfd/name and everything below, fd-based, never following a symlink, never crossing
- * into another mount (-EXDEV), at most 512 levels deep (-ELOOP). */
+ * into another mount (-EXDEV; -EOPNOTSUPP when the kernel gives no mount id to compare), at
+ * most 512 levels deep (-ELOOP). */
 int rmtree_at(int dirfd, const char *name);
 
 /* The mount id of dirfd/name (or of dirfd itself with name ""), without following. */

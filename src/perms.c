@@ -185,6 +185,7 @@ static void add_finding(struct find_ctx *c, int dirfd, const char *name, const c
         c->f[c->n++] = (struct perms_finding){
                 .path = xstrdup(path), .uid = uid, .gid = gid, .mode = mode,
                 .acl = acl_text_at(dirfd, name), .is_dir = S_ISDIR(mode), .outside = outside,
+                .symlink = S_ISLNK(mode),
         };
 }
 
@@ -217,14 +218,16 @@ static void find_skipped(const struct walk_entry *e, enum walk_skip why, int err
 int perms_find_unreadable(const char *path, uid_t uid, const gid_t *gids, size_t ngids, size_t max,
                           struct perms_finding **ret, size_t *ret_n)
 {
-        struct find_ctx c = {.uid = uid, .gids = gids, .ngids = ngids, .max = max};
-        pthread_mutex_init(&c.lock, NULL);
-        /* Ancestors: every directory from / down to the tree's parent needs search permission. */
-        _cleanup_close_ int fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        /* Ancestors: every directory from / down to the tree's parent needs search permission.
+         * Each is pinned without following: a symlinked component is reported rather than
+         * followed, so that what is checked is the inode that was looked at. */
+        _cleanup_close_ int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
+        struct find_ctx c = {.uid = uid, .gids = gids, .ngids = ngids, .max = max};
+        pthread_mutex_init(&c.lock, NULL);
         _cleanup_free_ char *copy = xstrdup(path);
-        struct buf sofar = {0};
+        _cleanup_buf_ struct buf sofar = {0};
         char *save = NULL, *comp = strtok_r(copy, "/", &save);
         while (comp) {
                 char *next = strtok_r(NULL, "/", &save);
@@ -232,20 +235,27 @@ int perms_find_unreadable(const char *path, uid_t uid, const gid_t *gids, size_t
                         break; /* comp is the tree itself */
                 buf_append(&sofar, "/", 1);
                 buf_puts(&sofar, comp);
-                int nfd = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (nfd < 0)
-                        break;
+                _cleanup_close_ int nfd = openat(fd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
                 struct stat st;
+                if (nfd < 0 || fstat(nfd, &st) < 0) {
+                        comp = NULL;
+                        break;
+                }
+                if (!S_ISDIR(st.st_mode)) {
+                        if (S_ISLNK(st.st_mode))
+                                add_finding(&c, fd, comp, sofar.p, st.st_uid, st.st_gid, st.st_mode, true);
+                        comp = NULL; /* the tree is not reached through an inode that was checked */
+                        break;
+                }
                 uint8_t x[ACL_XATTR_MAX];
                 size_t xn = 0;
-                if (fstat(nfd, &st) == 0 && acl_read_at(nfd, "", false, x, &xn) >= 0 &&
+                if (acl_read_at(nfd, "", false, x, &xn) >= 0 &&
                     !acl_allows(st.st_uid, st.st_gid, st.st_mode, x, xn, uid, gids, ngids, ACL_X))
-                        add_finding(&c, fd, comp, sofar.p, st.st_uid, st.st_gid, st.st_mode, true);
+                        add_finding(&c, nfd, ".", sofar.p, st.st_uid, st.st_gid, st.st_mode, true);
                 close(fd);
-                fd = nfd;
+                fd = TAKE_FD(nfd);
                 comp = next;
         }
-        buf_free(&sofar);
         if (comp && c.n == 0) {
                 const struct walk_ops ops = {.entry = find_entry, .skipped = find_skipped};
                 int r = fswalk(fd, comp, path, &ops, &c);

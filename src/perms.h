@@ -38,11 +38,13 @@ struct perms_finding {
         char *acl;  /* text of the access ACL, "none" without one */
         bool is_dir;
         bool outside; /* an ancestor outside the tree */
+        bool symlink; /* the ancestor is a symlink: not followed, so the tree was not checked */
 };
 
 void perms_findings_free(struct perms_finding *f, size_t n);
 
 /* Lists up to max entries that uid (with groups gids) cannot reach: the ancestors of the path
- * (search permission), then inside the tree directories without r-x and files without r. */
+ * (search permission; a symlinked ancestor is listed with symlink set and ends the search),
+ * then inside the tree directories without r-x and files without r. */
 int perms_find_unreadable(const char *path, uid_t uid, const gid_t *gids, size_t ngids, size_t max,
                           struct perms_finding **ret, size_t *ret_n);

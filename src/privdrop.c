@@ -8,6 +8,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 
 int child_isolate(int out_fd, int result_fd)
 {
@@ -72,9 +73,25 @@ int privdrop_to_groups(const struct ps_user *u, const gid_t *groups, size_t n, c
         return privdrop(u, groups[0], groups, n, (gid_t)-1, ret_step);
 }
 
-static int privdrop(const struct ps_user *u, gid_t primary, const gid_t *groups, size_t n, gid_t forbidden_gid,
-                    const char **ret_step)
+/* Tries setresuid(0,0,0) in a throwaway child, true when it failed. In the probe's transient
+ * unit a copied SystemCallFilter=~@privileged kills the caller with SIGSYS instead of failing
+ * the call: that answers the question too, and must not end the probe. */
+static bool cannot_become_root(void)
 {
+        pid_t pid = fork();
+        if (pid < 0)
+                return false;
+        if (pid == 0) {
+                prctl(PR_SET_DUMPABLE, 0); /* no core dump for that SIGSYS */
+                _exit(setresuid(0, 0, 0) < 0 ? 0 : 1);
+        }
+        int status;
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return false;
+        return (WIFEXITED(status) && WEXITSTATUS(status) == 0) || (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS);
+}
+
 #define STEP(cond, what)                                                                           \
         do {                                                                                       \
                 if (!(cond)) {                                                                     \
@@ -82,19 +99,14 @@ static int privdrop(const struct ps_user *u, gid_t primary, const gid_t *groups,
                         return errno ? -errno : -EPERM;                                            \
                 }                                                                                  \
         } while (0)
-        errno = 0;
-        STEP(u->uid != 0 && primary != 0, "refusing uid or gid 0");
-        if (groups)
-                STEP(setgroups(n, groups) == 0, "setgroups");
-        else
-                STEP(initgroups(u->name, u->gid) == 0, "initgroups");
-        STEP(setresgid(primary, primary, primary) == 0, "setresgid");
-        STEP(setresuid(u->uid, u->uid, u->uid) == 0, "setresuid");
 
+int privdrop_verify(uid_t uid, gid_t gid, gid_t forbidden_gid, const char **ret_step)
+{
+        errno = 0;
         uid_t ru, eu, su;
         gid_t rg, eg, sg;
-        STEP(getresuid(&ru, &eu, &su) == 0 && ru == u->uid && eu == u->uid && su == u->uid, "verify uids");
-        STEP(getresgid(&rg, &eg, &sg) == 0 && rg == primary && eg == primary && sg == primary, "verify gids");
+        STEP(getresuid(&ru, &eu, &su) == 0 && ru == uid && eu == uid && su == uid, "verify uids");
+        STEP(getresgid(&rg, &eg, &sg) == 0 && rg == gid && eg == gid && sg == gid, "verify gids");
         gid_t now[256];
         int k = getgroups(ELEMENTSOF(now), now);
         STEP(k >= 0, "getgroups");
@@ -104,11 +116,27 @@ static int privdrop(const struct ps_user *u, gid_t primary, const gid_t *groups,
                 STEP(now[i] != forbidden_gid, "deploy group left in the supplementary groups");
         }
         errno = 0;
-        STEP(setresuid(0, 0, 0) < 0, "setresuid(0,0,0) succeeded");
+        STEP(cannot_become_root(), "setresuid(0,0,0) succeeded");
         errno = 0;
         STEP(caps_empty(), "capabilities left");
+        return 0;
+}
+
+static int privdrop(const struct ps_user *u, gid_t primary, const gid_t *groups, size_t n, gid_t forbidden_gid,
+                    const char **ret_step)
+{
+        errno = 0;
+        STEP(u->uid != 0 && primary != 0, "refusing uid or gid 0");
+        if (groups)
+                STEP(setgroups(n, groups) == 0, "setgroups");
+        else
+                STEP(initgroups(u->name, u->gid) == 0, "initgroups");
+        STEP(setresgid(primary, primary, primary) == 0, "setresgid");
+        STEP(setresuid(u->uid, u->uid, u->uid) == 0, "setresuid");
+        int r = privdrop_verify(u->uid, primary, forbidden_gid, ret_step);
+        if (r < 0)
+                return r;
         STEP(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0, "PR_SET_NO_NEW_PRIVS");
         STEP(prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1, "verify NO_NEW_PRIVS");
         return 0;
-#undef STEP
 }

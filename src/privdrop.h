@@ -12,6 +12,11 @@ int privdrop_to(const struct ps_user *u, gid_t forbidden_gid, const char **ret_s
 /* The same, but with exactly the supplementary groups given (pip as pyshare's own user in the
  * app's deploy group, nothing more) and the primary group groups[0]. */
 int privdrop_to_groups(const struct ps_user *u, const gid_t *groups, size_t n, const char **ret_step);
+/* The verification half of the above, for a process whose ids someone else changed (systemd's
+ * User= in the probe's transient unit): real/effective/saved uids are uid and gids gid, no
+ * supplementary group 0 nor forbidden_gid, setresuid(0,0,0) fails, no capability in the
+ * effective, permitted or inheritable set. -errno (-EPERM for a failed check) and the step. */
+int privdrop_verify(uid_t uid, gid_t gid, gid_t forbidden_gid, const char **ret_step);
 /* Call in a child only: new session, parent-death signal, default signal dispositions and an
  * empty mask, stdin from /dev/null, stdout/stderr to out_fd, result_fd as fd 3, every other fd
  * closed. */

@@ -312,6 +312,8 @@ int probe_run(const struct probe_request *req, struct probe_result *ret)
                 child(req, outp[1], resp[1], parent);
         close(outp[1]);
         close(resp[1]);
+        /* Without a pidfd (a seccomp filter or a container runtime may refuse pidfd_open) the
+         * exit is found by polling waitpid: otherwise every probe would end as a timeout. */
         _cleanup_close_ int pidfd = pidfd_open(pid, 0);
         fcntl(outp[0], F_SETFL, O_NONBLOCK);
         fcntl(resp[0], F_SETFL, O_NONBLOCK);
@@ -333,16 +335,17 @@ int probe_run(const struct probe_request *req, struct probe_result *ret)
                         {.fd = res_open ? resp[0] : -1, .events = POLLIN},
                         {.fd = exited ? -1 : pidfd, .events = POLLIN},
                 };
-                int n = poll(p, 3, (int)left);
+                int wait_ms = pidfd < 0 && !exited && left > 20 ? 20 : (int)left;
+                int n = poll(p, 3, wait_ms);
                 if (n < 0 && errno != EINTR)
                         break;
-                if (n <= 0)
+                if (n < 0)
                         continue;
                 if (p[0].revents)
                         out_open = pump(outp[0], &out, PROBE_OUTPUT_MAX, &res.output_bytes);
                 if (p[1].revents)
                         res_open = pump(resp[0], &results, PROBE_RESULT_MAX, NULL);
-                if (p[2].revents && waitpid(pid, &status, WNOHANG) == pid) {
+                if (!exited && (pidfd < 0 || p[2].revents) && waitpid(pid, &status, WNOHANG) == pid) {
                         exited = true;
                         /* A grandchild may hold the pipes open forever: give them a moment. */
                         if (deadline > now_ms() + 300)
@@ -388,6 +391,9 @@ int probe_run_unit(const struct probe_request *req, const char *service, struct 
                 strv_consume(&argv, xasprintf("--interpreter=%s", req->interpreter));
         strv_consume(&argv, xasprintf("--timeout=%d", req->timeout_ms / 1000));
         strv_consume(&argv, xasprintf("--as-limit=%llu", req->as_limit));
+        strv_consume(&argv, xasprintf("--uid=%u", (unsigned)req->user->uid));
+        strv_consume(&argv, xasprintf("--gid=%u", (unsigned)req->user->gid));
+        strv_consume(&argv, xasprintf("--forbidden-gid=%u", (unsigned)req->forbidden_gid));
         strv_push(&argv, "--");
         for (size_t i = 0; req->modules && req->modules[i]; i++)
                 strv_push(&argv, req->modules[i]);
@@ -476,11 +482,23 @@ int probe_run_unit(const struct probe_request *req, const char *service, struct 
         return 0;
 }
 
+/* An id from our own command line; 0 (which is refused) when it is malformed. */
+static unsigned parse_id(const char *s)
+{
+        char *end = NULL;
+        errno = 0;
+        unsigned long v = strtoul(s, &end, 10);
+        return errno || end == s || *end || v >= UINT32_MAX ? 0 : (unsigned)v;
+}
+
 int probe_child_main(int argc, char **argv)
 {
         const char *interpreter = NULL;
         int timeout = 30, i = 1;
         unsigned long long as_limit = 0;
+        /* Who systemd was asked to make us. 0 until given, and 0 is refused: a missing or
+         * malformed argument fails the check rather than skipping it. */
+        unsigned uid = 0, gid = 0, forbidden_gid = 0;
         for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
                 if (startswith(argv[i], "--interpreter="))
                         interpreter = argv[i] + strlen("--interpreter=");
@@ -488,6 +506,12 @@ int probe_child_main(int argc, char **argv)
                         timeout = atoi(argv[i] + strlen("--timeout="));
                 else if (startswith(argv[i], "--as-limit="))
                         as_limit = strtoull(argv[i] + strlen("--as-limit="), NULL, 10);
+                else if (startswith(argv[i], "--uid="))
+                        uid = parse_id(argv[i] + strlen("--uid="));
+                else if (startswith(argv[i], "--gid="))
+                        gid = parse_id(argv[i] + strlen("--gid="));
+                else if (startswith(argv[i], "--forbidden-gid="))
+                        forbidden_gid = parse_id(argv[i] + strlen("--forbidden-gid="));
         }
         if (i < argc)
                 i++;
@@ -500,8 +524,11 @@ int probe_child_main(int argc, char **argv)
         if (devnull < 0 || dup2(devnull, 0) != 0)
                 return 121;
         syscall(SYS_close_range, 4U, ~0U, 0);
-        if (getuid() == 0 || geteuid() == 0) {
-                report_failure("refusing to import as root", EPERM);
+        /* systemd changed our ids (User=): verified as the forked probe verifies its own drop. */
+        const char *step = "refusing uid or gid 0";
+        int r = uid != 0 && gid != 0 ? privdrop_verify(uid, gid, forbidden_gid, &step) : -EPERM;
+        if (r < 0) {
+                report_failure(step, -r);
                 return 122;
         }
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || child_limits((unsigned)timeout + 2, as_limit) < 0) {

@@ -52,7 +52,9 @@ int probe_run(const struct probe_request *req, struct probe_result *ret);
  * service (systemd must be running): what the service would really see. */
 int probe_run_unit(const struct probe_request *req, const char *service, struct probe_result *ret);
 /* The transient unit's process: `pyshare __probe-child [--interpreter=PATH] --timeout=SEC
- * -- MODULE...`, started by systemd as the service user with the result pipe as stdin. */
+ * --as-limit=BYTES --uid=UID --gid=GID --forbidden-gid=GID -- MODULE...`, started by systemd
+ * as the service user with the result pipe as stdin; it verifies those ids (privdrop_verify)
+ * before it imports anything. */
 int probe_child_main(int argc, char **argv);
 void probe_result_free(struct probe_result *r);
 /* Kills and reaps every process reparented to us (we are a child subreaper). */

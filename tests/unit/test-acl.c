@@ -314,6 +314,46 @@ static void test_read_symlink_not_followed(void **state)
         assert_true(r < 0 || cn == 0);
 }
 
+/* acl_text_at neither: a symlink to a file with an ACL reads as "none", not as the target's
+ * ACL, and so does a symlink to a directory; the target itself still reads as its ACL. */
+static void test_text_symlink_not_followed(void **state)
+{
+        int dirfd;
+        open_acl_dir(state, &dirfd);
+        write_file(dirfd, "target", "x");
+        int pfd = openat(dirfd, "target", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        assert_true(pfd >= 0);
+        assert_int_equal(acl_apply_fd(pfd, &file_want, NULL), 0);
+        close(pfd);
+        check_errno(mkdirat(dirfd, "d", 0700));
+        pfd = openat(dirfd, "d", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        assert_true(pfd >= 0);
+        assert_int_equal(acl_apply_fd(pfd, &dir_want, NULL), 0);
+        check_errno(symlinkat("target", dirfd, "link"));
+        check_errno(symlinkat("d", dirfd, "dlink"));
+
+        _cleanup_free_ char *want_text =
+                xasprintf("u::rw-,u:%u:r--,g::rw-,g:%u:rw-,m::rw-,o::---", UID_SVC, GID_DEPLOY);
+        _cleanup_free_ char *target = acl_text_at(dirfd, "target");
+        assert_string_equal(target, want_text);
+        _cleanup_free_ char *link = acl_text_at(dirfd, "link");
+        assert_string_equal(link, "none");
+        _cleanup_free_ char *dlink = acl_text_at(dirfd, "dlink");
+        assert_string_equal(dlink, "none");
+
+        /* A directory named "." from an O_PATH fd of its own (how perms reads an ancestor),
+         * and its xattr through that O_PATH fd. */
+        _cleanup_free_ char *dir_text = acl_text_at(pfd, ".");
+        _cleanup_free_ char *want_dir =
+                xasprintf("u::rwx,u:%u:r-x,g::rwx,g:%u:rwx,m::rwx,o::---", UID_SVC, GID_DEPLOY);
+        assert_string_equal(dir_text, want_dir);
+        uint8_t cur[ACL_XATTR_MAX], want[ACL_XATTR_MAX];
+        size_t cn = 0, wn = acl_want_xattr(&dir_want, want);
+        assert_int_equal(acl_read_at(pfd, "", false, cur, &cn), 0);
+        assert_bytes_equal(cur, cn, want, wn);
+        close(pfd);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -327,6 +367,7 @@ int main(void)
                 tmp_test(test_apply_read_back_dir),
                 tmp_test(test_read_detects_difference),
                 tmp_test(test_read_symlink_not_followed),
+                tmp_test(test_text_symlink_not_followed),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,6 +4,8 @@
 #include "fileio.h"
 #include "helpers.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sys/file.h>
 #include <sys/resource.h>
 
@@ -215,6 +217,136 @@ static void test_read_refuses_others(void **state)
         assert_int_equal(file_read_at(dev, "null", 1024, &p, NULL, NULL), -EINVAL);
         close(dev);
         assert_null(p);
+}
+
+/* A writer blocked in open(O_WRONLY) on a FIFO, through a name of its own (a hard link): its
+ * open returns only once someone opens the FIFO for reading. So while it stays blocked,
+ * nobody has opened the FIFO — not even non-blocking, which would not block the reader. */
+struct fifo_writer {
+        pthread_t thread;
+        char *path;
+        atomic_bool opened;
+};
+
+static void *fifo_writer_main(void *userdata)
+{
+        struct fifo_writer *w = userdata;
+        int fd = open(w->path, O_WRONLY | O_CLOEXEC);
+        atomic_store(&w->opened, true);
+        if (fd >= 0)
+                close(fd);
+        return NULL;
+}
+
+static void fifo_writer_start(struct fifo_writer *w, const struct tmp *t, const char *fifo)
+{
+        _cleanup_free_ char *wname = xasprintf("%s.writer", fifo);
+        check_errno(linkat(t->fd, fifo, t->fd, wname, 0));
+        w->path = xasprintf("%s/%s", t->path, wname);
+        atomic_store(&w->opened, false);
+        assert_int_equal(pthread_create(&w->thread, NULL, fifo_writer_main, w), 0);
+        usleep(50 * 1000); /* into its open, so that a reader would release it */
+}
+
+/* Whether the FIFO was opened for reading before now; releases the writer either way. */
+static bool fifo_writer_stop(struct fifo_writer *w)
+{
+        bool opened = atomic_load(&w->opened);
+        int fd = open(w->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        pthread_join(w->thread, NULL);
+        if (fd >= 0)
+                close(fd);
+        free(w->path);
+        return opened;
+}
+
+struct swapper {
+        int dirfd;
+        atomic_bool stop;
+        atomic_ulong swaps;
+};
+
+static void *swapper_main(void *userdata)
+{
+        struct swapper *s = userdata;
+        while (!atomic_load(&s->stop))
+                if (renameat2(s->dirfd, "f", s->dirfd, "fifo", RENAME_EXCHANGE) == 0)
+                        atomic_fetch_add(&s->swaps, 1);
+        return NULL;
+}
+
+/* The name is a regular file one moment and a FIFO the next (an exchange, so it is never
+ * missing): every read gets the file's content or -EINVAL, none blocks, and the FIFO is never
+ * opened — a look and then an open by name would, now and then, open whatever the name was
+ * by then. */
+static void test_read_fifo_swapped_in_never_opened(void **state)
+{
+        struct tmp *t = *state;
+        write_file(t->fd, "f", "content");
+        check_errno(mkfifoat(t->fd, "fifo", 0600));
+        struct fifo_writer w;
+        fifo_writer_start(&w, t, "fifo");
+
+        struct swapper s = {.dirfd = t->fd};
+        pthread_t th;
+        assert_int_equal(pthread_create(&th, NULL, swapper_main, &s), 0);
+        alarm(30); /* a read that blocked would end the binary: a crash the runner reports */
+        unsigned long got_file = 0, got_einval = 0, other = 0;
+        long long end = now_ms() + 1500;
+        while (now_ms() < end && !atomic_load(&w.opened)) {
+                char *p = NULL;
+                int r = file_read_at(t->fd, "f", 1024, &p, NULL, NULL);
+                if (r == 0 && strcmp(p, "content") == 0)
+                        got_file++;
+                else if (r == -EINVAL)
+                        got_einval++;
+                else
+                        other++;
+                free(p);
+        }
+        atomic_store(&s.stop, true);
+        pthread_join(th, NULL);
+        alarm(0);
+        bool opened = fifo_writer_stop(&w);
+        print_message("%lu reads of the file, %lu refusals of the FIFO, %lu swaps\n", got_file, got_einval,
+                      atomic_load(&s.swaps));
+        assert_false(opened);
+        assert_int_equal(other, 0);
+        /* Both sides were seen: the race was run, not just one case. */
+        assert_true(got_file > 0);
+        assert_true(got_einval > 0);
+}
+
+/* A symlink is refused as a name, whatever it points to: a FIFO (never opened, no blocking),
+ * a regular file (its content not read), a directory. */
+static void test_read_symlink_never_followed(void **state)
+{
+        struct tmp *t = *state;
+        check_errno(mkfifoat(t->fd, "fifo", 0600));
+        write_file(t->fd, "target", "secret");
+        check_errno(mkdirat(t->fd, "dir", 0755));
+        check_errno(symlinkat("fifo", t->fd, "to-fifo"));
+        check_errno(symlinkat("target", t->fd, "to-file"));
+        check_errno(symlinkat("dir", t->fd, "to-dir"));
+        _cleanup_free_ char *abs = xasprintf("%s/target", t->path);
+        check_errno(symlinkat(abs, t->fd, "to-file-abs"));
+        struct fifo_writer w;
+        fifo_writer_start(&w, t, "fifo");
+
+        alarm(10);
+        long long start = now_ms();
+        const char *names[] = {"to-fifo", "to-file", "to-dir", "to-file-abs"};
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                char *p = (char *)0x1;
+                struct stat st = {.st_size = 12345};
+                assert_int_equal(file_read_at(t->fd, names[i], 1024, &p, NULL, &st), -EINVAL);
+                assert_ptr_equal(p, (char *)0x1);
+                assert_int_equal(st.st_size, 12345); /* outputs written only on success */
+        }
+        long long took = now_ms() - start;
+        alarm(0);
+        assert_false(fifo_writer_stop(&w));
+        assert_true(took < 1000);
 }
 
 /* ---- dir_open ----------------------------------------------------------------------------- */
@@ -528,6 +660,8 @@ int main(void)
                 tmp_test(test_read_regular),
                 tmp_test(test_read_fifo_does_not_block),
                 tmp_test(test_read_refuses_others),
+                tmp_test(test_read_fifo_swapped_in_never_opened),
+                tmp_test(test_read_symlink_never_followed),
                 tmp_test(test_dir_open_create),
                 tmp_test(test_dir_open_trusted),
                 tmp_test(test_dir_open_symlink_component),

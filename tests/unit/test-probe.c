@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The probe's parent without a pidfd, and the verification of a privilege drop that the forked
+ * probe and the transient unit's process share. Each runs in a child of its own: seccomp
+ * filters and changed ids stay there. */
+#include "helpers.h"
+#include "privdrop.h"
+#include "probe.h"
+
+#include <grp.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+
+/* Installs a filter that answers one system call with ret (SECCOMP_RET_ERRNO | e, or
+ * SECCOMP_RET_KILL_PROCESS) and allows the rest. -EOPNOTSUPP where the filter is not written
+ * for the architecture. */
+static int deny_syscall(long nr, unsigned ret)
+{
+#if defined(__x86_64__)
+        struct sock_filter filter[] = {
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 0, 1),
+                BPF_STMT(BPF_RET | BPF_K, ret),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+        struct sock_fprog prog = {.len = ELEMENTSOF(filter), .filter = filter};
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+                return -errno;
+        return 0;
+#else
+        (void)nr;
+        (void)ret;
+        return -EOPNOTSUPP;
+#endif
+}
+
+/* ---- the probe's parent ------------------------------------------------------------------- */
+
+/* A probe whose child stops at once (uid 0 is refused before anything else) must be seen to
+ * end by its exit, not by the deadline. */
+static int probe_ends_early(bool without_pidfd)
+{
+        if (without_pidfd && deny_syscall(SYS_pidfd_open, SECCOMP_RET_ERRNO | ENOSYS) < 0)
+                return 77;
+        if (without_pidfd && syscall(SYS_pidfd_open, getpid(), 0) >= 0)
+                return 10; /* the filter is not in place */
+        struct ps_user root = {.name = (char *)"root", .uid = 0, .gid = 0};
+        char *modules[] = {(char *)"json", NULL};
+        char *env[] = {NULL};
+        const struct probe_request req = {
+                .user = &root, .forbidden_gid = 54322, .modules = modules, .env = env, .timeout_ms = 20000,
+        };
+        struct probe_result res;
+        long long start = now_ms();
+        if (probe_run(&req, &res) < 0)
+                return 11;
+        long long took = now_ms() - start;
+        int rc = 0;
+        if (res.timed_out || took > 5000) {
+                fprintf(stderr, "the probe's exit went unnoticed: timed_out=%d after %lld ms\n", res.timed_out, took);
+                rc = 12;
+        } else if (res.exit_status != 122 || !res.failure || !strstr(res.failure, "refusing uid or gid 0")) {
+                fprintf(stderr, "exit status %d, failure \"%s\"\n", res.exit_status, res.failure ? res.failure : "");
+                rc = 13;
+        }
+        probe_result_free(&res);
+        return rc;
+}
+
+static int probe_with_pidfd_child(void *userdata)
+{
+        (void)userdata;
+        return probe_ends_early(false);
+}
+
+static int probe_without_pidfd_child(void *userdata)
+{
+        (void)userdata;
+        return probe_ends_early(true);
+}
+
+static void test_probe_exit_seen(void **state)
+{
+        (void)state;
+        assert_child_ok(run_in_child(probe_with_pidfd_child, NULL), "cannot run here");
+}
+
+/* pidfd_open refused (a seccomp filter, a container runtime): waitpid polling finds the exit. */
+static void test_probe_exit_seen_without_pidfd(void **state)
+{
+        (void)state;
+        assert_child_ok(run_in_child(probe_without_pidfd_child, NULL),
+                        "no seccomp filter here (or not x86-64)");
+}
+
+/* ---- privdrop_verify ---------------------------------------------------------------------- */
+
+#define NOBODY 65534u
+#define GID_EXTRA 54322u
+
+/* Makes the process an ordinary user: as root, uid/gid 65534 with the one supplementary group
+ * GID_EXTRA; otherwise it already is one. Returns the supplementary group to use as the
+ * forbidden one, or (gid_t)-1 when there is none. */
+static gid_t become_ordinary(void)
+{
+        if (geteuid() == 0) {
+                const gid_t extra = GID_EXTRA;
+                if (setgroups(1, &extra) < 0 || setresgid(NOBODY, NOBODY, NOBODY) < 0 ||
+                    setresuid(NOBODY, NOBODY, NOBODY) < 0)
+                        return (gid_t)-2;
+                return GID_EXTRA;
+        }
+        gid_t g[64];
+        int n = getgroups(ELEMENTSOF(g), g);
+        for (int i = 0; i < n; i++)
+                if (g[i] != 0)
+                        return g[i];
+        return (gid_t)-1;
+}
+
+static int verify_child(void *userdata)
+{
+        (void)userdata;
+        const char *step = NULL;
+        /* Root: refused even before the drop — group 0, then setresuid(0,0,0), which succeeds
+         * (in a throwaway child; this process stays as it is). */
+        if (geteuid() == 0) {
+                const gid_t zero = 0;
+                if (setgroups(1, &zero) < 0)
+                        return 77;
+                if (privdrop_verify(0, 0, GID_EXTRA, &step) >= 0 || strcmp(step, "supplementary group 0 left") != 0)
+                        return 10;
+                if (setgroups(0, NULL) < 0)
+                        return 77;
+                if (privdrop_verify(0, 0, GID_EXTRA, &step) >= 0 || strcmp(step, "setresuid(0,0,0) succeeded") != 0)
+                        return 11;
+                if (geteuid() != 0)
+                        return 12;
+        }
+        gid_t extra = become_ordinary();
+        if (extra == (gid_t)-2)
+                return 77;
+        uid_t uid = getuid();
+        gid_t gid = getgid();
+        if (privdrop_verify(uid, gid, (gid_t)-1, &step) < 0) {
+                fprintf(stderr, "an ordinary process fails at \"%s\"\n", step);
+                return 13;
+        }
+        if (privdrop_verify(uid + 1, gid, (gid_t)-1, &step) != -EPERM || strcmp(step, "verify uids") != 0)
+                return 14;
+        if (privdrop_verify(uid, gid + 1, (gid_t)-1, &step) != -EPERM || strcmp(step, "verify gids") != 0)
+                return 15;
+        if (extra != (gid_t)-1 && (privdrop_verify(uid, gid, extra, &step) != -EPERM ||
+                                   strcmp(step, "deploy group left in the supplementary groups") != 0))
+                return 16;
+        return 0;
+}
+
+static void test_verify(void **state)
+{
+        (void)state;
+        assert_child_ok(run_in_child(verify_child, NULL), "cannot change ids here");
+}
+
+/* Under a service's SystemCallFilter=~@privileged, copied into the probe's unit, setresuid
+ * kills rather than fails: the verification must pass, and the process must live on. */
+static int verify_sigsys_child(void *userdata)
+{
+        (void)userdata;
+        if (become_ordinary() == (gid_t)-2)
+                return 77;
+        if (deny_syscall(SYS_setresuid, SECCOMP_RET_KILL_PROCESS) < 0)
+                return 77;
+        const char *step = NULL;
+        if (privdrop_verify(getuid(), getgid(), (gid_t)-1, &step) < 0) {
+                fprintf(stderr, "failed at \"%s\"\n", step);
+                return 10;
+        }
+        return 0;
+}
+
+static void test_verify_survives_sigsys(void **state)
+{
+        (void)state;
+        assert_child_ok(run_in_child(verify_sigsys_child, NULL), "no seccomp filter here (or not x86-64)");
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_probe_exit_seen),
+                cmocka_unit_test(test_probe_exit_seen_without_pidfd),
+                cmocka_unit_test(test_verify),
+                cmocka_unit_test(test_verify_survives_sigsys),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
