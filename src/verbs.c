@@ -1007,6 +1007,10 @@ static char *describe_finding(const struct ctx *x, const struct app *a, const st
         char mode[11];
         mode_string(f->mode, mode);
         _cleanup_free_ char *u = user_name_of(f->uid), *g = group_name_of(f->gid);
+        if (f->symlink)
+                return xasprintf("%s is a symbolic link, which pyshare does not follow: the check stopped there; "
+                                 "set the app's prefix to the real directory (pyshare setup %s --prefix=DIR)",
+                                 f->path, a->name);
         bool in_home = startswith(f->path, "/home/") || startswith(f->path, "/root");
         /* repair gives access to the user stored at setup; a service that runs as another user
          * now needs setup to store that one. */
@@ -2289,10 +2293,18 @@ static int status_one(struct ctx *x, const char *app_name, struct json *j)
                 strv_consume(&problems, xasprintf("user %s or group %s does not exist", a.cfg.user, a.cfg.group));
 
         _cleanup_close_ int pfd = -1;
+        _cleanup_free_ char *bad = NULL;
         enum venv_state vs = VENV_MISSING;
-        if (dir_open(x->rootfd, a.prefix_rel, 0, false, false, &pfd, NULL) >= 0)
+        r = dir_open(x->rootfd, a.prefix_rel, 0, false, false, &pfd, &bad);
+        if (r >= 0)
                 venv_state(pfd, app_name, &vs);
-        if (vs != VENV_READY)
+        if (r == -ENOTDIR) {
+                _cleanup_free_ char *p = xasprintf("/%s", bad ? bad : a.prefix_rel), *sp = shown(x, p);
+                strv_consume(&problems, xasprintf("%s is a symbolic link (or not a directory), which pyshare does not "
+                                                  "follow: set the app's prefix to the real directory (pyshare setup "
+                                                  "%s --prefix=DIR)",
+                                                  sp, app_name));
+        } else if (vs != VENV_READY)
                 strv_consume(&problems, xasprintf("virtualenv %s is %s: run `pyshare setup %s`", a.venv,
                                                   vs == VENV_MISSING ? "missing" : vs == VENV_INCOMPLETE ? "incomplete" : "not pyshare's",
                                                   app_name));

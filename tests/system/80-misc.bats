@@ -4,14 +4,15 @@ load helpers
 
 setup_file() {
         fixtures
-        cleanup_app pst-int pst-apache pst-ramfs pst-ids pst-grp pst-open
+        cleanup_app pst-int pst-apache pst-ramfs pst-ids pst-grp pst-open pst-ln
 }
 
 teardown_file() {
         gpasswd -d "$SVC_USER" "$DEPLOY_GROUP" >/dev/null 2>&1 || echo "$SVC_USER was not in $DEPLOY_GROUP"
-        cleanup_app pst-int pst-apache pst-ramfs pst-ids pst-grp pst-open
+        cleanup_app pst-int pst-apache pst-ramfs pst-ids pst-grp pst-open pst-ln
         if [ -n "${RHEL_IMG:-}" ]; then rm -rf "$RHEL_IMG"; fi
-        rm -rf /etc/systemd/system/pst-grp.service /etc/systemd/system/pst-grp.service.d /var/tmp/pst-open
+        rm -rf /etc/systemd/system/pst-grp.service /etc/systemd/system/pst-grp.service.d /var/tmp/pst-open \
+                /var/tmp/pst-ln /var/tmp/pst-ln-real
         if mountpoint -q /var/tmp/pst-ramfs; then umount /var/tmp/pst-ramfs; fi
         rmdir /var/tmp/pst-ramfs 2>/dev/null || echo "no ramfs dir"
 }
@@ -199,4 +200,24 @@ make_rhel_image() {
         assert_status 65
         assert_output_has "/var/tmp/pst-open is writable by its group (mode 0777): whoever can write there could replace the environment"
         [ "$before" = "$(snapshot /etc/pyshare /var/tmp/pst-open /etc/tmpfiles.d)" ]
+}
+
+@test "a directory above the venv swapped for a symlink after setup: status names it, nothing follows it" {
+        install -d -m 0755 /var/tmp/pst-ln
+        run ps_setup pst-ln --prefix=/var/tmp/pst-ln/venvs --no-probe -q
+        assert_status 0
+        mv /var/tmp/pst-ln /var/tmp/pst-ln-real
+        ln -s pst-ln-real /var/tmp/pst-ln
+        before=$(snapshot /var/tmp/pst-ln-real)
+        run "$PYSHARE" status pst-ln
+        assert_status 1
+        assert_output_has "problem: /var/tmp/pst-ln is a symbolic link (or not a directory), which pyshare does not follow"
+        run "$PYSHARE" repair pst-ln
+        [ "$status" -ne 0 ]
+        assert_output_has "/var/tmp/pst-ln"
+        [ "$before" = "$(snapshot /var/tmp/pst-ln-real)" ]
+        rm /var/tmp/pst-ln
+        mv /var/tmp/pst-ln-real /var/tmp/pst-ln
+        run "$PYSHARE" status pst-ln
+        assert_status 0
 }
