@@ -526,9 +526,15 @@ static char *app_env_text(const struct app *a, char *const *pythonpath)
 /* What the .pth files held that PYTHONPATH does not carry: said by every verb that writes it. */
 static void report_pth(struct pth_info *pth)
 {
-        for (size_t i = 0; pth->code_lines && pth->code_lines[i]; i++)
-                log_info("not run: import line of %s (a service that uses PYTHONPATH never runs it either)",
-                         pth->code_lines[i]);
+        for (size_t i = 0; pth->code_lines && pth->code_lines[i]; i++) {
+                /* setuptools puts this one in every venv; it only picks which distutils is
+                 * imported, so saying it on every run would hide the lines that matter. */
+                if (startswith(pth->code_lines[i], "distutils-precedence.pth:"))
+                        log_debug("not run: import line of %s", pth->code_lines[i]);
+                else
+                        log_info("not run: import line of %s (a service that uses PYTHONPATH never runs it either)",
+                                 pth->code_lines[i]);
+        }
         for (size_t i = 0; pth->refused && pth->refused[i]; i++)
                 log_warning("left out of PYTHONPATH: %s", pth->refused[i]);
         pth_info_free(pth);
