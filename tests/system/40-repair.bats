@@ -21,7 +21,8 @@ teardown_file() {
 }
 
 # LeakSanitizer cannot run under ptrace: the strace tests turn it off for themselves.
-MUTATING='chown|fchown|fchownat|lchown|chmod|fchmod|fchmodat|fchmodat2|setxattr|lsetxattr|fsetxattr|removexattr|lremovexattr|fremovexattr|rename|renameat|renameat2|unlink|unlinkat|mkdir|mkdirat|rmdir|link|linkat|symlink|symlinkat|truncate|ftruncate'
+# syscall_0x1c4 is fchmodat2 as Debian 12's strace (6.1) prints it: it does not know the name.
+MUTATING='chown|fchown|fchownat|lchown|chmod|fchmod|fchmodat|fchmodat2|setxattr|lsetxattr|fsetxattr|removexattr|lremovexattr|fremovexattr|rename|renameat|renameat2|unlink|unlinkat|mkdir|mkdirat|rmdir|link|linkat|symlink|symlinkat|truncate|ftruncate|syscall_0x1c4'
 
 @test "a second repair makes no mutating syscall at all (strace -f -c)" {
         require_cmd strace

@@ -8,6 +8,9 @@ bats_require_minimum_version 1.5.0
 APP=pst-adv-tree
 APP2=pst-adv-tree2
 AUNIT=pst-adv-tree.service
+# the files under /etc that repair and setup of these may rewrite (guard_snapshot)
+GUARD_APPS="$APP $APP2"
+GUARD_UNITS=$AUNIT
 
 setup_file() {
         adv_fixtures
@@ -158,12 +161,19 @@ links_of() {
         trace=$BATS_TEST_TMPDIR/open.trace
         opened=
         for verb in repair status "probe --timeout=20"; do
+                rm -f "$trace".*
+                # -ff: a file per thread, so that no open is split into "unfinished" and "resumed"
                 # shellcheck disable=SC2086
-                run timeout 60 env ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" strace -f -y -o "$trace" \
+                run timeout 60 env ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" strace -ff -y -o "$trace" \
                         -e trace=open,openat,openat2,creat "$PYSHARE" $verb "$APP"
                 [ "$status" -ne 124 ] || { echo "$verb hung" >&2; return 1; }
                 assert_no_crash
-                if grep -E 'pst_adv_(fifo|chr|blk)\.pth"|pst_adv_fake-1\.0\.dist-info>, "(RECORD|top_level\.txt)"' "$trace" >&2; then
+                compgen -G "$trace.*" >/dev/null || { echo "strace wrote no trace" >&2; return 1; }
+                # an open by name, or a reopen through /proc/self/fd that lands on one of them
+                # (strace -y names the fd it returns); pinning with O_PATH opens nothing
+                # (SECURITY.md: pin with openat(parent, name, O_PATH|O_NOFOLLOW|O_CLOEXEC))
+                if cat "$trace".* | grep -E 'pst_adv_(fifo|chr|blk)\.pth("|>$)|pst_adv_fake-1\.0\.dist-info(>, "|/)(RECORD|top_level\.txt)("|>$)' |
+                        grep -v 'O_PATH' >&2; then
                         echo "pyshare $verb opened a special file of the tree (SECURITY.md: never open() an entry to read it)" >&2
                         opened+=" $verb"
                 fi
@@ -193,7 +203,8 @@ links_of() {
 
         run "$PYSHARE" repair "$APP"
         assert_status 0
-        left=$(find "$V" -xdev \( -type f -perm /7000 \) -o \( -type d ! -perm 2770 \) -printf '%m %p\n')
+        # both branches print: -printf binds tighter than -o
+        left=$(find "$V" -xdev \( \( -type f -perm /7000 \) -o \( -type d ! -perm 2770 \) \) -printf '%m %p\n')
         if [ -n "$left" ]; then
                 printf 'set-id or sticky bits left, or directories not 2770:\n%s\n' "$left" >&2
                 return 1

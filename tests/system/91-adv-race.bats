@@ -7,6 +7,9 @@ load helpers
 
 APP=pst-adv-race
 AUNIT=pst-adv-race.service
+# the files under /etc that repair may rewrite (guard_snapshot)
+GUARD_APPS=$APP
+GUARD_UNITS=$AUNIT
 RUNS=50
 
 setup_file() {

@@ -10,6 +10,10 @@ BINDAPP=pst-adv-bind
 RAMAPP=pst-adv-ramfs
 RAMAPP2=pst-adv-ramfs2
 AUNIT=pst-adv-mounts.service
+# the files under /etc that these tests write or purge (guard_snapshot); not $RAMAPP, whose
+# setup must write nothing
+GUARD_APPS="$DEEPAPP $BINDAPP $RAMAPP2"
+GUARD_UNITS=$AUNIT
 OTHER=/var/tmp/pst-adv-other
 RAMFS=/var/tmp/pst-adv-ramfs
 RAMFS2=/var/tmp/pst-adv-ramfs2

@@ -8,6 +8,9 @@ bats_require_minimum_version 1.5.0
 
 APP=pst-adv-etc
 AUNIT=pst-adv-etc.service
+# the files under /etc that these tests make stale and pyshare rewrites (guard_snapshot)
+GUARD_APPS=$APP
+GUARD_UNITS=$AUNIT
 
 setup_file() {
         adv_fixtures
@@ -112,20 +115,22 @@ etc_on_tmpfs() {
         assert_same "the real /etc/pyshare" "$REAL_BEFORE" "$(etc_all)"
 }
 
-# The env file made stale (a rewrite is needed), saved; restore_stale puts it back.
+# A file pyshare writes (the env file unless named) made stale, so that setup must rewrite it,
+# and saved; restore_stale puts the stale copy back.
 make_stale() {
-        printf '# stale\n' >>"$ENV"
-        cp -a "$ENV" "$BATS_TEST_TMPDIR/stale.env"
+        STALE=${1:-$ENV}
+        printf '# stale\n' >>"$STALE"
+        cp -a "$STALE" "$BATS_TEST_TMPDIR/stale"
 }
 
 restore_stale() {
-        cat "$BATS_TEST_TMPDIR/stale.env" >"$ENV"
-        chmod 0644 "$ENV"
-        chown root:root "$ENV"
+        cat "$BATS_TEST_TMPDIR/stale" >"$STALE"
+        chmod 0644 "$STALE"
+        chown root:root "$STALE"
 }
 
 # index_of SYSCALL REGEX: the number of the SYSCALL call (1-based, this process only) whose
-# strace -y line matches REGEX, in a real run of setup that rewrites the env file.
+# strace -y line matches REGEX, in a real run of setup that rewrites the stale file.
 index_of() {
         local sc=$1 re=$2 trace=$BATS_TEST_TMPDIR/index.trace
         restore_stale
@@ -136,35 +141,62 @@ index_of() {
 # inject SYSCALL N: setup with the N-th SYSCALL failing with EIO.
 inject() {
         restore_stale
-        before=$(etc_all)
+        before=$(etc_files_state)
         run strace_ps -o /dev/null -e trace="$1" -e inject="$1:error=EIO:when=$2" \
                 "$PYSHARE" setup "$APP" --service="$AUNIT" --group="$DEPLOY_GROUP" --no-probe
 }
 
-@test "write, fsync and rename of the env file's temporary fail with EIO (strace --inject): exit non-zero, the old file intact, no temporary" {
+# Every file pyshare writes under /etc for the app (lib/adv/killpoints.py names them).
+etc_files() {
+        "$SYSPY" "$ADV_LIB/killpoints.py" files --app "$APP" --unit "$AUNIT"
+}
+
+# The directories of those files, everything in them: contents, owners, modes, ACLs, inodes and
+# ctimes of the files ("identical" means the same file, untouched), temporaries included. The
+# directories' own times move when a temporary comes and goes.
+etc_files_state() {
+        local dirs=(/etc/pyshare /etc/pyshare/services /etc/tmpfiles.d "/etc/systemd/system/$AUNIT.d")
+        "$SYSPY" "$ADV_LIB/treestate.py" --content --times "${dirs[@]/#/--untimed=}" "${dirs[@]}"
+}
+
+# ERE-quoted, for the paths in strace lines.
+ere() { sed 's/[].[\\*^$()+?{}|]/\\&/g' <<<"$1"; }
+
+@test "write, fsync and rename of each file's temporary under /etc fail with EIO (strace --inject): exit non-zero, the old files intact, no temporary" {
         require_cmd strace
-        make_stale
-        tmp_re="/etc/pyshare/\.#$APP\.env\."
-        for sc in write fsync renameat; do
-                if [ "$sc" = renameat ]; then
-                        n=$(index_of renameat "\"$APP\.env\"")
-                else
-                        n=$(index_of "$sc" "^$sc\([0-9]+<$tmp_re")
-                fi
-                [ -n "$n" ] || { echo "no $sc of the env file's temporary seen" >&2; return 1; }
-                inject "$sc" "$n"
-                echo "$sc #$n failing: status $status" >&2
-                assert_no_crash
-                [ "$status" -ne 0 ]
-                assert_output_has "$ENV"
-                assert_output_has "Input/output error"
-                assert_same /etc/pyshare "$before" "$(etc_all)"
-                no_temporaries
+        mapfile -t files < <(etc_files)
+        [ "${#files[@]}" -eq 5 ]
+        local f sc n dir base tries=0
+        for f in "${files[@]}"; do
+                # everything current, then only this file stale: setup's one write is this file's
+                run adv_setup "$APP" "$AUNIT" --no-probe
+                assert_status 0
+                [ -f "$f" ] || { echo "setup did not write $f" >&2; return 1; }
+                make_stale "$f"
+                dir=$(ere "$(dirname "$f")")
+                base=$(ere "$(basename "$f")")
+                for sc in write fsync renameat; do
+                        case $sc in
+                        write | fsync) n=$(index_of "$sc" "^$sc\\([0-9]+<$dir/\\.#$base\\.[0-9a-f]+>") ;;
+                        renameat) n=$(index_of renameat "^renameat\\([0-9]+<$dir>, \"\\.#$base\\.[0-9a-f]+\", [0-9]+<$dir>, \"$base\"\\)") ;;
+                        esac
+                        [ -n "$n" ] || { echo "no $sc of the temporary of $f seen" >&2; return 1; }
+                        inject "$sc" "$n"
+                        echo "$f: $sc #$n failing: status $status" >&2
+                        tries=$((tries + 1))
+                        assert_no_crash
+                        [ "$status" -ne 0 ] || { echo "setup succeeded with the $sc of $f failing:" >&2; echo "$output" >&2; return 1; }
+                        assert_output_has "$f"
+                        assert_output_has "Input/output error"
+                        assert_same "/etc (with the $sc of $f failing)" "$before" "$(etc_files_state)"
+                        no_temporaries
+                done
         done
+        [ "$tries" -eq 15 ]
         # and it converges once the disk behaves
         run adv_setup "$APP" "$AUNIT" --no-probe
         assert_status 0
-        if grep -q stale "$ENV"; then echo "the stale env file was not rewritten" >&2; return 1; fi
+        if grep -l stale "${files[@]}" >&2; then echo "a stale file was not rewritten" >&2; return 1; fi
 }
 
 @test "fsync of /etc/pyshare after the rename fails (EIO): the file is the old or the new one, whole, and the message does not say it is unchanged when it changed" {
@@ -185,7 +217,7 @@ inject() {
                 [[ "$output" != *"previous file is unchanged"* ]] ||
                         { printf 'the new file is in place, yet pyshare says the previous file is unchanged:\n%s\n' "$output" >&2; return 1; }
         else
-                assert_same "$ENV" "$(cat "$BATS_TEST_TMPDIR/stale.env")" "$now"
+                assert_same "$ENV" "$(cat "$BATS_TEST_TMPDIR/stale")" "$now"
         fi
         "$SYSPY" "$ADV_LIB/envfile.py" "$ENV" >/dev/null
 }

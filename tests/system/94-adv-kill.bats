@@ -1,8 +1,11 @@
 #!/usr/bin/env bats
 # Adversarial: kill -9 at 200 points of setup and repair, chosen by syscall count among
 # pyshare's own mutating syscalls (strace -f for the walk's worker threads; these runs start no
-# child, and where `python -m venv` runs, strace -b execve leaves it alone), then a rerun. Right after each kill every file pyshare writes is absent (as before), old or
-# new, never torn, and EnvironmentFiles parse; after the rerun the venv (owners, modes, ACLs,
+# child, and where `python -m venv` runs, strace -b execve leaves it alone), then a rerun.
+# 200 real kills: 70 + 60 + 60 + 10, each test's count enforced by the driver, which replaces a
+# point the run did not reach with another until that many runs were killed. Right after each
+# kill every file pyshare writes is absent (as before), old or new, never torn, and
+# EnvironmentFiles parse; after the rerun the venv (owners, modes, ACLs,
 # contents) and the files under /etc equal a clean run's, temporaries included.
 # The driver is lib/adv/killpoints.py. pyshare runs under lib/no-fchmodat2.c, so that its
 # chmod goes through /proc/self/fd as on Debian 12's kernel, where strace 6.1 can see it
@@ -11,6 +14,9 @@ load helpers
 
 APP=pst-adv-kill
 AUNIT=pst-adv-kill.service
+# the files under /etc that the kill runs write and the driver restores (guard_snapshot)
+GUARD_APPS=$APP
+GUARD_UNITS=$AUNIT
 KSTATE=/var/tmp/pst-adv-kill
 
 setup_file() {
@@ -72,6 +78,7 @@ kill_at() {
         shift 2
         run kp kill --app "$APP" --unit "$AUNIT" --state "$KSTATE/$state" --points "$points" \
                 --log "$BATS_TEST_TMPDIR/kills.log" "$@"
+        echo "$output" >&2
         assert_status 0
 }
 

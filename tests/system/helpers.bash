@@ -144,6 +144,7 @@ adv_fixtures() {
         adv_canaries
         mkdir -p "$ADV_BIN"
         chmod 0755 "$ADV_BIN"
+        adv_build guardwalk
 }
 
 # Root's things that no test may change: a 0700 directory (the target of planted symlinks and
@@ -164,35 +165,56 @@ adv_canaries() {
         setfacl -m u:nobody:r-- "$ADV_CANARY_OPEN/secret"
 }
 
-# Owner, mode, ACLs and contents of what lies outside every tree: /etc, its secrets, /root,
-# and the canaries. Equal output before and after a test means nothing outside changed.
+# Owner, mode, ACLs and contents of what lies outside every tree, into the file $1: all of /etc
+# and /root, and the canaries. Equal files before and after a test mean nothing outside changed.
+# - /etc, every entry (lib/adv/treestate.py): type, owner, mode, link count, ACLs, inode, ctime,
+#   sha256 of regular files. Left out: only what pyshare writes for the apps ($GUARD_APPS) and
+#   units ($GUARD_UNITS) a test file names, and the times of the directories holding those
+#   files (their owner, mode and ACLs stay guarded). Users, groups and unit files are made in
+#   setup_file, outside the guarded span.
+# - /root, every entry (lib/adv/guardwalk.c, on both cores: a quarter of a million entries):
+#   type, owner, mode, link count, ACLs, inode and ctime, which any write, chmod, chown, ACL or
+#   rename moves and nothing sets back; hashing its gigabytes of toolchains would take minutes.
 guard_snapshot() {
-        local f
-        for f in / /etc /root /opt /var/tmp; do
-                stat -c '%n %F %U:%G %a %i' "$f"
+        local dest=$1 skip=() untimed=() a u rc=0 pid
+        for a in ${GUARD_APPS:-}; do
+                skip+=("--skip=/etc/pyshare/$a.conf" "--skip=/etc/pyshare/$a.env" "--skip=/etc/tmpfiles.d/pyshare-$a.conf")
         done
-        for f in /etc/shadow /etc/gshadow /etc/passwd /etc/group /etc/sudoers; do
-                [ -e "$f" ] && stat -c '%n %F %U:%G %a %h %i %s' "$f"
+        for u in ${GUARD_UNITS:-}; do
+                skip+=("--skip=/etc/pyshare/services/$u.env" "--skip=/etc/systemd/system/$u.d"
+                        "--skip=/etc/systemd/system/$u.d/50-pyshare.conf")
         done
-        find /etc -mindepth 1 -maxdepth 1 ! -name pyshare ! -name tmpfiles.d ! -name systemd \
-                -printf '%p %y %U:%G %m\n' | LC_ALL=C sort
-        getfacl -p -n /etc /etc/shadow /etc/passwd /etc/group /root 2>&1
-        sha256sum /etc/shadow /etc/gshadow /etc/passwd /etc/group 2>&1
-        "$SYSPY" "$ADV_LIB/treestate.py" --content "$ADV_CANARY" "$ADV_CANARY_OPEN"
+        [ -z "${GUARD_APPS:-}" ] || untimed+=("--untimed=/etc/pyshare" "--untimed=/etc/tmpfiles.d")
+        [ -z "${GUARD_UNITS:-}" ] || untimed+=("--untimed=/etc/pyshare/services" "--untimed=/etc/systemd/system")
+        [ -x "$ADV_BIN/guardwalk" ] || { echo "guard: $ADV_BIN/guardwalk is not built (adv_fixtures)" >&2; return 1; }
+        "$ADV_BIN/guardwalk" --shard 1/2 /root >"$dest.root1" &
+        pid=$!
+        {
+                stat -c '%n %F %U:%G %a %i' / /opt /var/tmp &&
+                        "$SYSPY" "$ADV_LIB/treestate.py" --content --times "${skip[@]}" "${untimed[@]}" /etc &&
+                        "$ADV_BIN/guardwalk" --shard 0/2 /root
+        } >"$dest" || rc=1
+        wait "$pid" || rc=1
+        cat "$dest.root1" >>"$dest" || rc=1
+        rm -f "$dest.root1"
+        "$SYSPY" "$ADV_LIB/treestate.py" --content "$ADV_CANARY" "$ADV_CANARY_OPEN" >>"$dest" || rc=1
+        [ "$rc" = 0 ] || { echo "guard: the snapshot failed (see $dest)" >&2; return 1; }
 }
 
 guard_begin() {
-        GUARD_BEFORE=$(guard_snapshot)
+        GUARD_BEFORE=$BATS_TEST_TMPDIR/guard.before
+        guard_snapshot "$GUARD_BEFORE"
 }
 
 guard_check() {
-        local now
-        now=$(guard_snapshot)
-        if [ "$GUARD_BEFORE" != "$now" ]; then
-                echo "something outside the tree changed:" >&2
-                diff <(echo "$GUARD_BEFORE") <(echo "$now") >&2
+        local now=$BATS_TEST_TMPDIR/guard.after
+        guard_snapshot "$now" || return 1
+        if ! cmp -s "$GUARD_BEFORE" "$now"; then
+                echo "something outside the tree changed (< before, > after):" >&2
+                diff "$GUARD_BEFORE" "$now" | head -n 200 >&2
                 return 1
         fi
+        rm -f "$GUARD_BEFORE" "$now"
 }
 
 adv_unit() {

@@ -4,7 +4,12 @@
 symlink and, with --content, the sha256 of regular files. Never follows a symlink, never
 opens anything but regular files (with --content) and directories.
 
-  treestate.py [--content] [--relative] DIR...
+  treestate.py [--content] [--relative] [--times] [--skip=PATH]... [--untimed=PATH]... DIR...
+
+--times adds the inode and the ctime (which chmod, chown, an ACL, a write, a rename, a link all
+move, and nothing sets back): a file replaced by an identical copy, or changed and changed
+back, shows. --skip=PATH leaves that entry's line out (a directory's entries are still listed);
+--untimed=PATH leaves out its inode and ctime (a directory whose entries may change).
 """
 import hashlib
 import os
@@ -22,13 +27,15 @@ def _acl(path, name):
         return "-"
 
 
-def entry(top, path, content=False, relative=False):
+def entry(top, path, content=False, relative=False, times=False):
     st = os.lstat(path)
     kind = stat.S_IFMT(st.st_mode)
     shown = os.path.relpath(path, top) if relative else path
     f = [shown, KINDS.get(kind, "?"), f"{st.st_uid}:{st.st_gid}", f"{stat.S_IMODE(st.st_mode):04o}"]
     if kind != stat.S_IFDIR:
         f.append(f"n{st.st_nlink}")
+    if times:
+        f.append(f"i{st.st_ino} c{st.st_ctime_ns}")
     if kind in (stat.S_IFCHR, stat.S_IFBLK):
         f.append(f"dev{os.major(st.st_rdev)},{os.minor(st.st_rdev)}")
     if kind != stat.S_IFLNK:
@@ -44,21 +51,33 @@ def entry(top, path, content=False, relative=False):
     return " ".join(f)
 
 
-def state(tops, content=False, relative=False):
+def state(tops, content=False, relative=False, times=False, skip=(), untimed=()):
     out = []
+
+    def add(top, path):
+        if path not in skip:
+            out.append(entry(top, path, content, relative, times and path not in untimed))
+
     for top in tops:
         if not os.path.lexists(top):
             out.append(f"absent {top}")
             continue
-        out.append(entry(top, top, content, relative))
+        add(top, top)
         if os.path.isdir(top) and not os.path.islink(top):
-            for dirpath, dirnames, filenames in os.walk(top):
+            for dirpath, dirnames, filenames in os.walk(top, onerror=_raise):
                 for n in dirnames + filenames:
-                    out.append(entry(top, os.path.join(dirpath, n), content, relative))
+                    add(top, os.path.join(dirpath, n))
     return sorted(out)
+
+
+def _raise(e):
+    raise e
 
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    lines = state([a for a in args if not a.startswith("--")], "--content" in args, "--relative" in args)
+    flags = [a for a in args if a.startswith("--")]
+    lines = state([a for a in args if not a.startswith("--")], "--content" in flags, "--relative" in flags,
+                  "--times" in flags, {a[len("--skip="):] for a in flags if a.startswith("--skip=")},
+                  {a[len("--untimed="):] for a in flags if a.startswith("--untimed=")})
     sys.stdout.write("".join(line + "\n" for line in lines))
