@@ -704,3 +704,82 @@ e2e_install_pyshare_deb() {
 	e2e_exec dpkg-query -W -f '${Package} ${Version} ${Status}\n' pyshare >&2
 	e2e_exec pyshare --version >&2 || e2e_fail "the installed pyshare does not run inside"
 }
+
+# ---- what a package leaves behind (scenario 10) --------------------------------------------
+
+# Churn that e2e_fs_list leaves out: kernel and runtime filesystems, logs, apt's and dpkg's own
+# state and caches. Paths as seen from the tree's root.
+E2E_FS_PRUNE=(/proc /sys /dev /tmp /run/log /var/log /var/cache/apt /var/cache/man /var/lib/apt /var/lib/dpkg)
+
+# e2e_fs_list [ROOT]: every path of the booted container (or the E2E_CHROOT tree), sorted
+# (LC_ALL=C), one a line, E2E_FS_PRUNE left out. Without ROOT: / and /run (a filesystem of its
+# own, which holds locks), neither crossing into another mount. With ROOT, a directory inside
+# (another tree: a DPKG_ROOT): that tree only, each path as seen from ROOT (/etc/x, not
+# ROOT/etc/x), so that listings of two roots compare.
+e2e_fs_list() {
+	local root=${1:-} dirs=() prune=() p out
+	root=${root%/}
+	if [[ -z $root ]]; then dirs=(/ /run); else dirs=("$root"); fi
+	for p in "${E2E_FS_PRUNE[@]}"; do
+		prune+=(${prune[0]:+-o} -path "$root$p")
+	done
+	# A file that goes away while find runs (churn in /run) is no error; anything else is.
+	out=$(e2e_sh 'err=$(mktemp); rc=0
+		find "$@" -prune -o -print 2>"$err" || rc=$?
+		if [ "$rc" -ne 0 ] && grep -v "No such file or directory" "$err" >&2; then exit 1; fi
+		rm -f "$err"' "${dirs[@]}" -xdev \( "${prune[@]}" \)) || e2e_fail "find in ${root:-the container} failed"
+	out=$(awk -v r="$root" 'r == "" { print; next }
+		$0 == r { print "/"; next }
+		index($0, r "/") == 1 { print substr($0, length(r) + 1) }' <<<"$out" | LC_ALL=C sort -u)
+	grep -qx /etc/passwd <<<"$out" || e2e_fail "the listing of ${root:-the container} has no /etc/passwd"
+	printf '%s\n' "$out"
+}
+
+# e2e_fs_expect_no_new BEFORE REGEX ALLOWED [ROOT] [WHAT]: compare e2e_fs_list [ROOT] with the
+# listing BEFORE (an earlier e2e_fs_list's output) and fail on any new path that matches REGEX
+# (grep -Ei, on the whole path) and is not one of the lines of ALLOWED (exact paths). WHAT names
+# the moment in the messages.
+e2e_fs_expect_no_new() {
+	local before=$1 regex=$2 allowed=$3 root=${4:-} what=${5:-now} now new bad
+	now=$(e2e_fs_list "$root")
+	new=$(LC_ALL=C comm -13 <(printf '%s\n' "$before") <(printf '%s\n' "$now"))
+	bad=$(grep -Ei -- "$regex" <<<"$new" | grep -vxF -f <(printf '%s\n' "$allowed")) || true
+	e2e_log "${root:-/}: $(grep -c . <<<"$new") new paths $what, $(grep -c . <<<"$bad") of them matching '$regex' and not allowed"
+	if [[ -n $bad ]]; then
+		head -n 50 <<<"$bad" | sed 's/^/  left: /' >&2
+		e2e_fail "$(grep -c . <<<"$bad") new paths matching '$regex' in ${root:-the container} $what (above, at most 50)"
+	fi
+}
+
+# e2e_pkg_footprint PKG: the paths of the installed package PKG (dpkg -L; a path below a
+# symbolic link such as /lib also as found through it: /usr/lib/...) and those that the
+# tmpfiles.d files it ships create (their second column), sorted, one a line.
+e2e_pkg_footprint() {
+	e2e_sh 'dpkg -L "$1" >/dev/null || exit 1
+		dpkg -L "$1" | while IFS= read -r p; do
+			[ "$p" != /. ] || continue
+			printf "%s\n" "$p"
+			[ -z "${p%/*}" ] || printf "%s/%s\n" "$(readlink -f "${p%/*}")" "${p##*/}"
+		done
+		dpkg -L "$1" | grep -E "^(/usr)?/lib/tmpfiles\.d/[^/]+\.conf$" | while IFS= read -r f; do
+			[ ! -f "$f" ] || awk "!/^[[:space:]]*(#|\$)/ { print \$2 }" "$f"
+		done' "$1" | LC_ALL=C sort -u
+	((PIPESTATUS[0] == 0)) || e2e_fail "dpkg -L $1 failed inside"
+}
+
+# e2e_root_overlay DIR: inside the booted container, a writable copy of its root at DIR, for a
+# tree that is not the running system (DPKG_ROOT, pyshare --root): an overlay with the live /
+# below (what changes there meanwhile may or may not show) and the changes in a tmpfs mounted
+# at DIR.rw. e2e_root_overlay DIR --remove unmounts both and removes the two directories.
+e2e_root_overlay() {
+	if [[ ${2:-} == --remove ]]; then
+		e2e_sh 'umount "$1" && umount "$1.rw" && rmdir "$1" "$1.rw"' "$1" ||
+			e2e_fail "cannot remove the overlay at $1"
+		return 0
+	fi
+	e2e_sh 'mkdir "$1" "$1.rw" && mount -t tmpfs -o mode=0755 tmpfs "$1.rw" &&
+		mkdir "$1.rw/upper" "$1.rw/work" &&
+		mount -t overlay overlay -o "lowerdir=/,upperdir=$1.rw/upper,workdir=$1.rw/work" "$1"' "$1" ||
+		e2e_fail "cannot mount an overlay of / at $1 inside"
+	e2e_log "an overlay of the container's / at $1"
+}
