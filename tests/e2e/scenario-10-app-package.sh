@@ -175,13 +175,14 @@ cp "$deb10" "$(e2e_root)/var/tmp/"
 e2e_run dpkg-deb -x "/var/tmp/$(basename "$deb10")" "$R"
 # The hook as pyshare's .deb installs it (the same function dh_pyshare copied into myapp's
 # scripts, checked above): the package's own postinst also enables Apache's conf with
-# apache2_invoke, which knows nothing of DPKG_ROOT. pyshare --root does not create the deploy
-# group in the image (pyshare(8): "The deploy group must exist in the image"; its error says to
-# run this), so the tree gets it first.
-e2e_run groupadd --root "$R" --system deploy
+# apache2_invoke, which knows nothing of DPKG_ROOT. The tree has no deploy group yet: pyshare
+# --root creates none in an image, so the hook does (groupadd --root).
+e2e_expect_rc 2 chroot "$R" getent group deploy
 root_before=$(e2e_fs_list "$R")
 pid_before=$(e2e_main_pid apache2)
 e2e_expect_rc 0 env DPKG_ROOT="$R" /usr/share/pyshare/pyshare-app-hook postinst myapp configure
+e2e_out_has "created the system group deploy in $R" "the hook under DPKG_ROOT"
+e2e_expect_rc 0 chroot "$R" getent group deploy
 e2e_out_lacks "restarting" "the hook under DPKG_ROOT"
 [[ $(e2e_main_pid apache2) == "$pid_before" ]] || e2e_fail "apache2 was restarted by the hook under DPKG_ROOT"
 # The running system got nothing: no new path names myapp or pyshare but pyshare's package
