@@ -16,7 +16,11 @@
 #include <ftw.h>
 #include <sched.h>
 #include <signal.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -324,3 +328,32 @@ static inline int run_in_child(int (*fn)(void *), void *userdata)
                         fail();                                                                    \
                 }                                                                                  \
         } while (0)
+
+/* ---- seccomp ------------------------------------------------------------------------------ */
+
+/* Installs a filter that answers one system call with ret (SECCOMP_RET_ERRNO | e, or
+ * SECCOMP_RET_KILL_PROCESS) and allows the rest: a kernel without that call, or a failing disk,
+ * for this process and its children. -EOPNOTSUPP where the filter is not written for the
+ * architecture. */
+static inline int deny_syscall(long nr, unsigned ret)
+{
+#if defined(__x86_64__)
+        struct sock_filter filter[] = {
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 0, 1),
+                BPF_STMT(BPF_RET | BPF_K, ret),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+        struct sock_fprog prog = {.len = ELEMENTSOF(filter), .filter = filter};
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+                return -errno;
+        return 0;
+#else
+        (void)nr;
+        (void)ret;
+        return -EOPNOTSUPP;
+#endif
+}

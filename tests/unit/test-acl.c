@@ -296,16 +296,22 @@ static void test_read_detects_difference(void **state)
         close(pfd);
 }
 
+/* A regular file name below dirfd that carries file_want's ACL, for the symlink tests. */
+static void file_with_acl(int dirfd, const char *name)
+{
+        write_file(dirfd, name, "x");
+        int pfd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        assert_true(pfd >= 0);
+        assert_int_equal(acl_apply_fd(pfd, &file_want, NULL), 0);
+        close(pfd);
+}
+
 /* acl_read_at never follows a final symlink. */
 static void test_read_symlink_not_followed(void **state)
 {
         int dirfd;
         open_acl_dir(state, &dirfd);
-        write_file(dirfd, "target", "x");
-        int pfd = openat(dirfd, "target", O_PATH | O_NOFOLLOW | O_CLOEXEC);
-        assert_true(pfd >= 0);
-        assert_int_equal(acl_apply_fd(pfd, &file_want, NULL), 0);
-        close(pfd);
+        file_with_acl(dirfd, "target");
         check_errno(symlinkat("target", dirfd, "link"));
         uint8_t cur[ACL_XATTR_MAX];
         size_t cn = 99;
@@ -320,13 +326,9 @@ static void test_text_symlink_not_followed(void **state)
 {
         int dirfd;
         open_acl_dir(state, &dirfd);
-        write_file(dirfd, "target", "x");
-        int pfd = openat(dirfd, "target", O_PATH | O_NOFOLLOW | O_CLOEXEC);
-        assert_true(pfd >= 0);
-        assert_int_equal(acl_apply_fd(pfd, &file_want, NULL), 0);
-        close(pfd);
+        file_with_acl(dirfd, "target");
         check_errno(mkdirat(dirfd, "d", 0700));
-        pfd = openat(dirfd, "d", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        int pfd = openat(dirfd, "d", O_PATH | O_NOFOLLOW | O_CLOEXEC);
         assert_true(pfd >= 0);
         assert_int_equal(acl_apply_fd(pfd, &dir_want, NULL), 0);
         check_errno(symlinkat("target", dirfd, "link"));

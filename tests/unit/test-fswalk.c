@@ -4,10 +4,7 @@
 #include "fswalk.h"
 #include "helpers.h"
 
-#include <linux/audit.h>
 #include <pthread.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -423,28 +420,13 @@ static void test_walk_other_mounts(void **state)
 static int readdir_error_child(void *userdata)
 {
         struct mnt_ctx *m = userdata;
-#if defined(__x86_64__)
-        struct sock_filter filter[] = {
-                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
-                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getdents64, 0, 1),
-                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EIO),
-                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-        };
-        struct sock_fprog prog = {.len = ELEMENTSOF(filter), .filter = filter};
-        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+        if (deny_syscall(SYS_getdents64, SECCOMP_RET_ERRNO | EIO) < 0)
                 return 77;
         int r = fswalk(m->t->fd, "top", "T", &seen_ops, m->s);
         if (r < 0 || m->s->n_error_skips > 0)
                 return 0;
         fprintf(stderr, "fswalk returned %d and reported no error although no directory could be read\n", r);
         return 10;
-#else
-        (void)m;
-        return 77;
-#endif
 }
 
 static void test_walk_readdir_error_reported(void **state)
