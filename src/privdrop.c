@@ -63,6 +63,18 @@ static bool caps_empty(void)
 static int privdrop(const struct ps_user *u, gid_t primary, const gid_t *groups, size_t n, gid_t forbidden_gid,
                     const char **ret_step);
 
+int privdrop_clear_inheritable(void)
+{
+        struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+        struct __user_cap_data_struct d[2];
+        if (syscall(SYS_capget, &h, d) < 0)
+                return -errno;
+        if (!d[0].inheritable && !d[1].inheritable)
+                return 0;
+        d[0].inheritable = d[1].inheritable = 0;
+        return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
+}
+
 int privdrop_to(const struct ps_user *u, gid_t forbidden_gid, const char **ret_step)
 {
         return privdrop(u, u->gid, NULL, 0, forbidden_gid, ret_step);

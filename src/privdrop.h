@@ -17,6 +17,10 @@ int privdrop_to_groups(const struct ps_user *u, const gid_t *groups, size_t n, c
  * supplementary group 0 nor forbidden_gid, setresuid(0,0,0) fails, no capability in the
  * effective, permitted or inheritable set. -errno (-EPERM for a failed check) and the step. */
 int privdrop_verify(uid_t uid, gid_t gid, gid_t forbidden_gid, const char **ret_step);
+/* Empties the inheritable capability set (lowering it needs no privilege). systemd 257 gives
+ * a service's processes the bounding set as inheritable set; with a file's inheritable
+ * capabilities an exec could turn it into permitted ones. */
+int privdrop_clear_inheritable(void);
 /* Call in a child only: new session, parent-death signal, default signal dispositions and an
  * empty mask, stdin from /dev/null, stdout/stderr to out_fd, result_fd as fd 3, every other fd
  * closed. */

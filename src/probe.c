@@ -526,7 +526,11 @@ int probe_child_main(int argc, char **argv)
         syscall(SYS_close_range, 4U, ~0U, 0);
         /* systemd changed our ids (User=): verified as the forked probe verifies its own drop. */
         const char *step = "refusing uid or gid 0";
-        int r = uid != 0 && gid != 0 ? privdrop_verify(uid, gid, forbidden_gid, &step) : -EPERM;
+        int r = privdrop_clear_inheritable();
+        if (r < 0)
+                step = "clearing the inheritable capabilities";
+        else
+                r = uid != 0 && gid != 0 ? privdrop_verify(uid, gid, forbidden_gid, &step) : -EPERM;
         if (r < 0) {
                 report_failure(step, -r);
                 return 122;

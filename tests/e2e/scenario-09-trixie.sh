@@ -2,6 +2,7 @@
 # Issue 3, scenario 9: the seed's story (scenario 1) on Debian 13 trixie: systemd 257,
 # Python 3.13, mod_wsgi 5. pyshare is compiled inside the booted tree from a copy of the
 # source (no build/, no host binaries) with trixie's own gcc, libsystemd and libpython3.13.
+# Then the probe inspects itself inside its transient unit, as in scenario 14.
 # e2e-tree: trixie   (tests/e2e/run prepares this tree before the scenarios start)
 # Scripts given to e2e_sh expand inside the container.
 # shellcheck disable=SC2016
@@ -29,4 +30,7 @@ grep -q 'libpython3\.13\.so' <<<"$libs" || e2e_fail "the pyshare built inside do
 grep -q 'libsystemd\.so\.0 => /' <<<"$libs" || e2e_fail "the pyshare built inside does not link libsystemd"
 
 e2e_seed_story 3.13
+# systemd 257 gives a service's processes its bounding set as inheritable capabilities: the
+# probe in its unit must still end up with none.
+e2e_probe_self myapp
 e2e_log "PASS: $E2E_NAME"

@@ -7,6 +7,7 @@
 #include "probe.h"
 
 #include <grp.h>
+#include <linux/capability.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
@@ -161,6 +162,42 @@ static void test_verify_survives_sigsys(void **state)
         assert_child_ok(run_in_child(verify_sigsys_child, NULL), "no seccomp filter here (or not x86-64)");
 }
 
+/* systemd 257 starts a service's processes with its bounding set as the inheritable set: an
+ * ordinary user with inheritable capabilities (made here the way they survive a drop from
+ * root: setresuid leaves the inheritable set alone) fails the verification until
+ * privdrop_clear_inheritable empties it, which needs no privilege. */
+static int inheritable_child(void *userdata)
+{
+        (void)userdata;
+        if (geteuid() != 0)
+                return 77;
+        struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+        struct __user_cap_data_struct d[2];
+        if (syscall(SYS_capget, &h, d) < 0)
+                return 77;
+        d[0].inheritable = 1u << CAP_CHOWN;
+        if (syscall(SYS_capset, &h, d) < 0 || become_ordinary() == (gid_t)-2)
+                return 77;
+        if (syscall(SYS_capget, &h, d) < 0 || d[0].inheritable != 1u << CAP_CHOWN || d[0].permitted)
+                return 10;
+        const char *step = NULL;
+        if (privdrop_verify(getuid(), getgid(), (gid_t)-1, &step) != -EPERM || strcmp(step, "capabilities left") != 0)
+                return 11;
+        if (privdrop_clear_inheritable() < 0)
+                return 12;
+        if (privdrop_verify(getuid(), getgid(), (gid_t)-1, &step) < 0) {
+                fprintf(stderr, "still refused at \"%s\"\n", step);
+                return 13;
+        }
+        return 0;
+}
+
+static void test_clear_inheritable(void **state)
+{
+        (void)state;
+        assert_child_ok(run_in_child(inheritable_child, NULL), "needs root to set up inheritable capabilities");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -168,6 +205,7 @@ int main(void)
                 cmocka_unit_test(test_probe_exit_seen_without_pidfd),
                 cmocka_unit_test(test_verify),
                 cmocka_unit_test(test_verify_survives_sigsys),
+                cmocka_unit_test(test_clear_inheritable),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
