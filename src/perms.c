@@ -215,17 +215,13 @@ static int find_entry(const struct walk_entry *e, void *userdata)
 
 static void find_skipped(const struct walk_entry *e, enum walk_skip why, int err, void *userdata) {}
 
-int perms_find_unreadable(const char *path, uid_t uid, const gid_t *gids, size_t ngids, size_t max,
-                          struct perms_finding **ret, size_t *ret_n)
+int perms_walk_ancestors(int rootfd, const char *path, uid_t uid, const gid_t *gids, size_t ngids,
+                         perms_ancestor_fn fn, void *userdata, int *ret_parentfd)
 {
-        /* Ancestors: every directory from / down to the tree's parent needs search permission.
-         * Each is pinned without following: a symlinked component is reported rather than
-         * followed, so that what is checked is the inode that was looked at. */
-        _cleanup_close_ int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        *ret_parentfd = -1;
+        _cleanup_close_ int fd = openat(rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
-        struct find_ctx c = {.uid = uid, .gids = gids, .ngids = ngids, .max = max};
-        pthread_mutex_init(&c.lock, NULL);
         _cleanup_free_ char *copy = xstrdup(path);
         _cleanup_buf_ struct buf sofar = {0};
         char *save = NULL, *comp = strtok_r(copy, "/", &save);
@@ -236,36 +232,61 @@ int perms_find_unreadable(const char *path, uid_t uid, const gid_t *gids, size_t
                 buf_append(&sofar, "/", 1);
                 buf_puts(&sofar, comp);
                 _cleanup_close_ int nfd = openat(fd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-                struct stat st;
-                if (nfd < 0 || fstat(nfd, &st) < 0) {
-                        comp = NULL;
-                        break;
-                }
-                if (!S_ISDIR(st.st_mode)) {
-                        if (S_ISLNK(st.st_mode))
-                                add_finding(&c, fd, comp, sofar.p, st.st_uid, st.st_gid, st.st_mode, true);
-                        comp = NULL; /* the tree is not reached through an inode that was checked */
-                        break;
-                }
+                struct perms_ancestor an = {.fd = nfd, .parentfd = fd, .name = comp, .path = sofar.p};
+                if (nfd < 0 || fstat(nfd, &an.st) < 0)
+                        return 0; /* missing: the tree below is not there either */
+                if (!S_ISDIR(an.st.st_mode))
+                        /* The tree is not reached through an inode that was looked at. */
+                        return S_ISLNK(an.st.st_mode) ? fn(&an, userdata) : 0;
                 uint8_t x[ACL_XATTR_MAX];
                 size_t xn = 0;
-                if (acl_read_at(nfd, "", false, x, &xn) >= 0 &&
-                    !acl_allows(st.st_uid, st.st_gid, st.st_mode, x, xn, uid, gids, ngids, ACL_X))
-                        add_finding(&c, nfd, ".", sofar.p, st.st_uid, st.st_gid, st.st_mode, true);
+                if (acl_read_at(nfd, "", false, x, &xn) < 0)
+                        xn = 0;
+                int r;
+                if (!acl_allows(an.st.st_uid, an.st.st_gid, an.st.st_mode, x, xn, uid, gids, ngids, ACL_X) &&
+                    (r = fn(&an, userdata)) < 0)
+                        return r;
                 close(fd);
                 fd = TAKE_FD(nfd);
                 comp = next;
         }
-        if (comp && c.n == 0) {
+        *ret_parentfd = TAKE_FD(fd);
+        return 0;
+}
+
+static int find_ancestor(const struct perms_ancestor *an, void *userdata)
+{
+        struct find_ctx *c = userdata;
+        if (S_ISLNK(an->st.st_mode))
+                add_finding(c, an->parentfd, an->name, an->path, an->st.st_uid, an->st.st_gid, an->st.st_mode, true);
+        else
+                add_finding(c, an->fd, ".", an->path, an->st.st_uid, an->st.st_gid, an->st.st_mode, true);
+        return 0;
+}
+
+int perms_find_unreadable(const char *path, uid_t uid, const gid_t *gids, size_t ngids, size_t max,
+                          struct perms_finding **ret, size_t *ret_n)
+{
+        /* Ancestors: every directory from / down to the tree's parent needs search permission. */
+        _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root < 0)
+                return -errno;
+        struct find_ctx c = {.uid = uid, .gids = gids, .ngids = ngids, .max = max};
+        pthread_mutex_init(&c.lock, NULL);
+        _cleanup_close_ int parentfd = -1;
+        int r = perms_walk_ancestors(root, path, uid, gids, ngids, find_ancestor, &c, &parentfd);
+        const char *name = strrchr(path, '/');
+        if (r >= 0 && parentfd >= 0 && c.n == 0 && name && name[1]) {
                 const struct walk_ops ops = {.entry = find_entry, .skipped = find_skipped};
-                int r = fswalk(fd, comp, path, &ops, &c);
-                if (r < 0 && r != -ECANCELED && r != -ENOENT && r != -ENOTDIR) {
-                        perms_findings_free(c.f, c.n);
-                        pthread_mutex_destroy(&c.lock);
-                        return r;
-                }
+                r = fswalk(parentfd, name + 1, path, &ops, &c);
+                if (r == -ECANCELED || r == -ENOENT || r == -ENOTDIR)
+                        r = 0;
         }
         pthread_mutex_destroy(&c.lock);
+        if (r < 0) {
+                perms_findings_free(c.f, c.n);
+                return r;
+        }
         *ret = c.f;
         *ret_n = c.n;
         return 0;

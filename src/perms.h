@@ -43,6 +43,24 @@ struct perms_finding {
 
 void perms_findings_free(struct perms_finding *f, size_t n);
 
+/* A directory above a tree, as perms_walk_ancestors hands it over. */
+struct perms_ancestor {
+        int fd;             /* pinned O_PATH|O_NOFOLLOW: the inode looked at */
+        int parentfd;       /* the directory it was found in */
+        const char *name;   /* its name there */
+        const char *path;   /* its path below the root, for messages */
+        struct stat st;     /* of fd; a symlink when the walk ends at one */
+};
+typedef int (*perms_ancestor_fn)(const struct perms_ancestor *an, void *userdata);
+
+/* Walks the directories above path's last component from rootfd down, each pinned without
+ * following, and calls fn for every one that uid (with groups gids) cannot search, and for a
+ * component that is a symlink (where the walk ends: nothing is followed). fn < 0 stops the
+ * walk and is returned. *ret_parentfd: the pinned tree's parent when every component was a
+ * directory, else -1. */
+int perms_walk_ancestors(int rootfd, const char *path, uid_t uid, const gid_t *gids, size_t ngids,
+                         perms_ancestor_fn fn, void *userdata, int *ret_parentfd);
+
 /* Lists up to max entries that uid (with groups gids) cannot reach: the ancestors of the path
  * (search permission; a symlinked ancestor is listed with symlink set and ends the search),
  * then inside the tree directories without r-x and files without r. */

@@ -50,11 +50,18 @@ int child_limits(unsigned cpu_seconds, unsigned long long as_bytes)
         return 0;
 }
 
+/* This process's capability sets; the header is what capset needs back. */
+static int caps_get(struct __user_cap_header_struct *h, struct __user_cap_data_struct d[2])
+{
+        *h = (struct __user_cap_header_struct){.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+        return syscall(SYS_capget, h, d) < 0 ? -errno : 0;
+}
+
 static bool caps_empty(void)
 {
-        struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+        struct __user_cap_header_struct h;
         struct __user_cap_data_struct d[2];
-        if (syscall(SYS_capget, &h, d) < 0)
+        if (caps_get(&h, d) < 0)
                 return false;
         return !d[0].effective && !d[1].effective && !d[0].permitted && !d[1].permitted && !d[0].inheritable &&
                !d[1].inheritable;
@@ -65,10 +72,11 @@ static int privdrop(const struct ps_user *u, gid_t primary, const gid_t *groups,
 
 int privdrop_clear_inheritable(void)
 {
-        struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+        struct __user_cap_header_struct h;
         struct __user_cap_data_struct d[2];
-        if (syscall(SYS_capget, &h, d) < 0)
-                return -errno;
+        int r = caps_get(&h, d);
+        if (r < 0)
+                return r;
         if (!d[0].inheritable && !d[1].inheritable)
                 return 0;
         d[0].inheritable = d[1].inheritable = 0;

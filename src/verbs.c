@@ -828,9 +828,37 @@ static int refuse_open_prefix(const struct ctx *x, const char *prefix, const str
 
 /* A venv outside the default prefix can sit below a directory that the service user cannot
  * search (a 0700 home directory): give the user search permission there through an ACL entry
- * of its own and nothing else, as `setfacl -m u:USER:x DIR` would. Each directory is looked at
- * from its parent's fd without following a symlink, and changed only through a pinned fd that
- * is the inode looked at. */
+ * of its own and nothing else, as `setfacl -m u:USER:x DIR` would, through the fd that
+ * perms_walk_ancestors pinned and looked at. */
+struct grant_ctx {
+        const struct ctx *x;
+        const struct app *a;
+        struct perms_stats *st;
+};
+
+static int grant_one(const struct perms_ancestor *an, void *userdata)
+{
+        const struct grant_ctx *g = userdata;
+        const char *user = g->a->user.name;
+        if (!S_ISDIR(an->st.st_mode))
+                return 0; /* a symlink: status and the probe say so; nothing here follows it */
+        _cleanup_free_ char *sp = shown(g->x, an->path);
+        int r;
+        if (g->x->dry_run)
+                log_info("would give %s search permission on %s (ACL entry u:%s:--x)", user, sp, user);
+        else if ((r = acl_grant_search_fd(an->fd, g->a->user.uid)) < 0) {
+                log_error("cannot give %s search permission on %s: %s; give it yourself (chmod o+x %s) or move the "
+                          "venv under %s",
+                          user, sp, strerror(-r), sp, DEFAULT_PREFIX);
+                return r;
+        } else
+                log_info("gave %s search permission on %s (ACL entry u:%s:--x; its owner, mode bits for others and "
+                         "other entries are unchanged)",
+                         user, sp, user);
+        g->st->changed++;
+        return 0;
+}
+
 static int grant_ancestors(const struct ctx *x, const struct app *a, struct perms_stats *st)
 {
         _cleanup_free_ gid_t *gids = NULL;
@@ -841,58 +869,9 @@ static int grant_ancestors(const struct ctx *x, const struct app *a, struct perm
                 gids[0] = a->user.gid;
                 ngids = 1;
         }
-        _cleanup_close_ int fd = openat(x->rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        _cleanup_free_ char *copy = xstrdup(a->venv + 1);
-        char *save = NULL, *comp = strtok_r(copy, "/", &save);
-        struct buf sofar = {0};
-        int r = 0;
-        while (comp) {
-                char *next = strtok_r(NULL, "/", &save);
-                if (!next)
-                        break; /* comp is the venv: the walk has done it */
-                buf_append(&sofar, "/", 1);
-                buf_puts(&sofar, comp);
-                struct stat st0;
-                uint8_t xa[ACL_XATTR_MAX];
-                size_t xn = 0;
-                if (fstatat(fd, comp, &st0, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st0.st_mode))
-                        break; /* missing, or a symlink: the walk said so, and nothing here follows it */
-                if (acl_read_at(fd, comp, false, xa, &xn) < 0)
-                        xn = 0;
-                int nfd = openat(fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (nfd < 0)
-                        break;
-                close(fd);
-                fd = nfd;
-                if (acl_allows(st0.st_uid, st0.st_gid, st0.st_mode, xa, xn, a->user.uid, gids, ngids, ACL_X)) {
-                        comp = next;
-                        continue;
-                }
-                _cleanup_free_ char *sp = shown(x, sofar.p);
-                struct stat st1;
-                if (x->dry_run)
-                        log_info("would give %s search permission on %s (ACL entry u:%s:--x)", a->user.name, sp,
-                                 a->user.name);
-                else if (fstat(fd, &st1) < 0 || st1.st_dev != st0.st_dev || st1.st_ino != st0.st_ino) {
-                        log_error("%s changed while pyshare looked at it: run pyshare again", sp);
-                        r = -EAGAIN;
-                        break;
-                } else if ((r = acl_grant_search_fd(fd, a->user.uid)) < 0) {
-                        log_error("cannot give %s search permission on %s: %s; give it yourself (chmod o+x %s) or "
-                                  "move the venv under %s",
-                                  a->user.name, sp, strerror(-r), sp, DEFAULT_PREFIX);
-                        break;
-                } else
-                        log_info("gave %s search permission on %s (ACL entry u:%s:--x; its owner, mode bits for "
-                                 "others and other entries are unchanged)",
-                                 a->user.name, sp, a->user.name);
-                st->changed++;
-                comp = next;
-        }
-        buf_free(&sofar);
-        return r;
+        struct grant_ctx g = {.x = x, .a = a, .st = st};
+        _cleanup_close_ int parentfd = -1;
+        return perms_walk_ancestors(x->rootfd, a->venv, a->user.uid, gids, ngids, grant_one, &g, &parentfd);
 }
 
 static int apply_tree(const struct ctx *x, const struct app *a, struct perms_stats *st)
