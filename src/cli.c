@@ -101,18 +101,87 @@ static const struct option options[] = {
         {0},
 };
 
-/* Which verb-specific options each verb takes. */
-static bool option_allowed(const char *verb, int opt)
+/* What the command line gathered for a verb. */
+struct cli_args {
+        const char *verb, *app, *pip_app;
+        struct setup_opts so;
+        struct probe_opts po;
+        bool purge, help, version;
+        int verbosity; /* -1 quiet, 0, 1 verbose */
+        char **modules, **positional, **pip_args;
+};
+
+static void cli_args_free(struct cli_args *c)
+{
+        strv_free(c->modules);
+        strv_free(c->positional);
+}
+
+static int run_setup(struct ctx *x, struct cli_args *c)
+{
+        c->so.modules = c->modules;
+        return verb_setup(x, c->app, &c->so);
+}
+
+static int run_probe_verb(struct ctx *x, struct cli_args *c)
+{
+        c->po.modules = c->positional + 1;
+        return verb_probe(x, c->app, &c->po);
+}
+
+static int run_repair(struct ctx *x, struct cli_args *c) { return verb_repair(x, c->app); }
+static int run_remove(struct ctx *x, struct cli_args *c) { return verb_remove(x, c->app, c->purge); }
+static int run_pip_verb(struct ctx *x, struct cli_args *c) { return verb_pip(x, c->app, c->pip_args); }
+static int run_list(struct ctx *x, struct cli_args *c) { return verb_list(x); }
+static int run_status(struct ctx *x, struct cli_args *c) { return verb_status(x, c->app); }
+
+enum verb_args {
+        ARGS_NONE,      /* no argument */
+        ARGS_APP,       /* APP */
+        ARGS_APP_MORE,  /* APP and as many more as given (probe's modules) */
+        ARGS_MAYBE_APP, /* [APP] */
+        ARGS_PIP,       /* APP and pip's own arguments, split off before getopt */
+};
+
+/* The verbs: name, arguments, the range of verb options each takes, the function. */
+static const struct verb {
+        const char *name;
+        enum verb_args args;
+        int opt_first, opt_last;
+        int (*run)(struct ctx *x, struct cli_args *c);
+} verbs[] = {
+        {"setup", ARGS_APP, OPT_PYTHON, OPT_FROM, run_setup},
+        {"probe", ARGS_APP_MORE, OPT_INTERPRETER, OPT_TIMEOUT, run_probe_verb},
+        {"repair", ARGS_APP, 0, -1, run_repair},
+        {"remove", ARGS_APP, OPT_PURGE, OPT_PURGE, run_remove},
+        {"pip", ARGS_PIP, 0, -1, run_pip_verb},
+        {"list", ARGS_NONE, 0, -1, run_list},
+        {"status", ARGS_MAYBE_APP, 0, -1, run_status},
+};
+
+static const struct verb *verb_find(const char *name)
+{
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (strcmp(verbs[i].name, name) == 0)
+                        return &verbs[i];
+        return NULL;
+}
+
+/* "setup, probe, repair, remove, pip, list or status" */
+static char *verb_names(void)
+{
+        struct buf b = {0};
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                buf_printf(&b, "%s%s", i == 0 ? "" : i + 1 == ELEMENTSOF(verbs) ? " or " : ", ", verbs[i].name);
+        return b.p;
+}
+
+/* Global options go with every verb; a verb option only with its verb. */
+static bool option_allowed(const struct verb *v, int opt)
 {
         if (opt < OPT_PYTHON)
                 return true;
-        if (strcmp(verb, "setup") == 0)
-                return opt >= OPT_PYTHON && opt <= OPT_FROM;
-        if (strcmp(verb, "probe") == 0)
-                return opt == OPT_INTERPRETER || opt == OPT_TIMEOUT;
-        if (strcmp(verb, "remove") == 0)
-                return opt == OPT_PURGE;
-        return false;
+        return v && opt >= v->opt_first && opt <= v->opt_last;
 }
 
 static const char *option_name(int opt)
@@ -147,51 +216,127 @@ static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ..
         return 2;
 }
 
-int cli_main(int argc, char **argv)
+/* One option into x and c: 0, or the exit status when its value is refused. */
+static int take_option(int opt, struct ctx *x, struct cli_args *c)
 {
-        struct ctx x = {.rootfd = -1, .lock_timeout = 300};
-        /* The process of a transient probe unit (see probe.c), not a command for people. */
-        if (argc > 1 && strcmp(argv[1], "__probe-child") == 0)
-                return probe_child_main(argc - 1, argv + 1);
-        struct setup_opts so = {.cgi = -1, .watch = -1};
-        struct probe_opts po = {.timeout_sec = 30};
-        bool purge = false, help = false, version = false;
-        int verbosity = 0;
-        const char *verb = NULL;
-        _cleanup_strv_ char **modules = NULL, **positional = NULL;
+        switch (opt) {
+        case OPT_ROOT:
+                x->root = optarg;
+                break;
+        case OPT_DRY_RUN:
+                x->dry_run = true;
+                break;
+        case OPT_JSON:
+                x->json = true;
+                break;
+        case 'q':
+                c->verbosity = -1;
+                break;
+        case 'v':
+                c->verbosity = 1;
+                break;
+        case 'h':
+                c->help = true;
+                break;
+        case OPT_VERSION:
+                c->version = true;
+                break;
+        case OPT_PYTHON:
+                c->so.python = optarg;
+                break;
+        case OPT_GROUP:
+                c->so.group = optarg;
+                break;
+        case OPT_SERVICE:
+                c->so.service = optarg;
+                break;
+        case OPT_USER:
+                c->so.user = optarg;
+                break;
+        case OPT_MODULE:
+                strv_push(&c->modules, optarg);
+                break;
+        case OPT_PREFIX:
+                c->so.prefix = optarg;
+                break;
+        case OPT_RESTART:
+                c->so.restart = true;
+                break;
+        case OPT_NO_PROBE:
+                c->so.no_probe = true;
+                break;
+        case OPT_CGI:
+                c->so.cgi = 1;
+                break;
+        case OPT_NO_CGI:
+                c->so.cgi = 0;
+                break;
+        case OPT_WATCH:
+                c->so.watch = 1;
+                break;
+        case OPT_NO_WATCH:
+                c->so.watch = 0;
+                break;
+        case OPT_FROM:
+                if (optarg[0] != '/')
+                        return usage_error("--from=%s: give an absolute path", optarg);
+                c->so.from = optarg;
+                break;
+        case OPT_INTERPRETER:
+                c->po.interpreter = true;
+                break;
+        case OPT_TIMEOUT:
+                if (parse_seconds(optarg, 3600, &c->po.timeout_sec) < 0)
+                        return usage_error("--timeout=%s: give whole seconds from 1 to 3600", optarg);
+                break;
+        case OPT_PURGE:
+                c->purge = true;
+                break;
+        case OPT_LOCK_TIMEOUT:
+                if (parse_seconds(optarg, 86400, &x->lock_timeout) < 0)
+                        return usage_error("--lock-timeout=%s: give whole seconds from 1 to 86400", optarg);
+                break;
+        }
+        return 0;
+}
 
-        /* pip's own options follow "pip APP": only what comes before is ours. */
-        char **pip_args = NULL;
-        const char *pip_app = NULL;
-        for (int i = 1; i < argc; i++) {
+/* pip's own options follow "pip APP": only what comes before is ours. Cuts argv there. */
+static int split_pip(int *argc, char **argv, struct cli_args *c)
+{
+        for (int i = 1; i < *argc; i++) {
                 if (strcmp(argv[i], "--") == 0)
                         break;
                 if (argv[i][0] == '-') {
-                        if ((strcmp(argv[i], "--root") == 0 || strcmp(argv[i], "--lock-timeout") == 0) && i + 1 < argc)
+                        if ((strcmp(argv[i], "--root") == 0 || strcmp(argv[i], "--lock-timeout") == 0) && i + 1 < *argc)
                                 i++;
                         continue;
                 }
                 if (strcmp(argv[i], "pip") != 0)
                         break;
-                if (i + 1 >= argc)
+                if (i + 1 >= *argc)
                         return usage_error("%s", "pip needs an app name and pip's arguments");
-                pip_app = argv[i + 1];
-                pip_args = argv + i + 2;
-                argc = i + 1;
+                c->pip_app = argv[i + 1];
+                c->pip_args = argv + i + 2;
+                *argc = i + 1;
                 break;
         }
+        return 0;
+}
 
+/* Global options may come before or after the verb; verb options only after it. 0, or the exit
+ * status of a usage error. */
+static int parse_args(int argc, char **argv, struct ctx *x, struct cli_args *c)
+{
         opterr = 0;
         optind = 1;
-        int c;
-        /* Global options may come before or after the verb; verb options only after it. */
-        while ((c = getopt_long(argc, argv, "-:qvh", options, NULL)) != -1) {
-                switch (c) {
+        int opt;
+        while ((opt = getopt_long(argc, argv, "-:qvh", options, NULL)) != -1) {
+                switch (opt) {
                 case 1:
-                        if (!verb)
-                                verb = optarg;
+                        if (!c->verb)
+                                c->verb = optarg;
                         else
-                                strv_push(&positional, optarg);
+                                strv_push(&c->positional, optarg);
                         continue;
                 case '?':
                         if (optopt)
@@ -202,148 +347,21 @@ int cli_main(int argc, char **argv)
                 default:
                         break;
                 }
-                if (c >= OPT_PYTHON && (!verb || !option_allowed(verb, c))) {
+                if (opt >= OPT_PYTHON && (!c->verb || !option_allowed(verb_find(c->verb), opt))) {
                         char buf[64];
-                        snprintf(buf, sizeof(buf), "--%s", option_name(c));
-                        return usage_error("option %s %s", buf, verb ? "does not go with this command" : "goes after the command");
+                        snprintf(buf, sizeof(buf), "--%s", option_name(opt));
+                        return usage_error("option %s %s", buf,
+                                           c->verb ? "does not go with this command" : "goes after the command");
                 }
-                switch (c) {
-                case OPT_ROOT:
-                        x.root = optarg;
-                        break;
-                case OPT_DRY_RUN:
-                        x.dry_run = true;
-                        break;
-                case OPT_JSON:
-                        x.json = true;
-                        break;
-                case 'q':
-                        verbosity = -1;
-                        break;
-                case 'v':
-                        verbosity = 1;
-                        break;
-                case 'h':
-                        help = true;
-                        break;
-                case OPT_VERSION:
-                        version = true;
-                        break;
-                case OPT_PYTHON:
-                        so.python = optarg;
-                        break;
-                case OPT_GROUP:
-                        so.group = optarg;
-                        break;
-                case OPT_SERVICE:
-                        so.service = optarg;
-                        break;
-                case OPT_USER:
-                        so.user = optarg;
-                        break;
-                case OPT_MODULE:
-                        strv_push(&modules, optarg);
-                        break;
-                case OPT_PREFIX:
-                        so.prefix = optarg;
-                        break;
-                case OPT_RESTART:
-                        so.restart = true;
-                        break;
-                case OPT_NO_PROBE:
-                        so.no_probe = true;
-                        break;
-                case OPT_CGI:
-                        so.cgi = 1;
-                        break;
-                case OPT_NO_CGI:
-                        so.cgi = 0;
-                        break;
-                case OPT_WATCH:
-                        so.watch = 1;
-                        break;
-                case OPT_NO_WATCH:
-                        so.watch = 0;
-                        break;
-                case OPT_FROM:
-                        if (optarg[0] != '/')
-                                return usage_error("--from=%s: give an absolute path", optarg);
-                        so.from = optarg;
-                        break;
-                case OPT_INTERPRETER:
-                        po.interpreter = true;
-                        break;
-                case OPT_TIMEOUT:
-                        if (parse_seconds(optarg, 3600, &po.timeout_sec) < 0)
-                                return usage_error("--timeout=%s: give whole seconds from 1 to 3600", optarg);
-                        break;
-                case OPT_PURGE:
-                        purge = true;
-                        break;
-                case OPT_LOCK_TIMEOUT:
-                        if (parse_seconds(optarg, 86400, &x.lock_timeout) < 0)
-                                return usage_error("--lock-timeout=%s: give whole seconds from 1 to 86400", optarg);
-                        break;
-                }
+                int r = take_option(opt, x, c);
+                if (r != 0)
+                        return r;
         }
-        if (help) {
-                fputs(usage_text, stdout);
-                return 0;
-        }
-        if (version) {
-                printf("pyshare %s\n", PYSHARE_VERSION);
-                return 0;
-        }
-        if (!verb)
-                return usage_error("%s", "no command given: setup, probe, repair, remove, pip, list or status");
-        log_setup(verbosity, x.json);
+        return 0;
+}
 
-        size_t npos = strv_length(positional);
-        const char *app = positional ? positional[0] : NULL;
-        bool takes_app = strcmp(verb, "setup") == 0 || strcmp(verb, "probe") == 0 || strcmp(verb, "repair") == 0 ||
-                         strcmp(verb, "remove") == 0;
-        if (strcmp(verb, "pip") == 0)
-                app = pip_app;
-        if (takes_app && !app)
-                return usage_error("%s needs an app name", verb);
-        size_t max_pos = takes_app || strcmp(verb, "status") == 0 ? 1 : 0;
-        if (strcmp(verb, "probe") != 0 && positional && npos > max_pos)
-                return usage_error("unexpected argument '%s'", positional[max_pos]);
-
-        if (x.root) {
-                x.rootfd = open(x.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (x.rootfd < 0) {
-                        fprintf(stderr, "pyshare: error: --root=%s: %s\n", x.root, strerror(errno));
-                        return errno == ENOENT ? EX_UNAVAILABLE : EX_CANTCREAT;
-                }
-        } else
-                x.rootfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-        int r;
-        if (strcmp(verb, "pip") == 0) {
-                if (!pip_args || !pip_args[0]) {
-                        close(x.rootfd);
-                        return usage_error("%s", "pip needs pip's arguments, such as install -r requirements.txt");
-                }
-                r = verb_pip(&x, pip_app, pip_args);
-        } else if (strcmp(verb, "setup") == 0) {
-                so.modules = modules;
-                r = verb_setup(&x, app, &so);
-        } else if (strcmp(verb, "probe") == 0) {
-                po.modules = positional + 1;
-                r = verb_probe(&x, app, &po);
-        } else if (strcmp(verb, "repair") == 0)
-                r = verb_repair(&x, app);
-        else if (strcmp(verb, "remove") == 0)
-                r = verb_remove(&x, app, purge);
-        else if (strcmp(verb, "list") == 0)
-                r = verb_list(&x);
-        else if (strcmp(verb, "status") == 0)
-                r = verb_status(&x, app);
-        else
-                return usage_error("unknown command '%s': setup, probe, repair, remove, pip, list or status", verb);
-        close(x.rootfd);
-
+static int exit_status(int r)
+{
         switch (r) {
         case 0:
                 return 0;
@@ -360,4 +378,57 @@ int cli_main(int argc, char **argv)
         default:
                 return EX_CANTCREAT;
         }
+}
+
+int cli_main(int argc, char **argv)
+{
+        /* The process of a transient probe unit (see probe.c), not a command for people. */
+        if (argc > 1 && strcmp(argv[1], "__probe-child") == 0)
+                return probe_child_main(argc - 1, argv + 1);
+        struct ctx x = {.rootfd = -1, .lock_timeout = 300};
+        _cleanup_(cli_args_free) struct cli_args c = {.so = {.cgi = -1, .watch = -1}, .po = {.timeout_sec = 30}};
+        int r = split_pip(&argc, argv, &c);
+        if (r != 0 || (r = parse_args(argc, argv, &x, &c)) != 0)
+                return r;
+        if (c.help) {
+                fputs(usage_text, stdout);
+                return 0;
+        }
+        if (c.version) {
+                printf("pyshare %s\n", PYSHARE_VERSION);
+                return 0;
+        }
+        _cleanup_free_ char *names = verb_names();
+        if (!c.verb)
+                return usage_error("no command given: %s", names);
+        log_setup(c.verbosity, x.json);
+
+        const struct verb *v = verb_find(c.verb);
+        enum verb_args args = v ? v->args : ARGS_NONE;
+        size_t npos = strv_length(c.positional);
+        c.app = args == ARGS_PIP ? c.pip_app : c.positional ? c.positional[0] : NULL;
+        if ((args == ARGS_APP || args == ARGS_APP_MORE) && !c.app)
+                return usage_error("%s needs an app name", c.verb);
+        size_t max_pos = args == ARGS_APP || args == ARGS_MAYBE_APP ? 1 : 0;
+        if (args != ARGS_APP_MORE && c.positional && npos > max_pos)
+                return usage_error("unexpected argument '%s'", c.positional[max_pos]);
+
+        if (x.root) {
+                x.rootfd = open(x.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (x.rootfd < 0) {
+                        fprintf(stderr, "pyshare: error: --root=%s: %s\n", x.root, strerror(errno));
+                        return errno == ENOENT ? EX_UNAVAILABLE : EX_CANTCREAT;
+                }
+        } else
+                x.rootfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (!v || (args == ARGS_PIP && (!c.pip_args || !c.pip_args[0]))) {
+                close(x.rootfd);
+                if (!v)
+                        return usage_error("unknown command '%s': %s", c.verb, names);
+                return usage_error("%s", "pip needs pip's arguments, such as install -r requirements.txt");
+        }
+        r = v->run(&x, &c);
+        close(x.rootfd);
+        return exit_status(r);
 }

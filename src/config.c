@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
-#include "paths.h"
+#include "names.h"
 
 void config_free(struct app_config *c)
 {

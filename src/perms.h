@@ -22,6 +22,7 @@ struct perms_stats {
 };
 
 void perms_stats_free(struct perms_stats *s);
+#define _cleanup_perms_stats_ _cleanup_(perms_stats_free)
 
 /* Directories root:GROUP 2770; files keep their owner, get GROUP, group rw (rwx when
  * executable), nothing for others, no set-id bits; access ACL u:USER:r-x,g:GROUP:rwx

@@ -57,5 +57,6 @@ int probe_run_unit(const struct probe_request *req, const char *service, struct 
  * before it imports anything. */
 int probe_child_main(int argc, char **argv);
 void probe_result_free(struct probe_result *r);
+#define _cleanup_probe_result_ _cleanup_(probe_result_free)
 /* Kills and reaps every process reparented to us (we are a child subreaper). */
 unsigned probe_reap_leftovers(void);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "venv.h"
 #include "fileio.h"
-#include "paths.h"
+#include "names.h"
 
 #include <dirent.h>
 #include <fcntl.h>

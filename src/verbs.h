@@ -1,15 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Layer 4: one function per verb. The only layer that tells the user about errors. */
+/* Layer 4.2: the verbs, one file each (verb-*.c; repair and pip share one). The only layer that
+ * tells the user about errors, with app.c, wiring.c and tree.c just below it. */
 #pragma once
+#include "app.h"
 #include "output.h"
 #include "util.h"
-
-struct ctx {
-        const char *root; /* --root, or NULL for the running system */
-        int rootfd;
-        bool dry_run, json;
-        int lock_timeout; /* seconds */
-};
 
 struct setup_opts {
         const char *python, *group, *service, *user, *prefix;
@@ -32,3 +27,8 @@ int verb_remove(struct ctx *x, const char *app, bool purge);
 int verb_pip(struct ctx *x, const char *app, char *const *args);
 int verb_list(struct ctx *x);
 int verb_status(struct ctx *x, const char *app);
+
+/* Runs the probe of an app and prints its verdict (into j under json_key with --json): 0 when
+ * every module imported, -PS_E_PROBLEM when not. Setup ends with it. */
+int run_probe(const struct ctx *x, const struct app *a, char *const *requested, bool interpreter, int timeout_sec,
+              struct json *j, const char *json_key);

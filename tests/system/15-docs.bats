@@ -21,9 +21,9 @@ table_shorts() {
                 grep -o . | sed 's/^/-/' | sort -u
 }
 
-# The commands cli_main dispatches on.
+# The commands of cli.c's table of verbs.
 table_verbs() {
-        grep -oE 'strcmp\(verb, "[a-z]+"\)' "$CLI" | grep -oE '"[a-z]+"' | tr -d '"' | sort -u
+        sed -n '/^} verbs\[\] = {/,/^};/p' "$CLI" | sed -nE 's/^[[:space:]]*\{"([a-z]+)",.*/\1/p' | sort -u
 }
 
 # Whether ./pyshare takes OPTION (with a value when it needs one) after [VERB APP], or before

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Names and paths that become file names, unit names and EnvironmentFile values. */
 #include "helpers.h"
-#include "paths.h"
+#include "names.h"
 
 static char *repeat(char c, size_t n)
 {

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Layer 4.0: the app model — the command's context, an app's settings (the package's under
+ * /etc's, the defaults said once), its user and group and their checks, the list of apps, the
+ * lock. Shared by wiring, the tree and the verbs; it reports its errors itself (the verbs'
+ * layer). */
+#pragma once
+#include "config.h"
+#include "users.h"
+#include "util.h"
+
+#define ETC_DIR "etc/pyshare"
+#define VENDOR_DIR "usr/lib/pyshare"
+#define SERVICES_DIR "etc/pyshare/services"
+#define TMPFILES_DIR "etc/tmpfiles.d"
+#define SYSTEMD_DIR "etc/systemd/system"
+#define DROPIN_NAME "50-pyshare.conf"
+#define LOCK_PATH "/run/pyshare.lock"
+#define DEFAULT_PYTHON "/usr/bin/python3"
+#define DEFAULT_GROUP "deploy"
+#define DEFAULT_PREFIX "/opt/pyshare"
+
+struct ctx {
+        const char *root; /* --root, or NULL for the running system */
+        int rootfd;
+        bool dry_run, json;
+        int lock_timeout; /* seconds */
+};
+
+/* Everything about one app, its settings completed and its names resolved. */
+struct app {
+        const char *name;
+        struct app_config cfg;
+        struct ps_user user;
+        bool have_user;
+        gid_t gid;
+        bool group_exists;
+        char *venv;      /* PREFIX/APP as the system sees it */
+        char *venv_rel;  /* the same relative to the root fd */
+        char *prefix_rel;
+};
+
+void app_free(struct app *a);
+#define _cleanup_app_ _cleanup_(app_free)
+
+/* The service of an app whose settings name none: decided on this system (or image). */
+const char *default_service(const struct ctx *x);
+/* The defaults of every setting the files leave out, said once; the service name normalised. */
+void app_config_defaults(const struct ctx *x, struct app_config *c);
+/* What setup writes to /etc/pyshare/APP.conf. Without a package's settings (vendor NULL) every
+ * setting of cfg. With them, only what was given now (given) or before (etc_prev) and differs
+ * from the package's, so that a package upgrade that changes them takes effect (defaults are
+ * not written: they would override it); the user, when the package names none, always. */
+void app_config_to_keep(const struct app_config *cfg, const struct app_config *vendor,
+                        const struct app_config *etc_prev, const struct app_config *given, struct app_config *own);
+/* A path as the user finds it on this machine (under --root, below the root). */
+char *shown(const struct ctx *x, const char *path);
+char *user_name_of(uid_t uid);
+char *group_name_of(gid_t gid);
+
+int need_root(const struct ctx *x, const char *verb, const char *app);
+int check_app_name(const char *app);
+int take_lock(const struct ctx *x, int *ret_fd);
+
+/* /etc/pyshare/APP.conf alone; the package's (--from FILE or /usr/lib/pyshare/APP.conf)
+ * alone; /etc's over the package's for an app that is set up. *ret_exists false when absent. */
+int load_etc_config(const struct ctx *x, const char *app, struct app_config *c, bool *ret_exists);
+int load_vendor_config(const struct ctx *x, const char *app, const char *from, struct app_config *c,
+                       bool *ret_exists);
+int load_config(const struct ctx *x, const char *app, struct app_config *c, bool *ret_exists);
+
+void app_paths(struct app *a);
+int refuse_unsafe_ids(const struct ctx *x, struct app *a);
+int refuse_unit_groups(const struct ctx *x, const struct app *a, const char *unit);
+/* The settings, paths, user and group of an app that is set up. */
+int load_app(const struct ctx *x, const char *name, struct app *a);
+/* The start of a verb that changes an app that is set up: name, root, settings, the lock. */
+int begin_change(struct ctx *x, const char *verb, const char *app_name, struct app *a, int *ret_lockfd);
+/* Names of the apps with a valid /etc/pyshare/APP.conf, sorted. */
+int list_apps(const struct ctx *x, char ***ret);
+
+/* Says why a directory below the root cannot be opened or created (bad: the offending
+ * component), and returns the error. */
+int report_dir_error(const struct ctx *x, const char *dir_rel, int r, const char *bad);

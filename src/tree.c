@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "tree.h"
+#include "acl.h"
+#include "app.h"
+#include "fileio.h"
+#include "log.h"
+#include "names.h"
+#include "output.h"
+#include "perms.h"
+#include "users.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+void print_perms_stats(const struct ctx *x, const struct perms_stats *st)
+{
+        unsigned long skipped = st->hardlinks;
+        for (int i = 0; i < _WALK_SKIP_MAX; i++)
+                if (i != WALK_SKIP_SYMLINK)
+                        skipped += st->skipped[i];
+        log_info("permissions: %lu entries, %lu %s, %lu skipped, %lu symlinks left alone%s", st->entries, st->changed,
+                 x->dry_run ? "to change" : "changed", skipped, st->skipped[WALK_SKIP_SYMLINK],
+                 st->errors ? ", errors below" : "");
+        for (size_t i = 0; i < st->n_notes; i++)
+                log_notice("  %s", st->notes[i]);
+}
+
+void json_perms_stats(struct json *j, const struct perms_stats *st)
+{
+        json_int(j, "entries", (long long)st->entries);
+        json_int(j, "changed", (long long)st->changed);
+        json_obj_begin(j, "skipped");
+        for (int i = 0; i < _WALK_SKIP_MAX; i++)
+                json_int(j, walk_skip_name(i), (long long)st->skipped[i]);
+        json_int(j, "hard link", (long long)st->hardlinks);
+        json_obj_end(j);
+        json_int(j, "errors", (long long)st->errors);
+        json_arr_begin(j, "notes");
+        for (size_t i = 0; i < st->n_notes; i++)
+                json_str(j, NULL, st->notes[i]);
+        json_arr_end(j);
+}
+
+/* Whoever may write the prefix may swap the venv for a tree of their own between two runs:
+ * only its owner and root may. */
+static int refuse_open_prefix(const struct ctx *x, const char *prefix, const struct stat *st)
+{
+        if (!(st->st_mode & 0022))
+                return 0;
+        _cleanup_free_ char *sp = shown(x, prefix);
+        log_error("%s is writable by %s (mode %04o): whoever can write there could replace the environment; "
+                  "chmod go-w %s, or choose another --prefix",
+                  sp, (st->st_mode & 0020) ? "its group" : "others", (unsigned)(st->st_mode & 07777), sp);
+        return -PS_E_INVALID;
+}
+
+/* A venv outside the default prefix can sit below a directory that the service user cannot
+ * search (a 0700 home directory): give the user search permission there through an ACL entry
+ * of its own and nothing else, as `setfacl -m u:USER:x DIR` would, through the fd that
+ * perms_walk_ancestors pinned and looked at. */
+struct grant_ctx {
+        const struct ctx *x;
+        const struct app *a;
+        struct perms_stats *st;
+};
+
+static int grant_one(const struct perms_ancestor *an, void *userdata)
+{
+        const struct grant_ctx *g = userdata;
+        const char *user = g->a->user.name;
+        if (!S_ISDIR(an->st.st_mode))
+                return 0; /* a symlink: status and the probe say so; nothing here follows it */
+        _cleanup_free_ char *sp = shown(g->x, an->path);
+        int r;
+        if (g->x->dry_run)
+                log_info("would give %s search permission on %s (ACL entry u:%s:--x)", user, sp, user);
+        else if ((r = acl_grant_search_fd(an->fd, g->a->user.uid)) < 0) {
+                log_error("cannot give %s search permission on %s: %s; give it yourself (chmod o+x %s) or move the "
+                          "venv under %s",
+                          user, sp, strerror(-r), sp, DEFAULT_PREFIX);
+                return r;
+        } else
+                log_info("gave %s search permission on %s (ACL entry u:%s:--x; its owner, mode bits for others and "
+                         "other entries are unchanged)",
+                         user, sp, user);
+        g->st->changed++;
+        return 0;
+}
+
+static int grant_ancestors(const struct ctx *x, const struct app *a, struct perms_stats *st)
+{
+        _cleanup_free_ gid_t *gids = NULL;
+        size_t ngids = 0;
+        if (x->root || user_groups(&a->user, &gids, &ngids) < 0) {
+                free(gids);
+                gids = xmalloc(sizeof(*gids));
+                gids[0] = a->user.gid;
+                ngids = 1;
+        }
+        struct grant_ctx g = {.x = x, .a = a, .st = st};
+        _cleanup_close_ int parentfd = -1;
+        return perms_walk_ancestors(x->rootfd, a->venv, a->user.uid, gids, ngids, grant_one, &g, &parentfd);
+}
+
+int apply_tree(const struct ctx *x, const struct app *a, struct perms_stats *st)
+{
+        _cleanup_close_ int pfd = -1;
+        _cleanup_free_ char *sv = shown(x, a->venv);
+        int r = dir_open(x->rootfd, a->prefix_rel, 0, false, false, &pfd, NULL);
+        if (r < 0) {
+                log_error("cannot open %s: %s", sv, strerror(-r));
+                return r;
+        }
+        struct stat pst;
+        if (fstat(pfd, &pst) < 0)
+                return -errno;
+        if ((r = refuse_open_prefix(x, a->cfg.prefix, &pst)) < 0)
+                return r;
+        const struct perms_target t = {.user = a->user.uid, .group = a->gid};
+        _cleanup_close_ int vfd = openat(pfd, a->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        r = vfd < 0 ? -errno : acl_supported_fd(vfd);
+        if (r >= 0)
+                r = perms_apply(pfd, a->name, sv, &t, x->dry_run, st);
+        if (r == -EOPNOTSUPP) {
+                log_error("the filesystem of %s has no POSIX ACL support: mount it with ACLs (the acl option) or "
+                          "choose --prefix on a filesystem with ACLs",
+                          sv);
+                return r;
+        }
+        if (r < 0) {
+                log_error("cannot set the permissions of %s: %s", sv, strerror(-r));
+                return r;
+        }
+        if (st->errors) {
+                print_perms_stats(x, st);
+                log_error("%lu entries of %s could not be changed (listed above)", st->errors, sv);
+                return -EIO;
+        }
+        return grant_ancestors(x, a, st);
+}
+
+char *describe_finding(const struct ctx *x, const struct app *a, const struct perms_finding *f)
+{
+        char mode[11];
+        mode_string(f->mode, mode);
+        _cleanup_free_ char *u = user_name_of(f->uid), *g = group_name_of(f->gid);
+        if (f->symlink)
+                return xasprintf("%s is a symbolic link, which pyshare does not follow: the check stopped there; "
+                                 "set the app's prefix to the real directory (pyshare setup %s --prefix=DIR)",
+                                 f->path, a->name);
+        bool in_home = startswith(f->path, "/home/") || startswith(f->path, "/root");
+        /* repair gives access to the user stored at setup; a service that runs as another user
+         * now needs setup to store that one. */
+        _cleanup_free_ char *fix = a->cfg.user && strcmp(a->cfg.user, a->user.name) != 0
+                                           ? xasprintf("pyshare setup %s --user=%s", a->name, a->user.name)
+                                           : xasprintf("pyshare repair %s", a->name);
+        if (f->outside && in_home)
+                return xasprintf("%s cannot enter %s (%s %s:%s, ACL %s): run `%s` (it gives %s search permission "
+                                 "there, as setfacl -m u:%s:x %s does), or move the venv out of the home directory or "
+                                 "run `pyshare setup` with the default location",
+                                 a->user.name, f->path, mode, u, g, f->acl, fix, a->user.name, a->user.name, f->path);
+        if (f->outside)
+                return xasprintf("%s cannot enter %s (%s %s:%s, ACL %s): run `%s` (it gives %s search permission "
+                                 "there, as setfacl -m u:%s:x %s does) or move the venv under %s",
+                                 a->user.name, f->path, mode, u, g, f->acl, fix, a->user.name, a->user.name, f->path,
+                                 DEFAULT_PREFIX);
+        return xasprintf("%s cannot %s %s (%s %s:%s, ACL %s): run `%s`", a->user.name, f->is_dir ? "list" : "read",
+                         f->path, mode, u, g, f->acl, fix);
+}
+
+int check_acl_support(const struct ctx *x, const char *prefix)
+{
+        _cleanup_free_ char *p = xstrdup(prefix + 1);
+        for (;;) {
+                _cleanup_close_ int fd = -1;
+                int r = *p ? dir_open(x->rootfd, p, 0, false, false, &fd, NULL)
+                           : ((fd = openat(x->rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ? -errno : 0);
+                if (r == -ENOENT && *p) {
+                        char *slash = strrchr(p, '/');
+                        if (slash)
+                                *slash = 0;
+                        else
+                                *p = 0;
+                        continue;
+                }
+                if (r < 0)
+                        return report_dir_error(x, p, r, NULL);
+                if (acl_supported_fd(fd) == -EOPNOTSUPP) {
+                        _cleanup_free_ char *abs = xasprintf("/%s", p), *sp = shown(x, abs);
+                        log_error("the filesystem of %s has no POSIX ACL support: pyshare needs ACLs to let the service "
+                                  "user read the environment; mount it with ACLs or choose --prefix on a filesystem "
+                                  "that has them. Nothing was changed.",
+                                  sp);
+                        return -EOPNOTSUPP;
+                }
+                return 0;
+        }
+}
+
+int prepare_prefix(const struct ctx *x, const char *prefix, int *ret_fd)
+{
+        _cleanup_free_ char *sp = shown(x, prefix);
+        int r = dir_open(x->rootfd, prefix + 1, 0755, false, x->dry_run, ret_fd, NULL);
+        if (r < 0) {
+                log_error("cannot create %s: %s", sp, strerror(-r));
+                return r;
+        }
+        if (*ret_fd < 0) {
+                log_info("would create %s (root:root 0755)", sp);
+                return 0;
+        }
+        struct stat st;
+        if (fstat(*ret_fd, &st) < 0)
+                return -errno;
+        if (st.st_uid != 0) {
+                _cleanup_free_ char *u = user_name_of(st.st_uid);
+                if ((r = refuse_open_prefix(x, prefix, &st)) < 0)
+                        return r;
+                log_notice("%s belongs to %s: pyshare leaves its owner and mode as they are", sp, u);
+                return 0;
+        }
+        if ((st.st_mode & 07777) != 0755 || st.st_gid != 0) {
+                if (x->dry_run)
+                        log_info("would set %s to root:root 0755", sp);
+                else if (fchown(*ret_fd, 0, 0) < 0 || fchmod(*ret_fd, 0755) < 0)
+                        return -errno;
+                else
+                        log_info("set %s to root:root 0755", sp);
+        }
+        return 0;
+}

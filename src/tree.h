@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Layer 4.1: the venv's tree on this system — the prefix, the ACL support check, applying
+ * pyshare's owners, modes and ACLs, the search grants on the ancestors, the stats as text and
+ * JSON, and what an unreadable entry means for the user. */
+#pragma once
+#include "app.h"
+#include "output.h"
+#include "perms.h"
+#include "util.h"
+
+/* The nearest existing ancestor of the prefix must support ACLs; checked before anything is
+ * created so that a filesystem without them leaves nothing behind. */
+int check_acl_support(const struct ctx *x, const char *prefix);
+/* Creates the prefix root:root 0755 (or leaves a directory of another owner as it is). */
+int prepare_prefix(const struct ctx *x, const char *prefix, int *ret_fd);
+/* Applies the tree below PREFIX/APP and grants the user search permission above it. */
+int apply_tree(const struct ctx *x, const struct app *a, struct perms_stats *st);
+
+void print_perms_stats(const struct ctx *x, const struct perms_stats *st);
+void json_perms_stats(struct json *j, const struct perms_stats *st);
+/* An entry the service user cannot read, as a sentence with the fix. */
+char *describe_finding(const struct ctx *x, const struct app *a, const struct perms_finding *f);

@@ -1,0 +1,430 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "verbs.h"
+#include "app.h"
+#include "bus.h"
+#include "fileio.h"
+#include "log.h"
+#include "names.h"
+#include "output.h"
+#include "perms.h"
+#include "probe.h"
+#include "tree.h"
+#include "units.h"
+#include "users.h"
+#include "venv.h"
+#include "wiring.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#define PROBE_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define PROBE_AS_LIMIT (4ULL << 30)
+
+static bool under(const char *path, const char *dir)
+{
+        size_t n = strlen(dir);
+        return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == 0);
+}
+
+/* Whether site-packages holds top-level name, and whether as a regular package. */
+static bool site_has(int sitefd, const char *top, bool *ret_regular)
+{
+        struct stat st;
+        *ret_regular = false;
+        if (fstatat(sitefd, top, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+                _cleanup_free_ char *init = xasprintf("%s/__init__.py", top);
+                *ret_regular = fstatat(sitefd, init, &st, AT_SYMLINK_NOFOLLOW) == 0;
+                return true;
+        }
+        _cleanup_free_ char *py = xasprintf("%s.py", top);
+        if (fstatat(sitefd, py, &st, AT_SYMLINK_NOFOLLOW) == 0)
+                return true;
+        int fd = fcntl(sitefd, F_DUPFD_CLOEXEC, 3);
+        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+        if (!d) {
+                if (fd >= 0)
+                        close(fd);
+                return false;
+        }
+        rewinddir(d);
+        bool found = false;
+        size_t n = strlen(top);
+        struct dirent *de;
+        while (!found && (de = readdir(d)))
+                found = strncmp(de->d_name, top, n) == 0 && de->d_name[n] == '.' && endswith(de->d_name, ".so");
+        closedir(d);
+        return found;
+}
+
+/* Turns "imported, but not from the venv" into failures (SECURITY of the verdict: what the
+ * service would really get). */
+static void judge_modules(const struct ctx *x, const struct app *a, struct probe_result *res, char *const *pythonpath)
+{
+        _cleanup_close_ int vfd = -1, sfd = -1;
+        _cleanup_free_ char *site_rel = NULL;
+        if (dir_open(x->rootfd, a->venv_rel, 0, false, false, &vfd, NULL) < 0 || venv_site_packages(vfd, &site_rel) < 0)
+                return;
+        sfd = openat(vfd, site_rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sfd < 0)
+                return;
+        for (size_t i = 0; i < res->n_modules; i++) {
+                struct probe_module *m = &res->modules[i];
+                if (!m->ok)
+                        continue;
+                _cleanup_free_ char *top = xstrndup(m->name, strcspn(m->name, "."));
+                bool regular;
+                if (!site_has(sfd, top, &regular))
+                        continue;
+                if (m->namespace_pkg && regular) {
+                        m->ok = false;
+                        free(m->error);
+                        m->error = xasprintf("imported as a namespace package, but the venv holds a regular package "
+                                             "%s: %s cannot read its __init__.py",
+                                             top, a->user.name);
+                        continue;
+                }
+                bool inside = false;
+                for (size_t k = 0; m->file && pythonpath && pythonpath[k]; k++)
+                        inside = inside || under(m->file, pythonpath[k]);
+                if (m->file && !inside && !under(m->file, a->venv)) {
+                        m->ok = false;
+                        free(m->error);
+                        m->error = xasprintf("imported from %s, outside the venv, while the venv has its own %s", m->file, top);
+                }
+        }
+}
+
+/* Which sandbox setting most likely breaks an import that works outside the sandbox. */
+static char *sandbox_culprit(const struct app *a, char *const *sandbox)
+{
+        for (size_t i = 0; sandbox && sandbox[i]; i++) {
+                const char *s = sandbox[i];
+                if (startswith(s, "ProtectHome=") &&
+                    (under(a->venv, "/home") || under(a->venv, "/root") || under(a->venv, "/run/user")))
+                        return xasprintf("%s hides %s from the service; move the venv under %s (pyshare setup --prefix) "
+                                         "or relax ProtectHome= in a drop-in",
+                                         s, a->venv, DEFAULT_PREFIX);
+                if (startswith(s, "InaccessiblePaths=") || startswith(s, "TemporaryFileSystem=")) {
+                        _cleanup_free_ char *copy = xstrdup(strchr(s, '=') + 1);
+                        char *save = NULL;
+                        for (char *p = strtok_r(copy, " ", &save); p; p = strtok_r(NULL, " ", &save)) {
+                                p += strspn(p, "-+");
+                                if (under(a->venv, p))
+                                        return xasprintf("%s hides %s from the service; move the venv or change the "
+                                                         "setting in a drop-in",
+                                                         s, p);
+                        }
+                }
+        }
+        for (size_t i = 0; sandbox && sandbox[i]; i++)
+                if (startswith(sandbox[i], "MemoryDenyWriteExecute=yes"))
+                        return xstrdup("MemoryDenyWriteExecute=yes forbids memory that is writable and executable, "
+                                       "which the import maps (JIT compilers, some cffi and libffi builds); set "
+                                       "MemoryDenyWriteExecute=no in a drop-in or avoid that code path");
+        _cleanup_free_ char *all = strv_join(sandbox, ", ");
+        return xasprintf("one of its sandbox settings (%s) is the cause", all && *all ? all : "none");
+}
+
+static char **build_probe_env(const struct ctx *x, const struct app *a, const char **ret_source)
+{
+        char **env = NULL;
+        strv_push(&env, "PATH=" PROBE_PATH);
+        strv_push(&env, "LANG=C.UTF-8");
+        _cleanup_free_ char *name = xasprintf("%s.env", a->cfg.service);
+        _cleanup_strv_ char **svc = read_env_file(x, SERVICES_DIR, name);
+        *ret_source = "service";
+        if (!svc) {
+                _cleanup_free_ char *appenv = xasprintf("%s.env", a->name);
+                svc = read_env_file(x, ETC_DIR, appenv);
+                *ret_source = "app";
+        }
+        for (size_t i = 0; svc && svc[i]; i++) {
+                size_t k = strcspn(svc[i], "=");
+                _cleanup_free_ char *key = xstrndup(svc[i], k);
+                if (strcmp(key, "PATH") != 0 && strcmp(key, "LANG") != 0)
+                        strv_push(&env, svc[i]);
+        }
+        return env;
+}
+
+static void json_probe(struct json *j, const char *key, const struct app *a, const struct probe_result *res, bool ok,
+                       char *const *problems, const char *mode)
+{
+        json_obj_begin(j, key);
+        json_str(j, "app", a->name);
+        json_str(j, "user", a->user.name);
+        json_bool(j, "ok", ok);
+        json_str(j, "mode", mode);
+        json_str(j, "python", res->python_version);
+        json_bool(j, "completed", res->completed);
+        json_bool(j, "timed_out", res->timed_out);
+        json_str(j, "failure", res->failure);
+        json_arr_begin(j, "modules");
+        for (size_t i = 0; i < res->n_modules; i++) {
+                const struct probe_module *m = &res->modules[i];
+                json_obj_begin(j, NULL);
+                json_str(j, "name", m->name);
+                json_bool(j, "ok", m->ok);
+                json_str(j, "version", m->version);
+                json_str(j, "file", m->file);
+                _cleanup_free_ char *err = NULL;
+                if (!m->ok)
+                        err = m->error_type ? xasprintf("%s: %s", m->error_type, m->error ? m->error : "")
+                                            : xstrdup(m->error ? m->error : "failed");
+                json_str(j, "error", err);
+                json_obj_end(j);
+        }
+        json_arr_end(j);
+        json_strv(j, "problems", problems);
+        json_bool(j, "sandbox_reproduced", res->sandboxed);
+        json_strv(j, "sandbox", res->sandbox);
+        json_obj_end(j);
+}
+
+/* The modules to import: those asked for, else those stored, else the venv's top level. */
+static char **probe_modules(const struct ctx *x, const struct app *a, char *const *requested)
+{
+        char **modules = NULL;
+        if (requested && requested[0])
+                for (size_t i = 0; requested[i]; i++)
+                        strv_push(&modules, requested[i]);
+        else if (a->cfg.modules)
+                for (size_t i = 0; a->cfg.modules[i]; i++)
+                        strv_push(&modules, a->cfg.modules[i]);
+        if (!modules) {
+                _cleanup_close_ int vfd = -1, sfd = -1;
+                _cleanup_free_ char *site_rel = NULL;
+                if (dir_open(x->rootfd, a->venv_rel, 0, false, false, &vfd, NULL) >= 0 &&
+                    venv_site_packages(vfd, &site_rel) >= 0 &&
+                    (sfd = openat(vfd, site_rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0)
+                        venv_top_level(sfd, &modules);
+        }
+        return modules;
+}
+
+/* Runs the probe in a transient unit with the service's sandbox when systemd runs, as a
+ * forked process otherwise or when the unit cannot start (a problem said in *problems). */
+static int probe_exec(const struct ctx *x, const struct app *a, const struct probe_request *req,
+                      struct probe_result *res, bool *ret_use_unit, char ***problems)
+{
+        bool use_unit = !x->root && bus_systemd_running();
+        int r = use_unit ? probe_run_unit(req, a->cfg.service, res) : probe_run(req, res);
+        if (r >= 0 && res->unit_error) {
+                _cleanup_free_ char *why = TAKE_PTR(res->unit_error);
+                probe_result_free(res);
+                strv_consume(problems, xasprintf("could not start the probe as a transient unit with %s's sandbox (%s); "
+                                                 "ran it as a forked process instead",
+                                                 a->cfg.service, why));
+                use_unit = false;
+                r = probe_run(req, res);
+        }
+        if (r < 0) {
+                log_error("cannot run the probe: %s", strerror(-r));
+                return r;
+        }
+        *ret_use_unit = use_unit;
+        return 0;
+}
+
+/* The verdict, and the problems of a probe that did not finish cleanly. */
+static bool probe_verdict(const struct app *a, const struct probe_result *res, int timeout_sec, char ***problems)
+{
+        bool ok = res->completed && !res->failure && !res->leftover_killed;
+        for (size_t i = 0; i < res->n_modules; i++)
+                ok = ok && res->modules[i].ok;
+        if (res->failure)
+                strv_consume(problems, xasprintf("the probe could not start as %s: %s", a->user.name, res->failure));
+        else if (res->timed_out)
+                strv_consume(problems, xasprintf("the probe did not finish within %d s (an import hangs?); "
+                                                 "raise --timeout or look at the modules' import-time code",
+                                                 timeout_sec));
+        else if (!res->completed)
+                strv_consume(problems, xasprintf("the probe ended before reporting (exit status %d)%s%s",
+                                                 res->exit_status, res->output && *res->output ? "; it printed: " : "",
+                                                 res->output && *res->output ? res->output : ""));
+        if (res->leftover_killed)
+                strv_consume(problems, xasprintf("the imports left %u process%s running (killed): the service "
+                                                 "would keep them",
+                                                 res->leftover_killed, res->leftover_killed == 1 ? "" : "es"));
+        return ok;
+}
+
+/* Why imports failed: the sandbox, when they work outside it; else what the user cannot read. */
+static void probe_diagnose(const struct ctx *x, const struct app *a, const struct probe_request *req,
+                           const struct probe_result *res, char *const *pythonpath, const gid_t *gids, size_t ngids,
+                           char ***problems)
+{
+        bool sandbox_blamed = false;
+        if (res->sandboxed && res->completed) {
+                /* Does the same import work outside the sandbox? Then the sandbox is the cause. */
+                struct probe_result plain = {0};
+                if (probe_run(req, &plain) >= 0) {
+                        judge_modules(x, a, &plain, pythonpath);
+                        for (size_t i = 0; i < res->n_modules; i++) {
+                                if (res->modules[i].ok || i >= plain.n_modules || !plain.modules[i].ok)
+                                        continue;
+                                _cleanup_free_ char *why = sandbox_culprit(a, res->sandbox);
+                                strv_consume(problems, xasprintf("%s imports as %s outside the sandbox but not inside "
+                                                                 "%s's: %s",
+                                                                 res->modules[i].name, a->user.name, a->cfg.service,
+                                                                 why));
+                                sandbox_blamed = true;
+                        }
+                }
+                probe_result_free(&plain);
+        }
+        if (sandbox_blamed)
+                return;
+        struct perms_finding *f = NULL;
+        size_t nf = 0;
+        if (!x->root && perms_find_unreadable(a->venv, a->user.uid, gids, ngids, 8, &f, &nf) >= 0) {
+                for (size_t i = 0; i < nf; i++)
+                        strv_consume(problems, describe_finding(x, a, &f[i]));
+                perms_findings_free(f, nf);
+        }
+}
+
+/* The verdict for people. */
+static void probe_render(const struct app *a, const struct probe_result *res, char *const *problems,
+                         const char *mode, const char *env_source, bool use_unit, long long took)
+{
+        log_info("probe %s as %s (%s Python %s, environment of %s, %lld ms):", a->name, a->user.name, mode,
+                 res->python_version ? res->python_version : "?",
+                 strcmp(env_source, "service") == 0 ? a->cfg.service : "the app's env file", took);
+        for (size_t i = 0; i < res->n_modules; i++) {
+                const struct probe_module *m = &res->modules[i];
+                /* What imported code says is shown, never interpreted by the terminal. */
+                _cleanup_free_ char *name = printable(m->name), *version = printable(m->version),
+                                    *file = printable(m->file), *etype = printable(m->error_type),
+                                    *err = printable(m->error);
+                if (m->ok)
+                        log_info("  ok    %s %s  %s", name, version ? version : "", file ? file : "(namespace package)");
+                else
+                        log_info("  FAIL  %s  %s%s%s", name, etype ? etype : "", etype ? ": " : "", err ? err : "");
+        }
+        if (res->n_modules == 0 && res->completed)
+                log_info("  (no module to import: none given, none stored, none installed; Python started)");
+        for (size_t i = 0; problems && problems[i]; i++) {
+                _cleanup_free_ char *p = printable(problems[i]);
+                log_info("  %s", p);
+        }
+        if (res->sandboxed) {
+                _cleanup_free_ char *sb = strv_join(res->sandbox, ", ");
+                log_info("note: the probe ran as a transient unit with %s's sandbox (%s)", a->cfg.service,
+                         sb && *sb ? sb : "no sandbox settings");
+        } else
+                log_info("note: %s", use_unit ? "the probe ran as a forked process, outside the service's sandbox"
+                                              : "systemd is not running, so the probe ran as a forked process and "
+                                                "could not reproduce the service's sandbox (ProtectHome=, "
+                                                "ProtectSystem=, ...)");
+}
+
+int run_probe(const struct ctx *x, const struct app *a, char *const *requested, bool interpreter, int timeout_sec,
+              struct json *j, const char *json_key)
+{
+        _cleanup_strv_ char **modules = probe_modules(x, a, requested), **pythonpath = NULL, **problems = NULL;
+        venv_pythonpath(x, a, &pythonpath, NULL);
+        const char *env_source;
+        _cleanup_strv_ char **env = build_probe_env(x, a, &env_source);
+        _cleanup_free_ char *interp = interpreter ? xasprintf("%s/bin/python", a->venv) : NULL;
+        _cleanup_free_ gid_t *gids = NULL;
+        size_t ngids = 0;
+        user_groups(&a->user, &gids, &ngids);
+
+        struct probe_request req = {
+                .user = &a->user,
+                .forbidden_gid = a->gid,
+                .modules = modules,
+                .env = env,
+                .interpreter = interp,
+                .timeout_ms = timeout_sec * 1000,
+#ifdef PYSHARE_SANITIZER
+                .as_limit = 0, /* ASan reserves terabytes of address space */
+#else
+                .as_limit = PROBE_AS_LIMIT,
+#endif
+        };
+        _cleanup_probe_result_ struct probe_result res = {0};
+        long long t0 = now_ms();
+        bool use_unit;
+        int r = probe_exec(x, a, &req, &res, &use_unit, &problems);
+        if (r < 0)
+                return r;
+        long long took = now_ms() - t0;
+        judge_modules(x, a, &res, pythonpath);
+        bool ok = probe_verdict(a, &res, timeout_sec, &problems);
+        if (!ok)
+                probe_diagnose(x, a, &req, &res, pythonpath, gids, ngids, &problems);
+
+        const char *mode = interpreter ? "interpreter" : "embedded";
+        if (j)
+                json_probe(j, json_key, a, &res, ok, problems, mode);
+        if (!x->json)
+                probe_render(a, &res, problems, mode, env_source, use_unit, took);
+        return ok ? 0 : -PS_E_PROBLEM;
+}
+
+/* Who the service runs as now (Apache's run configuration, or the unit's User= as systemd has
+ * it), without messages: NULL when it cannot be told. */
+static char *current_service_user(const char *unit)
+{
+        char *u = NULL;
+        const char *apache = unit_apache_command(unit);
+        if (apache)
+                return apache_run_user(apache, NULL, &u, NULL) >= 0 ? u : NULL;
+        bool found = false, dynamic = false;
+        if (bus_unit_user(unit, &found, &u, &dynamic) < 0 || !found || dynamic) {
+                free(u);
+                return NULL;
+        }
+        return u;
+}
+
+int verb_probe(struct ctx *x, const char *app_name, const struct probe_opts *o)
+{
+        int r = check_app_name(app_name);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; o->modules && o->modules[i]; i++)
+                if (!module_name_valid(o->modules[i])) {
+                        log_error("invalid module name '%s': give an importable name such as numpy or flask.json",
+                                  o->modules[i]);
+                        return -PS_E_USAGE;
+                }
+        if (x->root) {
+                log_error("the probe runs on the live system, not in an image: run `pyshare probe %s` inside it", app_name);
+                return -PS_E_USAGE;
+        }
+        if (geteuid() != 0) {
+                log_error("the probe starts as root and drops to the service user: run it as root (sudo pyshare probe %s)",
+                          app_name);
+                return -PS_E_NOTROOT;
+        }
+        log_set_app(app_name);
+        _cleanup_app_ struct app a = {0};
+        if ((r = load_app(x, app_name, &a)) < 0)
+                return r;
+        if (bus_systemd_running()) {
+                /* Probe as the user the service runs as now, not only as setup found it. */
+                _cleanup_free_ char *now = current_service_user(a.cfg.service);
+                if (now && strcmp(now, a.user.name) != 0) {
+                        struct ps_user u = {0};
+                        if (user_lookup(-1, now, &u) >= 0 && u.uid != 0) {
+                                log_notice("%s runs as %s now (setup stored %s): probing as %s; run `pyshare setup %s "
+                                           "--user=%s` to give %s access",
+                                           a.cfg.service, now, a.user.name, now, app_name, now, now);
+                                ps_user_free(&a.user);
+                                a.user = u;
+                                if ((r = refuse_unsafe_ids(x, &a)) < 0)
+                                        return r;
+                        } else
+                                ps_user_free(&u);
+                }
+        }
+        struct json j = {0};
+        r = run_probe(x, &a, o->modules, o->interpreter, o->timeout_sec, x->json ? &j : NULL, NULL);
+        if (x->json)
+                json_flush(&j);
+        return r;
+}

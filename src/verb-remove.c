@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "verbs.h"
+#include "app.h"
+#include "bus.h"
+#include "config.h"
+#include "fileio.h"
+#include "log.h"
+#include "names.h"
+#include "output.h"
+#include "perms.h"
+#include "requirements.h"
+#include "tree.h"
+#include "units.h"
+#include "users.h"
+#include "venv.h"
+#include "wiring.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+int verb_remove(struct ctx *x, const char *app_name, bool purge)
+{
+        int r = check_app_name(app_name);
+        if (r < 0 || (r = need_root(x, "remove", app_name)) < 0)
+                return r;
+        log_set_app(app_name);
+        _cleanup_close_ int lockfd = -1;
+        if ((r = take_lock(x, &lockfd)) < 0)
+                return r;
+        _cleanup_config_ struct app_config c = {0};
+        bool exists;
+        if ((r = load_config(x, app_name, &c, &exists)) < 0)
+                return r;
+        if (!exists && purge) {
+                /* Removed before, venv kept: --purge now deletes it, if it is pyshare's. */
+                _cleanup_config_ struct app_config vc = {0};
+                bool v;
+                if ((r = load_vendor_config(x, app_name, NULL, &vc, &v)) < 0)
+                        return r;
+                const char *prefix = vc.prefix ? vc.prefix : DEFAULT_PREFIX;
+                _cleanup_free_ char *venv = xasprintf("%s/%s", prefix, app_name), *sv = shown(x, venv);
+                _cleanup_close_ int pfd = -1;
+                enum venv_state vs = VENV_MISSING;
+                if (dir_open(x->rootfd, prefix + 1, 0, false, false, &pfd, NULL) >= 0 &&
+                    venv_state(pfd, app_name, &vs) >= 0 && vs == VENV_READY) {
+                        if (x->dry_run)
+                                log_info("would delete the virtualenv %s", sv);
+                        else if ((r = rmtree_at(pfd, app_name)) < 0) {
+                                log_error("cannot delete %s: %s", sv, strerror(-r));
+                                return r;
+                        } else
+                                log_info("deleted the virtualenv %s (the app was removed before)", sv);
+                        return 0;
+                }
+        }
+        if (!exists) {
+                log_info("remove %s: nothing to remove (no /%s/%s.conf)", app_name, ETC_DIR, app_name);
+                if (x->json) {
+                        struct json j = {0};
+                        json_obj_begin(&j, NULL);
+                        json_str(&j, "app", app_name);
+                        json_bool(&j, "changed", false);
+                        json_obj_end(&j);
+                        json_flush(&j);
+                }
+                return 0;
+        }
+        _cleanup_free_ char *unit = NULL;
+        unit_name_normalize(c.service ? c.service : default_service(x), &unit);
+        const char *prefix = c.prefix ? c.prefix : DEFAULT_PREFIX;
+        _cleanup_free_ char *venv = xasprintf("%s/%s", prefix, app_name), *sv = shown(x, venv);
+
+        /* The app's own config goes last: until then a rerun knows what to remove. */
+        _cleanup_actions_ struct actions acts = {0};
+        bool dropin_changed = false, env_changed = false;
+        _cleanup_free_ char *conf_name = xasprintf("%s.conf", app_name), *env_name = xasprintf("%s.env", app_name);
+        _cleanup_free_ char *tmpfiles_name = xasprintf("pyshare-%s.conf", app_name);
+        if ((r = write_service_files(x, unit, app_name, &acts, &dropin_changed, &env_changed)) < 0 ||
+            (r = remove_file(x, TMPFILES_DIR, tmpfiles_name, &acts)) < 0 || (r = remove_file(x, ETC_DIR, env_name, &acts)) < 0)
+                return r;
+        bool purged = false;
+        if (purge) {
+                _cleanup_close_ int pfd = -1;
+                r = dir_open(x->rootfd, prefix + 1, 0, false, false, &pfd, NULL);
+                struct stat st;
+                if (r >= 0 && fstatat(pfd, app_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+                        if (x->dry_run)
+                                log_info("would delete the virtualenv %s", sv);
+                        else if ((r = rmtree_at(pfd, app_name)) < 0) {
+                                log_error("cannot delete %s: %s%s", sv, strerror(-r),
+                                          r == -EXDEV ? " (a mount point inside it: unmount it first)" : "");
+                                return r;
+                        } else
+                                log_info("deleted the virtualenv %s", sv);
+                        purged = true;
+                } else if (r < 0 && r != -ENOENT) {
+                        log_error("cannot open %s: %s", prefix, strerror(-r));
+                        return r;
+                }
+        }
+        bool cgi_changed = false, watch_changed = false;
+        struct app wa = {.name = app_name, .venv = venv, .cfg = c};
+        if ((r = update_cgi_conf(x, app_name, &acts, &cgi_changed)) < 0 ||
+            (r = update_watch(x, &wa, false, &acts, &watch_changed)) < 0 || (r = remove_file(x, ETC_DIR, conf_name, &acts)) < 0)
+                return r;
+        const char *reload_state, *restart_state;
+        reload_systemd(x, dropin_changed || watch_changed, &reload_state);
+        restart_or_hint(x, unit, false, env_changed || dropin_changed, &restart_state);
+        if (!purge)
+                log_info("kept the virtualenv %s (remove --purge deletes it)", sv);
+        log_info("remove %s: %s", app_name, x->dry_run ? "the changes above would be made" : "done");
+        if (x->json) {
+                struct json j = {0};
+                json_obj_begin(&j, NULL);
+                json_str(&j, "app", app_name);
+                json_bool(&j, "dry_run", x->dry_run);
+                json_bool(&j, "changed", true);
+                json_strv(&j, "files_removed", acts.changed);
+                json_bool(&j, "purged", purged);
+                json_str(&j, "reload", reload_state);
+                json_obj_end(&j);
+                json_flush(&j);
+        }
+        return 0;
+}

@@ -1,0 +1,514 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "verbs.h"
+#include "app.h"
+#include "bus.h"
+#include "config.h"
+#include "fileio.h"
+#include "log.h"
+#include "names.h"
+#include "output.h"
+#include "perms.h"
+#include "requirements.h"
+#include "tree.h"
+#include "units.h"
+#include "users.h"
+#include "venv.h"
+#include "wiring.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+static int check_setup_names(const char *app, const struct setup_opts *o)
+{
+        int r = check_app_name(app);
+        if (r < 0)
+                return r;
+        if (o->user && !user_name_valid(o->user)) {
+                log_error("invalid user name '%s': use a-z, 0-9, '_' and '-', at most 32 characters, starting with a "
+                          "letter or '_'",
+                          o->user);
+                return -PS_E_USAGE;
+        }
+        if (o->group && !user_name_valid(o->group)) {
+                log_error("invalid group name '%s': use a-z, 0-9, '_' and '-', at most 32 characters, starting with "
+                          "a letter or '_'",
+                          o->group);
+                return -PS_E_USAGE;
+        }
+        _cleanup_free_ char *unit = NULL;
+        if (o->service && unit_name_normalize(o->service, &unit) < 0) {
+                log_error("invalid service name '%s': give a unit name such as apache2 or gunicorn@app.service", o->service);
+                return -PS_E_USAGE;
+        }
+        for (size_t i = 0; o->modules && o->modules[i]; i++)
+                if (!module_name_valid(o->modules[i])) {
+                        log_error("invalid module name '%s': give an importable name such as numpy or flask.json",
+                                  o->modules[i]);
+                        return -PS_E_USAGE;
+                }
+        if (o->python && !path_safe_absolute(o->python)) {
+                log_error("--python=%s: give an absolute path made of letters, digits and . _ + @ - /", o->python);
+                return -PS_E_INVALID;
+        }
+        if (o->prefix && (!path_safe_absolute(o->prefix) || strcmp(o->prefix, "/") == 0)) {
+                log_error("--prefix=%s: give an absolute directory (not /) made of letters, digits and . _ + @ - /",
+                          o->prefix);
+                return -PS_E_INVALID;
+        }
+        return 0;
+}
+
+/* The service user: --user, the stored one, or what the service runs as. */
+static int detect_user(const struct ctx *x, const char *unit, char **ret)
+{
+        const char *apache = unit_apache_command(unit);
+        if (apache) {
+                _cleanup_free_ char *out = NULL;
+                int r = apache_run_user(apache, x->root, ret, &out);
+                if (r == -PS_E_NOTFOUND) {
+                        log_error("%s has no %s: is Apache installed? Install it or pass --user=USER", unit, apache);
+                        return -PS_E_NOTFOUND;
+                }
+                if (r < 0) {
+                        log_error("cannot read the run user of %s from `%s -t -D DUMP_RUN_CFG`%s%s; pass --user=USER",
+                                  unit, apache, out ? ": " : "", out ? strstrip(out) : "");
+                        return -PS_E_NOTFOUND;
+                }
+                return 0;
+        }
+        bool dynamic = false, found = true;
+        char *user = NULL;
+        int r;
+        if (!x->root && bus_systemd_running())
+                r = bus_unit_user(unit, &found, &user, &dynamic);
+        else
+                r = unit_file_user(x->rootfd, unit, &user, &dynamic);
+        if (r == -PS_E_NOTFOUND || !found) {
+                log_error("service %s does not exist: install it first, or name another with --service=UNIT", unit);
+                return -PS_E_NOTFOUND;
+        }
+        if (r < 0) {
+                log_error("cannot read User= of %s: %s; pass --user=USER", unit, strerror(-r));
+                return r;
+        }
+        if (dynamic) {
+                free(user);
+                log_error("%s uses DynamicUser=: its user exists only while it runs, so it cannot be given access "
+                          "ahead of time; pass --user=USER with a real user",
+                          unit);
+                return -PS_E_INVALID;
+        }
+        if (!user) {
+                log_error("%s has no User= and runs as root: pyshare gives read access to an unprivileged service "
+                          "user; pass --user=USER",
+                          unit);
+                return -PS_E_INVALID;
+        }
+        *ret = user;
+        return 0;
+}
+
+static int check_service_exists(const struct ctx *x, const char *unit)
+{
+        bool exists = false;
+        int r;
+        if (!x->root && bus_systemd_running()) {
+                _cleanup_free_ char *u = NULL;
+                bool dyn;
+                r = bus_unit_user(unit, &exists, &u, &dyn);
+        } else
+                r = unit_file_exists(x->rootfd, unit, &exists);
+        if (r >= 0 && !exists) {
+                log_error("service %s does not exist: install it first, or name another with --service=UNIT", unit);
+                return -PS_E_NOTFOUND;
+        }
+        return 0;
+}
+
+/* What setup works on, from the first step to the last. */
+struct setup {
+        const struct ctx *x;
+        const struct setup_opts *o;
+        const char *name;
+        struct app a;
+        struct app_config vendor, etc_prev; /* the package's settings, /etc's before this run */
+        bool have_vendor;
+        char **wired; /* the services the app is wired into now: setup may move it */
+        char *unit, *sv;
+        int pfd;
+        enum venv_state vs;
+        struct perms_stats st;
+        struct actions acts;
+        bool changed_tree, dropin_changed, env_changed, old_dropin, cgi_changed, watch_changed;
+        const char *reload_state, *restart_state;
+};
+
+static void setup_free(struct setup *s)
+{
+        app_free(&s->a);
+        config_free(&s->vendor);
+        config_free(&s->etc_prev);
+        strv_free(s->wired);
+        free(s->unit);
+        free(s->sv);
+        closep(&s->pfd);
+        perms_stats_free(&s->st);
+        actions_free(&s->acts);
+}
+
+static void set_str(char **field, const char *value)
+{
+        if (!value)
+                return;
+        free(*field);
+        *field = xstrdup(value);
+}
+
+/* The settings: the package's, /etc's over them, the options over both, then the defaults. */
+static int setup_settings(struct setup *s)
+{
+        const struct ctx *x = s->x;
+        const struct setup_opts *o = s->o;
+        struct app_config *c = &s->a.cfg;
+        bool have_etc;
+        int r;
+        if ((r = load_vendor_config(x, s->name, o->from, &s->vendor, &s->have_vendor)) < 0 ||
+            (r = load_etc_config(x, s->name, &s->etc_prev, &have_etc)) < 0)
+                return r;
+        config_overlay(c, &s->vendor);
+        config_overlay(c, &s->etc_prev);
+        s->wired = services_listing(x, s->name);
+        set_str(&c->python, o->python);
+        set_str(&c->group, o->group);
+        set_str(&c->service, o->service);
+        set_str(&c->prefix, o->prefix);
+        app_config_defaults(x, c);
+        s->unit = xstrdup(c->service);
+        if (o->cgi >= 0)
+                c->cgi = o->cgi ? CFG_YES : CFG_NO;
+        if (o->watch >= 0)
+                c->watch = o->watch ? CFG_YES : CFG_NO;
+        if (o->modules) {
+                strv_free(c->modules);
+                c->modules = NULL;
+                for (size_t i = 0; o->modules[i]; i++)
+                        if (!strv_contains(c->modules, o->modules[i]))
+                                strv_push(&c->modules, o->modules[i]);
+        }
+        app_paths(&s->a);
+        s->sv = shown(x, s->a.venv);
+        return 0;
+}
+
+/* The user and the group: looked up, and refused when unsafe. */
+static int setup_ids(struct setup *s)
+{
+        const struct ctx *x = s->x;
+        struct app *a = &s->a;
+        int r;
+        if (s->o->user)
+                set_str(&a->cfg.user, s->o->user);
+        else if (!a->cfg.user || (s->wired && !strv_contains(s->wired, s->unit))) {
+                free(a->cfg.user);
+                a->cfg.user = NULL;
+                if ((r = detect_user(x, s->unit, &a->cfg.user)) < 0)
+                        return r;
+                if (!user_name_valid(a->cfg.user)) {
+                        log_error("%s runs as '%s', a name pyshare does not accept; pass --user=USER", s->unit,
+                                  a->cfg.user);
+                        return -PS_E_INVALID;
+                }
+        }
+        int rootfd = x->root ? x->rootfd : -1;
+        r = user_lookup(rootfd, a->cfg.user, &a->user);
+        if (r == -PS_E_NOTFOUND) {
+                log_error("user %s does not exist%s: create it, or pass --user=USER", a->cfg.user,
+                          x->root ? " in the image" : "");
+                return r;
+        }
+        if (r < 0) {
+                log_error("cannot look up user %s: %s", a->cfg.user, strerror(-r));
+                return r;
+        }
+        a->have_user = true;
+        r = group_lookup(rootfd, a->cfg.group, &a->gid, NULL);
+        if (r == -PS_E_NOTFOUND && x->root) {
+                log_error("group %s does not exist in the image: create it there first (chroot %s groupadd --system %s)",
+                          a->cfg.group, x->root, a->cfg.group);
+                return r;
+        }
+        if (r < 0 && r != -PS_E_NOTFOUND) {
+                log_error("cannot look up group %s: %s", a->cfg.group, strerror(-r));
+                return r;
+        }
+        a->group_exists = r >= 0;
+        if ((r = refuse_unsafe_ids(x, a)) < 0)
+                return r;
+        return refuse_unit_groups(x, a, s->unit);
+}
+
+/* Everything is checked before anything changes. */
+static int setup_resolve(struct setup *s)
+{
+        const struct ctx *x = s->x;
+        int r = setup_settings(s);
+        if (r < 0)
+                return r;
+        struct stat pst;
+        _cleanup_free_ char *py_shown = shown(x, s->a.cfg.python);
+        if (fstatat(x->rootfd, s->a.cfg.python + 1, &pst, 0) < 0 || !S_ISREG(pst.st_mode) || !(pst.st_mode & 0111)) {
+                log_error("Python %s does not exist or is not executable: install it (apt-get install python3-venv) "
+                          "or pass --python=PATH",
+                          py_shown);
+                return -PS_E_NOTFOUND;
+        }
+        if ((r = check_service_exists(x, s->unit)) < 0)
+                return r;
+        if (s->a.cfg.cgi == CFG_YES && !unit_apache_command(s->unit)) {
+                log_error("--cgi makes Apache pass PYTHONPATH to CGI scripts; %s is not Apache (apache2 or httpd)",
+                          s->unit);
+                return -PS_E_INVALID;
+        }
+        return setup_ids(s);
+}
+
+/* The deploy group, created as a system group when it does not exist. */
+static int setup_group(struct setup *s)
+{
+        struct app *a = &s->a;
+        if (a->group_exists)
+                return 0;
+        if (s->x->dry_run) {
+                log_info("would create the system group %s", a->cfg.group);
+                return 0;
+        }
+        _cleanup_free_ char *out = NULL;
+        int r = group_create_system(a->cfg.group, &out);
+        if (r < 0) {
+                log_error("cannot create group %s with groupadd: %s", a->cfg.group, out ? strstrip(out) : strerror(-r));
+                return r;
+        }
+        if ((r = group_lookup(-1, a->cfg.group, &a->gid, NULL)) < 0) {
+                log_error("group %s was created but cannot be found", a->cfg.group);
+                return r;
+        }
+        log_info("created the system group %s (gid %u)", a->cfg.group, (unsigned)a->gid);
+        s->changed_tree = true;
+        return 0;
+}
+
+/* The prefix and the venv: created, recreated after an interruption, or adopted. */
+static int setup_venv(struct setup *s)
+{
+        const struct ctx *x = s->x;
+        const char *app = s->name, *python = s->a.cfg.python;
+        int r = prepare_prefix(x, s->a.cfg.prefix, &s->pfd);
+        if (r < 0)
+                return r;
+        s->vs = VENV_MISSING;
+        if (s->pfd >= 0 && (r = venv_state(s->pfd, app, &s->vs)) < 0) {
+                log_error("cannot look at %s: %s", s->a.venv, strerror(-r));
+                return r;
+        }
+        if (s->vs == VENV_NOT_A_VENV) {
+                log_error("%s exists and is not a virtualenv: move it away, or choose another app name or --prefix",
+                          s->sv);
+                return -EEXIST;
+        }
+        if (s->vs == VENV_MISSING || s->vs == VENV_INCOMPLETE) {
+                if (x->dry_run) {
+                        log_info("would %s the virtualenv %s with %s",
+                                 s->vs == VENV_INCOMPLETE ? "recreate (interrupted before)" : "create", s->sv, python);
+                        return 0;
+                }
+                long long t0 = now_ms();
+                _cleanup_free_ char *out = NULL;
+                r = venv_create(s->pfd, app, s->a.venv, python, x->root, &out);
+                if (r < 0) {
+                        log_error("cannot create the virtualenv %s with %s -m venv: %s%s%s", s->sv, python,
+                                  strerror(-r), out ? "\n" : "", out ? strstrip(out) : "");
+                        return r;
+                }
+                log_info("created the virtualenv %s with %s (%lld ms)", s->sv, python, now_ms() - t0);
+                s->changed_tree = true;
+        } else if (s->vs == VENV_FOREIGN) {
+                if (x->dry_run) {
+                        log_info("would adopt the existing virtualenv %s", s->sv);
+                        return 0;
+                }
+                _cleanup_close_ int vfd = openat(s->pfd, app, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                bool ch;
+                static const char marker[] = "pyshare: adopted an existing virtualenv.\n";
+                if (vfd < 0 || file_write_atomic(vfd, VENV_MARKER, marker, sizeof(marker) - 1, 0644, false, &ch) < 0) {
+                        log_error("cannot adopt %s: %s", s->sv, strerror(errno));
+                        return -EIO;
+                }
+                log_info("adopted the existing virtualenv %s", s->sv);
+                s->changed_tree = true;
+        }
+        return 0;
+}
+
+/* Owners, modes and ACLs; the package's requirements by pip as _pyshare, then the walk again
+ * for what pip wrote. */
+static int setup_tree(struct setup *s)
+{
+        const struct ctx *x = s->x;
+        struct app *a = &s->a;
+        bool no_venv_yet = x->dry_run && (s->vs == VENV_MISSING || s->vs == VENV_INCOMPLETE);
+        if (s->pfd < 0 || no_venv_yet) {
+                if (x->dry_run)
+                        log_info("would set owner root:%s, modes and ACLs (u:%s:r-x, g:%s:rwx, defaults) on %s",
+                                 a->cfg.group, a->user.name, a->cfg.group, s->sv);
+                return 0;
+        }
+        int r = apply_tree(x, a, &s->st);
+        if (r < 0)
+                return r;
+        if (s->st.changed)
+                s->changed_tree = true;
+        if (s->st.changed || x->dry_run)
+                print_perms_stats(x, &s->st);
+        bool installed = false;
+        if ((r = install_requirements(x, a, &installed)) < 0)
+                return r;
+        if (installed && !x->dry_run) {
+                s->changed_tree = true;
+                perms_stats_free(&s->st);
+                s->st = (struct perms_stats){0};
+                return apply_tree(x, a, &s->st);
+        }
+        return 0;
+}
+
+/* /etc/pyshare/APP.conf, the app's env file, the service's env file and drop-in, tmpfiles.d;
+ * an app moved to another service is taken out of the old one's files. */
+static int setup_files(struct setup *s)
+{
+        const struct ctx *x = s->x;
+        const struct setup_opts *o = s->o;
+        struct app *a = &s->a;
+        _cleanup_strv_ char **pythonpath = NULL;
+        struct pth_info pth = {0};
+        if (venv_pythonpath(x, a, &pythonpath, &pth) < 0) {
+                if (!x->dry_run) {
+                        log_error("cannot find site-packages in %s: is it a virtualenv of Python 3?", s->sv);
+                        return -ENOENT;
+                }
+                strv_consume(&pythonpath, xasprintf("%s/lib/python3.X/site-packages", a->venv));
+        }
+        report_pth(&pth);
+
+        const struct app_config given = {
+                .python = (char *)o->python, .group = (char *)o->group, .prefix = (char *)o->prefix,
+                .service = o->service ? s->unit : NULL, .user = (char *)o->user,
+                .modules = o->modules ? a->cfg.modules : NULL,
+                .cgi = o->cgi >= 0 ? a->cfg.cgi : CFG_UNSET, .watch = o->watch >= 0 ? a->cfg.watch : CFG_UNSET,
+        };
+        _cleanup_config_ struct app_config own = {0};
+        app_config_to_keep(&a->cfg, s->have_vendor ? &s->vendor : NULL, &s->etc_prev, &given, &own);
+        _cleanup_free_ char *conf = config_format(&own), *envtext = app_env_text(a, pythonpath);
+        _cleanup_free_ char *conf_name = xasprintf("%s.conf", s->name), *env_name = xasprintf("%s.env", s->name);
+        _cleanup_free_ char *tmpfiles_name = xasprintf("pyshare-%s.conf", s->name);
+        _cleanup_free_ char *tmpfiles = unit_tmpfiles_text(s->name, a->venv, a->user.name, a->cfg.group);
+        int r;
+        if ((r = write_file(x, ETC_DIR, conf_name, conf, &s->acts)) < 0 ||
+            (r = write_file(x, ETC_DIR, env_name, envtext, &s->acts)) < 0 ||
+            (r = write_service_files(x, s->unit, NULL, &s->acts, &s->dropin_changed, &s->env_changed)) < 0 ||
+            (r = write_file(x, TMPFILES_DIR, tmpfiles_name, tmpfiles, &s->acts)) < 0)
+                return r;
+        for (size_t i = 0; s->wired && s->wired[i]; i++) {
+                bool d = false, e = false;
+                if (strcmp(s->wired[i], s->unit) == 0)
+                        continue;
+                if ((r = write_service_files(x, s->wired[i], NULL, &s->acts, &d, &e)) < 0)
+                        return r;
+                s->old_dropin = s->old_dropin || d;
+        }
+        return 0;
+}
+
+/* Apache's CGI conf, the repair path unit, daemon-reload, the restart (or the hint). */
+static int setup_service(struct setup *s)
+{
+        const struct ctx *x = s->x;
+        bool watch = s->a.cfg.watch == CFG_YES;
+        int r;
+        if ((r = update_cgi_conf(x, NULL, &s->acts, &s->cgi_changed)) < 0 ||
+            (r = update_watch(x, &s->a, watch, &s->acts, &s->watch_changed)) < 0)
+                return r;
+        reload_systemd(x, s->dropin_changed || s->old_dropin || s->watch_changed, &s->reload_state);
+        if (s->watch_changed && watch && !x->dry_run && !x->root && bus_systemd_running()) {
+                _cleanup_free_ char *path_unit = xasprintf("pyshare-repair@%s.path", s->name);
+                if ((r = bus_start_unit(path_unit)) < 0)
+                        log_warning("cannot start %s: %s; run `systemctl start %s`", path_unit, strerror(-r), path_unit);
+                else
+                        log_info("started %s: pip installs into %s are repaired without a command", path_unit,
+                                 s->a.venv);
+        }
+        return restart_or_hint(x, s->unit, s->o->restart, s->env_changed || s->dropin_changed || s->cgi_changed,
+                               &s->restart_state);
+}
+
+/* The closing line, or the JSON object without its end (the probe may add to it). */
+static void setup_report(struct setup *s, struct json *j)
+{
+        const struct ctx *x = s->x;
+        bool anything = s->changed_tree || s->acts.changed;
+        if (!x->json) {
+                log_info("%s %s: %s", x->dry_run ? "plan for setup" : "setup", s->name,
+                         x->dry_run ? (anything ? "the changes above would be made; nothing was changed"
+                                                : "nothing to change")
+                                    : (anything ? "done" : "nothing to change, everything was already in place"));
+                return;
+        }
+        json_obj_begin(j, NULL);
+        json_str(j, "app", s->name);
+        json_bool(j, "dry_run", x->dry_run);
+        json_bool(j, "changed", anything);
+        json_str(j, "venv", s->a.venv);
+        json_str(j, "service", s->unit);
+        json_str(j, "user", s->a.user.name);
+        json_str(j, "group", s->a.cfg.group);
+        json_strv(j, "files_changed", s->acts.changed);
+        json_strv(j, "files_unchanged", s->acts.unchanged);
+        json_obj_begin(j, "permissions");
+        json_perms_stats(j, &s->st);
+        json_obj_end(j);
+        json_str(j, "reload", s->reload_state);
+        json_str(j, "restart", s->restart_state);
+}
+
+/* resolve -> lock -> group -> venv -> tree -> files -> service -> report -> probe. */
+int verb_setup(struct ctx *x, const char *app_name, const struct setup_opts *o)
+{
+        int r = check_setup_names(app_name, o);
+        if (r < 0 || (r = need_root(x, "setup", app_name)) < 0)
+                return r;
+        log_set_app(app_name);
+
+        _cleanup_(setup_free) struct setup s = {.x = x, .o = o, .name = app_name, .a = {.name = app_name}, .pfd = -1};
+        _cleanup_close_ int lockfd = -1;
+        if ((r = setup_resolve(&s)) < 0 || (r = take_lock(x, &lockfd)) < 0 ||
+            (r = check_acl_support(x, s.a.cfg.prefix)) < 0)
+                return r;
+        log_info("%s %s: venv %s, service %s, user %s, group %s", x->dry_run ? "plan for setup" : "setup", app_name,
+                 s.a.venv, s.unit, s.a.user.name, s.a.cfg.group);
+        if ((r = setup_group(&s)) < 0 || (r = setup_venv(&s)) < 0 || (r = setup_tree(&s)) < 0 ||
+            (r = setup_files(&s)) < 0 || (r = setup_service(&s)) < 0)
+                return r;
+
+        struct json j = {0};
+        setup_report(&s, &j);
+        int result = 0;
+        if (o->no_probe || x->dry_run || x->root) {
+                if (x->root && !o->no_probe)
+                        log_info("not probing inside an image: run `pyshare probe %s` in it once it runs", app_name);
+        } else
+                result = run_probe(x, &s.a, NULL, false, 30, x->json ? &j : NULL, "probe");
+        if (x->json) {
+                json_obj_end(&j);
+                json_flush(&j);
+        }
+        return result;
+}

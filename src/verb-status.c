@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "verbs.h"
+#include "app.h"
+#include "bus.h"
+#include "config.h"
+#include "envfile.h"
+#include "fileio.h"
+#include "log.h"
+#include "names.h"
+#include "output.h"
+#include "perms.h"
+#include "requirements.h"
+#include "tree.h"
+#include "units.h"
+#include "users.h"
+#include "venv.h"
+#include "wiring.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+int verb_list(struct ctx *x)
+{
+        _cleanup_strv_ char **apps = NULL;
+        int r = list_apps(x, &apps);
+        if (r < 0) {
+                log_error("cannot read /%s: %s", ETC_DIR, strerror(-r));
+                return r;
+        }
+        struct json j = {0};
+        if (x->json) {
+                json_obj_begin(&j, NULL);
+                json_arr_begin(&j, "apps");
+        }
+        for (size_t i = 0; apps && apps[i]; i++) {
+                _cleanup_config_ struct app_config c = {0};
+                bool exists;
+                if (load_config(x, apps[i], &c, &exists) < 0 || !exists)
+                        continue;
+                _cleanup_free_ char *unit = NULL;
+                unit_name_normalize(c.service ? c.service : default_service(x), &unit);
+                _cleanup_free_ char *venv = xasprintf("%s/%s", c.prefix ? c.prefix : DEFAULT_PREFIX, apps[i]);
+                if (x->json) {
+                        json_obj_begin(&j, NULL);
+                        json_str(&j, "app", apps[i]);
+                        json_str(&j, "service", unit);
+                        json_str(&j, "user", c.user);
+                        json_str(&j, "venv", venv);
+                        json_obj_end(&j);
+                } else
+                        printf("%-20s %-24s %-12s %s\n", apps[i], unit, c.user ? c.user : "?", venv);
+        }
+        if (x->json) {
+                json_arr_end(&j);
+                json_obj_end(&j);
+                json_flush(&j);
+        }
+        return 0;
+}
+
+static int status_one(struct ctx *x, const char *app_name, struct json *j)
+{
+        _cleanup_app_ struct app a = {0};
+        _cleanup_strv_ char **problems = NULL;
+        int r = load_app(x, app_name, &a);
+        if (r < 0 && !a.venv)
+                return r;
+        if (r == -PS_E_INVALID)
+                strv_consume(&problems, xasprintf("user %s and group %s are refused (see above)", a.cfg.user, a.cfg.group));
+        else if (r < 0)
+                strv_consume(&problems, xasprintf("user %s or group %s does not exist", a.cfg.user, a.cfg.group));
+
+        _cleanup_close_ int pfd = -1;
+        _cleanup_free_ char *bad = NULL;
+        enum venv_state vs = VENV_MISSING;
+        r = dir_open(x->rootfd, a.prefix_rel, 0, false, false, &pfd, &bad);
+        if (r >= 0)
+                venv_state(pfd, app_name, &vs);
+        if (r == -ENOTDIR) {
+                _cleanup_free_ char *p = xasprintf("/%s", bad ? bad : a.prefix_rel), *sp = shown(x, p);
+                strv_consume(&problems, xasprintf("%s is a symbolic link (or not a directory), which pyshare does not "
+                                                  "follow: set the app's prefix to the real directory (pyshare setup "
+                                                  "%s --prefix=DIR)",
+                                                  sp, app_name));
+        } else if (vs != VENV_READY)
+                strv_consume(&problems, xasprintf("virtualenv %s is %s: run `pyshare setup %s`", a.venv,
+                                                  vs == VENV_MISSING ? "missing" : vs == VENV_INCOMPLETE ? "incomplete" : "not pyshare's",
+                                                  app_name));
+
+        /* A problem is what the service user cannot read; entries that differ from pyshare's
+         * layout but are readable are only counted. */
+        _cleanup_perms_stats_ struct perms_stats st = {0};
+        _cleanup_strv_ char **notes = NULL;
+        if (vs == VENV_READY && a.group_exists && a.have_user) {
+                const struct perms_target t = {.user = a.user.uid, .group = a.gid};
+                if (perms_apply(pfd, app_name, a.venv, &t, true, &st) >= 0 && st.changed)
+                        strv_consume(&notes, xasprintf("%lu entries differ from pyshare's owners, modes or ACLs "
+                                                       "(pyshare repair %s puts them right)",
+                                                       st.changed, app_name));
+                _cleanup_free_ gid_t *gids = NULL;
+                size_t ngids = 0;
+                struct perms_finding *f = NULL;
+                size_t nf = 0;
+                if (!x->root && user_groups(&a.user, &gids, &ngids) >= 0 &&
+                    perms_find_unreadable(a.venv, a.user.uid, gids, ngids, 8, &f, &nf) >= 0) {
+                        for (size_t i = 0; i < nf; i++)
+                                strv_consume(&problems, describe_finding(x, &a, &f[i]));
+                        perms_findings_free(f, nf);
+                }
+        }
+
+        _cleanup_strv_ char **pythonpath = NULL;
+        _cleanup_free_ char *env_name = xasprintf("%s.env", app_name), *svc_name = xasprintf("%s.env", a.cfg.service);
+        _cleanup_strv_ char **appenv = read_env_file(x, ETC_DIR, env_name), **svcenv = read_env_file(x, SERVICES_DIR, svc_name);
+        if (vs == VENV_READY && venv_pythonpath(x, &a, &pythonpath, NULL) >= 0) {
+                _cleanup_free_ char *want = strv_join(pythonpath, ":");
+                const char *have = env_get(appenv, "PYTHONPATH");
+                if (!have || strcmp(have, want) != 0)
+                        strv_consume(&problems, xasprintf("/%s/%s is %s: run `pyshare repair %s`", ETC_DIR, env_name,
+                                                          have ? "out of date" : "missing", app_name));
+                const char *svc = env_get(svcenv, "PYTHONPATH");
+                if (!svc || !strstr(svc, pythonpath[0]))
+                        strv_consume(&problems, xasprintf("/%s/%s does not carry %s's PYTHONPATH: run `pyshare setup %s`",
+                                                          SERVICES_DIR, svc_name, app_name, app_name));
+        }
+        _cleanup_free_ char *dropin_rel = xasprintf(SYSTEMD_DIR "/%s.d/" DROPIN_NAME, a.cfg.service);
+        _cleanup_free_ char *tmpfiles_rel = xasprintf(TMPFILES_DIR "/pyshare-%s.conf", app_name);
+        struct stat fst;
+        if (fstatat(x->rootfd, dropin_rel, &fst, AT_SYMLINK_NOFOLLOW) < 0)
+                strv_consume(&problems, xasprintf("/%s is missing: run `pyshare setup %s`", dropin_rel, app_name));
+        if (fstatat(x->rootfd, tmpfiles_rel, &fst, AT_SYMLINK_NOFOLLOW) < 0)
+                strv_consume(&problems, xasprintf("/%s is missing: run `pyshare setup %s`", tmpfiles_rel, app_name));
+        bool need_reload = false, active = false;
+        if (!x->root && bus_systemd_running() && bus_unit_state(a.cfg.service, &active, &need_reload) >= 0) {
+                if (need_reload)
+                        strv_consume(&problems, xasprintf("%s's unit files changed since systemd loaded them: run "
+                                                          "`systemctl daemon-reload`",
+                                                          a.cfg.service));
+                /* An EnvironmentFile newer than the running service: it still has the old one. */
+                _cleanup_free_ char *svc_rel = xasprintf(SERVICES_DIR "/%s.env", a.cfg.service);
+                uint64_t started = 0;
+                struct stat est;
+                if (active && bus_unit_started_usec(a.cfg.service, &started) >= 0 && started > 0 &&
+                    fstatat(x->rootfd, svc_rel, &est, 0) == 0 &&
+                    (uint64_t)est.st_mtim.tv_sec * 1000000 + (uint64_t)est.st_mtim.tv_nsec / 1000 > started)
+                        strv_consume(&problems, xasprintf("%s is running with the old environment (/%s changed after it "
+                                                          "started): systemctl restart %s",
+                                                          a.cfg.service, svc_rel, a.cfg.service));
+        }
+
+        bool ok = !problems;
+        if (x->json) {
+                json_obj_begin(j, NULL);
+                json_str(j, "app", app_name);
+                json_bool(j, "ok", ok);
+                json_str(j, "venv", a.venv);
+                json_str(j, "python", a.cfg.python);
+                json_str(j, "group", a.cfg.group);
+                json_str(j, "service", a.cfg.service);
+                json_str(j, "user", a.cfg.user);
+                json_str(j, "prefix", a.cfg.prefix);
+                json_strv(j, "modules", a.cfg.modules);
+                json_strv(j, "problems", problems);
+                json_strv(j, "notes", notes);
+                json_obj_end(j);
+        } else {
+                _cleanup_free_ char *mods = strv_join(a.cfg.modules, " ");
+                printf("%s: %s\n  venv     %s\n  python   %s\n  service  %s (user %s)\n  group    %s\n  modules  %s\n",
+                       app_name, ok ? "ok" : "PROBLEMS", a.venv, a.cfg.python, a.cfg.service, a.cfg.user, a.cfg.group,
+                       mods && *mods ? mods : "(all installed)");
+                for (size_t i = 0; problems && problems[i]; i++)
+                        printf("  problem: %s\n", problems[i]);
+                for (size_t i = 0; notes && notes[i]; i++)
+                        printf("  note: %s\n", notes[i]);
+        }
+        return ok ? 0 : -PS_E_PROBLEM;
+}
+
+int verb_status(struct ctx *x, const char *app_name)
+{
+        _cleanup_strv_ char **apps = NULL;
+        int r;
+        if (app_name) {
+                if ((r = check_app_name(app_name)) < 0)
+                        return r;
+                strv_push(&apps, app_name);
+        } else if ((r = list_apps(x, &apps)) < 0) {
+                log_error("cannot read /%s: %s", ETC_DIR, strerror(-r));
+                return r;
+        }
+        struct json j = {0};
+        if (x->json) {
+                json_obj_begin(&j, NULL);
+                json_arr_begin(&j, "apps");
+        }
+        int result = 0;
+        for (size_t i = 0; apps && apps[i]; i++) {
+                r = status_one(x, apps[i], &j);
+                /* A failure to look outranks a problem found. */
+                if (r < 0 && (result == 0 || r != -PS_E_PROBLEM))
+                        result = r;
+        }
+        if (!apps && !x->json)
+                printf("no app is set up (pyshare setup APP makes one)\n");
+        if (x->json) {
+                json_arr_end(&j);
+                json_bool(&j, "ok", result == 0);
+                json_obj_end(&j);
+                json_flush(&j);
+        }
+        return result;
+}

@@ -1,0 +1,497 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "wiring.h"
+#include "app.h"
+#include "bus.h"
+#include "config.h"
+#include "envfile.h"
+#include "fileio.h"
+#include "log.h"
+#include "names.h"
+#include "units.h"
+#include "venv.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+void actions_free(struct actions *a)
+{
+        strv_free(a->changed);
+        strv_free(a->unchanged);
+}
+
+static const char *write_hint(int r)
+{
+        switch (r) {
+        case -ENOSPC:
+        case -EDQUOT:
+                return " (the filesystem is full: free some space and run pyshare again; the previous file is unchanged)";
+        case -EROFS:
+                return " (the filesystem is read-only: remount it read-write and run pyshare again)";
+        default:
+                return " (the previous file is unchanged)";
+        }
+}
+
+int write_file(const struct ctx *x, const char *dir_rel, const char *name, const char *content,
+                      struct actions *acts)
+{
+        _cleanup_close_ int dfd = -1;
+        _cleanup_free_ char *bad = NULL, *path = xasprintf("/%s/%s", dir_rel, name), *sp = shown(x, path);
+        int r = dir_open(x->rootfd, dir_rel, 0755, true, x->dry_run, &dfd, &bad);
+        if (r < 0)
+                return report_dir_error(x, dir_rel, r, bad);
+        bool changed;
+        r = file_write_atomic(dfd, name, content, strlen(content), 0644, x->dry_run, &changed);
+        if (r == -PS_E_UNSYNCED) {
+                log_error("wrote %s, but its directory could not be synced (Input/output error): the new file is "
+                          "in place and may not survive a crash; check the disk and run pyshare again",
+                          sp);
+                return r;
+        }
+        if (r < 0) {
+                log_error("cannot write %s: %s%s", sp, strerror(-r), write_hint(r));
+                return r;
+        }
+        if (changed) {
+                log_info("%s %s", x->dry_run ? "would write" : "wrote", sp);
+                strv_push(&acts->changed, path);
+        } else {
+                log_debug("unchanged %s", sp);
+                strv_push(&acts->unchanged, path);
+        }
+        return 0;
+}
+
+int remove_file(const struct ctx *x, const char *dir_rel, const char *name, struct actions *acts)
+{
+        _cleanup_close_ int dfd = -1;
+        _cleanup_free_ char *path = xasprintf("/%s/%s", dir_rel, name), *sp = shown(x, path);
+        _cleanup_free_ char *bad = NULL;
+        int r = dir_open(x->rootfd, dir_rel, 0, true, false, &dfd, &bad);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return report_dir_error(x, dir_rel, r, bad);
+        bool removed;
+        r = file_remove_at(dfd, name, x->dry_run, &removed);
+        if (r < 0) {
+                log_error("cannot remove %s: %s", sp, strerror(-r));
+                return r;
+        }
+        if (removed) {
+                log_info("%s %s", x->dry_run ? "would remove" : "removed", sp);
+                strv_push(&acts->changed, path);
+        }
+        return 0;
+}
+
+int venv_pythonpath(const struct ctx *x, const struct app *a, char ***ret, struct pth_info *ret_pth)
+{
+        _cleanup_close_ int vfd = -1;
+        int r = dir_open(x->rootfd, a->venv_rel, 0, false, false, &vfd, NULL);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *site_rel = NULL;
+        r = venv_site_packages(vfd, &site_rel);
+        if (r < 0)
+                return r;
+        _cleanup_close_ int sfd = openat(vfd, site_rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sfd < 0)
+                return -errno;
+        _cleanup_free_ char *site_abs = xasprintf("%s/%s", a->venv, site_rel);
+        struct pth_info pth = {0};
+        r = venv_read_pth(sfd, site_abs, &pth);
+        if (r < 0)
+                return r;
+        char **paths = NULL;
+        strv_push(&paths, site_abs);
+        for (size_t i = 0; pth.dirs && pth.dirs[i]; i++)
+                strv_push(&paths, pth.dirs[i]);
+        *ret = paths;
+        if (ret_pth)
+                *ret_pth = pth;
+        else
+                pth_info_free(&pth);
+        return 0;
+}
+
+char *app_env_text(const struct app *a, char *const *pythonpath)
+{
+        struct buf b = {0};
+        buf_printf(&b, "# Written by pyshare for %s: EnvironmentFile= for any unit that uses it.\n", a->name);
+        _cleanup_free_ char *joined = strv_join(pythonpath, ":");
+        /* Both values are made of path_safe characters only: encoding cannot fail. */
+        env_encode(&b, "PYTHONPATH", joined);
+        env_encode(&b, "VIRTUAL_ENV", a->venv);
+        return b.p;
+}
+
+void report_pth(struct pth_info *pth)
+{
+        for (size_t i = 0; pth->code_lines && pth->code_lines[i]; i++) {
+                /* setuptools puts this one in every venv; it only picks which distutils is
+                 * imported, so saying it on every run would hide the lines that matter. */
+                if (startswith(pth->code_lines[i], "distutils-precedence.pth:"))
+                        log_debug("not run: import line of %s", pth->code_lines[i]);
+                else
+                        log_info("not run: import line of %s (a service that uses PYTHONPATH never runs it either)",
+                                 pth->code_lines[i]);
+        }
+        for (size_t i = 0; pth->refused && pth->refused[i]; i++)
+                log_warning("left out of PYTHONPATH: %s", pth->refused[i]);
+        pth_info_free(pth);
+}
+
+char **read_env_file(const struct ctx *x, const char *dir_rel, const char *name)
+{
+        _cleanup_close_ int dfd = -1;
+        if (dir_open(x->rootfd, dir_rel, 0, false, false, &dfd, NULL) < 0)
+                return NULL;
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        if (file_read_at(dfd, name, 1024 * 1024, &text, &len, NULL) < 0)
+                return NULL;
+        char **env = NULL;
+        if (env_parse(text, len, &env) < 0)
+                return NULL;
+        return env;
+}
+
+static char *service_env_path(const char *unit) { return xasprintf("/" SERVICES_DIR "/%s.env", unit); }
+
+char **services_listing(const struct ctx *x, const char *app)
+{
+        _cleanup_close_ int dfd = -1;
+        if (dir_open(x->rootfd, SERVICES_DIR, 0, false, false, &dfd, NULL) < 0)
+                return NULL;
+        DIR *d = fdopendir(fcntl(dfd, F_DUPFD_CLOEXEC, 3));
+        if (!d)
+                return NULL;
+        char **units = NULL;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (!endswith(de->d_name, ".service.env"))
+                        continue;
+                _cleanup_free_ char *text = NULL;
+                if (file_read_at(dfd, de->d_name, 1024 * 1024, &text, NULL, NULL) < 0)
+                        continue;
+                char *apps = strstr(text, "; apps: ");
+                char *eol = apps ? strstr(apps, ".\n") : NULL;
+                if (!apps || !eol)
+                        continue;
+                *eol = 0;
+                char *save = NULL;
+                for (char *p = strtok_r(apps + strlen("; apps: "), ", ", &save); p; p = strtok_r(NULL, ", ", &save))
+                        if (strcmp(p, app) == 0)
+                                strv_consume(&units, xstrndup(de->d_name, strlen(de->d_name) - strlen(".env")));
+        }
+        closedir(d);
+        return units;
+}
+
+/* Rewrites the service's merged EnvironmentFile and its drop-in from the apps attached to it
+ * (but exclude), or removes both when none is left. *ret_dropin_changed tells whether systemd
+ * must reload. */
+int write_service_files(const struct ctx *x, const char *unit, const char *exclude, struct actions *acts,
+                               bool *ret_dropin_changed, bool *ret_env_changed)
+{
+        _cleanup_strv_ char **apps = NULL, **attached = NULL, **paths = NULL;
+        int r = list_apps(x, &apps);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; apps && apps[i]; i++) {
+                if (exclude && strcmp(apps[i], exclude) == 0)
+                        continue;
+                _cleanup_config_ struct app_config c = {0};
+                bool exists;
+                _cleanup_free_ char *svc = NULL;
+                if (load_config(x, apps[i], &c, &exists) < 0 || !exists)
+                        continue;
+                if (unit_name_normalize(c.service ? c.service : default_service(x), &svc) < 0 || strcmp(svc, unit) != 0)
+                        continue;
+                _cleanup_free_ char *envname = xasprintf("%s.env", apps[i]);
+                _cleanup_strv_ char **env = read_env_file(x, ETC_DIR, envname);
+                const char *pp = env_get(env, "PYTHONPATH");
+                if (!pp)
+                        continue;
+                strv_push(&attached, apps[i]);
+                _cleanup_free_ char *copy = xstrdup(pp);
+                char *save = NULL;
+                for (char *p = strtok_r(copy, ":", &save); p; p = strtok_r(NULL, ":", &save))
+                        if (!strv_contains(paths, p))
+                                strv_push(&paths, p);
+        }
+
+        _cleanup_free_ char *env_name = xasprintf("%s.env", unit), *dropin_dir = xasprintf(SYSTEMD_DIR "/%s.d", unit);
+        size_t before = strv_length(acts->changed);
+        if (!attached) {
+                if ((r = remove_file(x, SERVICES_DIR, env_name, acts)) < 0)
+                        return r;
+                *ret_env_changed = strv_length(acts->changed) > before;
+                before = strv_length(acts->changed);
+                if ((r = remove_file(x, dropin_dir, DROPIN_NAME, acts)) < 0)
+                        return r;
+                *ret_dropin_changed = strv_length(acts->changed) > before;
+                if (!x->dry_run)
+                        unlinkat(x->rootfd, dropin_dir, AT_REMOVEDIR); /* only when empty */
+                return 0;
+        }
+        _cleanup_free_ char *text = NULL, *envpath = service_env_path(unit), *dropin = unit_dropin_text(envpath);
+        r = unit_service_env_text(unit, attached, paths, &text);
+        if (r < 0) {
+                log_error("cannot encode PYTHONPATH for %s: %s", unit, strerror(-r));
+                return -PS_E_INVALID;
+        }
+        if ((r = write_file(x, SERVICES_DIR, env_name, text, acts)) < 0)
+                return r;
+        *ret_env_changed = strv_length(acts->changed) > before;
+        before = strv_length(acts->changed);
+        if ((r = write_file(x, dropin_dir, DROPIN_NAME, dropin, acts)) < 0)
+                return r;
+        *ret_dropin_changed = strv_length(acts->changed) > before;
+        return 0;
+}
+
+/* Apache passes PYTHONPATH on to CGI scripts while some app of an Apache unit asks for it:
+ * Debian's conf-available + the symlink a2enconf makes, or RHEL's conf.d. */
+int update_cgi_conf(const struct ctx *x, const char *exclude, struct actions *acts, bool *ret_changed)
+{
+        _cleanup_strv_ char **apps = NULL;
+        bool want_debian = false, want_rhel = false;
+        int r = list_apps(x, &apps);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; apps && apps[i]; i++) {
+                _cleanup_config_ struct app_config c = {0};
+                bool exists;
+                _cleanup_free_ char *unit = NULL;
+                if ((exclude && strcmp(apps[i], exclude) == 0) || load_config(x, apps[i], &c, &exists) < 0 || !exists ||
+                    c.cgi != CFG_YES || unit_name_normalize(c.service ? c.service : default_service(x), &unit) < 0)
+                        continue;
+                const char *cmd = unit_apache_command(unit);
+                if (cmd && strstr(cmd, "apache2"))
+                        want_debian = true;
+                else if (cmd)
+                        want_rhel = true;
+        }
+        size_t before = strv_length(acts->changed);
+        if (want_debian) {
+                if ((r = write_file(x, "etc/apache2/conf-available", "pyshare.conf", unit_apache_cgi_text(), acts)) < 0)
+                        return r;
+                _cleanup_close_ int en = -1;
+                _cleanup_free_ char *bad = NULL;
+                if ((r = dir_open(x->rootfd, "etc/apache2/conf-enabled", 0755, true, x->dry_run, &en, &bad)) < 0)
+                        return report_dir_error(x, "etc/apache2/conf-enabled", r, bad);
+                char target[64];
+                ssize_t k = en >= 0 ? readlinkat(en, "pyshare.conf", target, sizeof(target) - 1) : -1;
+                if (k < 0 || (size_t)k != strlen("../conf-available/pyshare.conf") ||
+                    memcmp(target, "../conf-available/pyshare.conf", (size_t)k) != 0) {
+                        if (!x->dry_run) {
+                                unlinkat(en, "pyshare.conf", 0);
+                                if (symlinkat("../conf-available/pyshare.conf", en, "pyshare.conf") < 0) {
+                                        log_error("cannot enable /etc/apache2/conf-enabled/pyshare.conf: %s", strerror(errno));
+                                        return -errno;
+                                }
+                        }
+                        log_info("%s /etc/apache2/conf-enabled/pyshare.conf (a2enconf pyshare)",
+                                 x->dry_run ? "would enable" : "enabled");
+                        strv_push(&acts->changed, "/etc/apache2/conf-enabled/pyshare.conf");
+                }
+        } else if ((r = remove_file(x, "etc/apache2/conf-enabled", "pyshare.conf", acts)) < 0 ||
+                   (r = remove_file(x, "etc/apache2/conf-available", "pyshare.conf", acts)) < 0)
+                return r;
+        if (want_rhel) {
+                if ((r = write_file(x, "etc/httpd/conf.d", "pyshare.conf", unit_apache_cgi_text(), acts)) < 0)
+                        return r;
+        } else if ((r = remove_file(x, "etc/httpd/conf.d", "pyshare.conf", acts)) < 0)
+                return r;
+        *ret_changed = strv_length(acts->changed) > before;
+        return 0;
+}
+
+void reload_systemd(const struct ctx *x, bool needed, const char **ret_state)
+{
+        *ret_state = "not-needed";
+        if (!needed)
+                return;
+        if (x->root || !bus_systemd_running()) {
+                *ret_state = "skipped";
+                log_info("systemd is not running here: skipped daemon-reload (it reads the new files when it starts%s)",
+                         x->root ? "; inside the image nothing more is needed" : "");
+                return;
+        }
+        if (x->dry_run) {
+                *ret_state = "would-reload";
+                log_info("would reload systemd (daemon-reload)");
+                return;
+        }
+        int r = bus_daemon_reload();
+        if (r < 0) {
+                *ret_state = "failed";
+                log_warning("daemon-reload over D-Bus failed: %s; run `systemctl daemon-reload`", strerror(-r));
+                return;
+        }
+        *ret_state = "reloaded";
+        log_info("reloaded systemd (daemon-reload)");
+}
+
+int restart_or_hint(const struct ctx *x, const char *unit, bool restart, bool env_changed, const char **ret_state)
+{
+        *ret_state = "not-requested";
+        if (restart) {
+                if (x->root || !bus_systemd_running()) {
+                        *ret_state = "skipped";
+                        log_info("systemd is not running here: cannot restart %s; start it after boot", unit);
+                        return 0;
+                }
+                if (x->dry_run) {
+                        *ret_state = "would-restart";
+                        log_info("would restart %s", unit);
+                        return 0;
+                }
+                _cleanup_free_ char *result = NULL;
+                int r = bus_restart_unit(unit, 120 * 1000, &result);
+                if (r < 0) {
+                        *ret_state = "failed";
+                        log_error("cannot restart %s: %s; see `systemctl status %s` and `journalctl -u %s`", unit,
+                                  strerror(-r), unit, unit);
+                        return -PS_E_PROBLEM;
+                }
+                if (strcmp(result, "done") != 0) {
+                        *ret_state = "failed";
+                        log_error("restarting %s ended with \"%s\"; see `systemctl status %s` and `journalctl -u %s`", unit,
+                                  result, unit, unit);
+                        return -PS_E_PROBLEM;
+                }
+                *ret_state = "restarted";
+                log_info("restarted %s (job result: done)", unit);
+                return 0;
+        }
+        if (!env_changed || x->dry_run)
+                return 0;
+        bool active = false, need_reload = false;
+        if (!x->root && bus_systemd_running() && bus_unit_state(unit, &active, &need_reload) >= 0 && active) {
+                *ret_state = "needed";
+                log_notice("%s is running with the old environment: restart it (systemctl restart %s) or run "
+                           "setup with --restart",
+                           unit, unit);
+        } else if (!x->root) {
+                *ret_state = "needed";
+                log_info("restart %s when it runs, to give it the new environment (systemctl restart %s)", unit, unit);
+        }
+        return 0;
+}
+
+/* ---- the repair path unit (setup --watch) ------------------------------------------------- */
+
+#define WATCH_TEMPLATE "pyshare-repair@.path"
+
+char *watch_path_dropin_text(const char *app, const char *site)
+{
+        return xasprintf("# Written by pyshare setup --watch: the site-packages of %s.\n"
+                         "[Path]\nPathChanged=\nPathChanged=%s\n",
+                         app, site);
+}
+
+char *watch_service_dropin_text(const char *app, const char *venv)
+{
+        return xasprintf("# Written by pyshare setup --watch: %s lives outside %s.\n"
+                         "[Service]\nReadWritePaths=-%s\n",
+                         app, DEFAULT_PREFIX, venv);
+}
+
+/* Enables pyshare-repair@APP.path the way systemctl enable does (a symlink in
+ * paths.target.wants), with a drop-in that names the venv's exact site-packages, and one that
+ * lets the repair service write a venv outside /opt/pyshare. With enable false, undoes it. */
+int update_watch(const struct ctx *x, const struct app *a, bool enable, struct actions *acts, bool *ret_changed)
+{
+        _cleanup_free_ char *path_unit = xasprintf("pyshare-repair@%s.path", a->name),
+                            *svc_unit = xasprintf("pyshare-repair@%s.service", a->name),
+                            *path_dir = xasprintf(SYSTEMD_DIR "/%s.d", path_unit),
+                            *svc_dir = xasprintf(SYSTEMD_DIR "/%s.d", svc_unit);
+        size_t before = strv_length(acts->changed);
+        int r;
+        if (!enable) {
+                if ((r = remove_file(x, SYSTEMD_DIR "/paths.target.wants", path_unit, acts)) < 0 ||
+                    (r = remove_file(x, path_dir, DROPIN_NAME, acts)) < 0 || (r = remove_file(x, svc_dir, DROPIN_NAME, acts)) < 0)
+                        return r;
+                if (!x->dry_run) {
+                        unlinkat(x->rootfd, path_dir, AT_REMOVEDIR);
+                        unlinkat(x->rootfd, svc_dir, AT_REMOVEDIR);
+                }
+                *ret_changed = strv_length(acts->changed) > before;
+                if (*ret_changed && !x->dry_run && !x->root && bus_systemd_running())
+                        bus_stop_unit(path_unit);
+                return 0;
+        }
+        static const char *const dirs[] = {"etc/systemd/system", "usr/local/lib/systemd/system", "lib/systemd/system",
+                                           "usr/lib/systemd/system"};
+        const char *template_dir = NULL;
+        for (size_t i = 0; i < ELEMENTSOF(dirs) && !template_dir; i++) {
+                _cleanup_free_ char *rel = xasprintf("%s/" WATCH_TEMPLATE, dirs[i]);
+                struct stat st;
+                if (fstatat(x->rootfd, rel, &st, 0) == 0)
+                        template_dir = dirs[i];
+        }
+        if (!template_dir) {
+                log_error("--watch needs the unit %s, which is not installed (make install or the pyshare package "
+                          "installs it)",
+                          WATCH_TEMPLATE);
+                return -PS_E_NOTFOUND;
+        }
+        _cleanup_strv_ char **pythonpath = NULL;
+        if (venv_pythonpath(x, a, &pythonpath, NULL) < 0 && !x->dry_run) {
+                log_error("cannot find site-packages in %s", a->venv);
+                return -ENOENT;
+        }
+        _cleanup_free_ char *path_text = watch_path_dropin_text(a->name, pythonpath ? pythonpath[0] : a->venv);
+        if ((r = write_file(x, path_dir, DROPIN_NAME, path_text, acts)) < 0)
+                return r;
+        if (strcmp(a->cfg.prefix, DEFAULT_PREFIX) != 0) {
+                _cleanup_free_ char *svc_text = watch_service_dropin_text(a->name, a->venv);
+                if ((r = write_file(x, svc_dir, DROPIN_NAME, svc_text, acts)) < 0)
+                        return r;
+        } else if ((r = remove_file(x, svc_dir, DROPIN_NAME, acts)) < 0)
+                return r;
+        _cleanup_close_ int wants = -1;
+        _cleanup_free_ char *bad = NULL, *target = xasprintf("/%s/" WATCH_TEMPLATE, template_dir);
+        if ((r = dir_open(x->rootfd, SYSTEMD_DIR "/paths.target.wants", 0755, true, x->dry_run, &wants, &bad)) < 0)
+                return report_dir_error(x, SYSTEMD_DIR "/paths.target.wants", r, bad);
+        char link[4096];
+        ssize_t k = wants >= 0 ? readlinkat(wants, path_unit, link, sizeof(link) - 1) : -1;
+        if (k < 0 || (size_t)k != strlen(target) || memcmp(link, target, (size_t)k) != 0) {
+                if (!x->dry_run) {
+                        unlinkat(wants, path_unit, 0);
+                        if (symlinkat(target, wants, path_unit) < 0) {
+                                log_error("cannot enable %s: %s", path_unit, strerror(errno));
+                                return -errno;
+                        }
+                }
+                log_info("%s %s (systemctl enable)", x->dry_run ? "would enable" : "enabled", path_unit);
+                strv_consume(&acts->changed, xasprintf("/" SYSTEMD_DIR "/paths.target.wants/%s", path_unit));
+        }
+        *ret_changed = strv_length(acts->changed) > before;
+        return 0;
+}
+
+int refresh_env_files(const struct ctx *x, const struct app *a, struct actions *acts, bool *ret_env_changed)
+{
+        _cleanup_strv_ char **pythonpath = NULL;
+        struct pth_info pth = {0};
+        _cleanup_free_ char *sv = shown(x, a->venv);
+        if (venv_pythonpath(x, a, &pythonpath, &pth) < 0) {
+                log_error("cannot find site-packages in %s: run `pyshare setup %s`", sv, a->name);
+                return -ENOENT;
+        }
+        report_pth(&pth);
+        _cleanup_free_ char *envtext = app_env_text(a, pythonpath), *env_name = xasprintf("%s.env", a->name);
+        bool dropin_changed = false;
+        int r;
+        if ((r = write_file(x, ETC_DIR, env_name, envtext, acts)) < 0 ||
+            (r = write_service_files(x, a->cfg.service, NULL, acts, &dropin_changed, ret_env_changed)) < 0)
+                return r;
+        const char *state;
+        reload_systemd(x, dropin_changed, &state);
+        return 0;
+}
