@@ -7,10 +7,9 @@
 #include "names.h"
 #include "units.h"
 #include "users.h"
+#include "venv.h"
 
-#include <dirent.h>
-#include <grp.h>
-#include <pwd.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 void app_free(struct app *a)
@@ -65,17 +64,7 @@ char *shown(const struct ctx *x, const char *path)
         return xasprintf("%s%s", x->root, path);
 }
 
-char *user_name_of(uid_t uid)
-{
-        struct passwd *pw = getpwuid(uid);
-        return pw ? xstrdup(pw->pw_name) : xasprintf("%u", (unsigned)uid);
-}
-
-char *group_name_of(gid_t gid)
-{
-        struct group *gr = getgrgid(gid);
-        return gr ? xstrdup(gr->gr_name) : xasprintf("%u", (unsigned)gid);
-}
+int ids_root(const struct ctx *x) { return x->root ? x->rootfd : -1; }
 
 int need_root(const struct ctx *x, const char *verb, const char *app)
 {
@@ -105,11 +94,9 @@ int take_lock(const struct ctx *x, int *ret_fd)
         if (x->dry_run)
                 return 0;
         int r = lock_take(LOCK_PATH, x->lock_timeout, lock_waiting, ret_fd);
-        if (r == -ETIMEDOUT) {
-                log_error("another pyshare still holds %s after %d s; try again when it has finished", LOCK_PATH,
-                          x->lock_timeout);
-                return r;
-        }
+        if (r == -ETIMEDOUT)
+                return log_error_errno(r, "another pyshare still holds %s after %d s; try again when it has finished",
+                                       LOCK_PATH, x->lock_timeout);
         if (r < 0)
                 log_error("cannot take the lock %s: %s", LOCK_PATH, strerror(-r));
         return r;
@@ -125,40 +112,31 @@ static int load_config_file(const struct ctx *x, const char *dir_rel, const char
         _cleanup_free_ char *path = xasprintf("/%s/%s", dir_rel, name), *sp = shown(x, path);
         _cleanup_close_ int dfd = -1;
         *ret_exists = false;
-        int r = dir_open(x->rootfd, dir_rel, 0, false, false, &dfd, NULL);
+        int r = dir_open(x->rootfd, dir_rel, NULL, &dfd, NULL);
         if (r == -ENOENT)
                 return 0;
-        if (r < 0) {
-                log_error("cannot open %s: %s", sp, strerror(-r));
-                return r;
-        }
+        if (r < 0)
+                return log_error_errno(r, "cannot open %s: %s", sp, strerror(-r));
         _cleanup_free_ char *text = NULL;
         size_t len;
         struct stat st;
         r = file_read_at(dfd, name, CONFIG_MAX_SIZE, &text, &len, &st);
         if (r == -ENOENT)
                 return 0;
-        if (r < 0) {
-                log_error("cannot read %s: %s", sp, r == -EINVAL ? "not a regular file" : strerror(-r));
-                return r == -EINVAL || r == -EFBIG ? -PS_E_INVALID : r;
-        }
-        if (st.st_uid != 0 || (st.st_mode & 0022)) {
-                log_error("%s is not owned by root or is writable by others: pyshare does not trust it; "
-                          "chown root:root and chmod 644 it after checking its content",
-                          sp);
-                return -PS_E_INVALID;
-        }
+        if (r < 0)
+                return log_error_errno(r == -EINVAL || r == -EFBIG ? -PS_E_INVALID : r, "cannot read %s: %s",
+                                       sp, r == -EINVAL ? "not a regular file" : strerror(-r));
+        if (st.st_uid != 0 || (st.st_mode & 0022))
+                return log_error_errno(-PS_E_INVALID, "%s is not owned by root or is writable by others: pyshare does "
+                                       "not trust it; chown root:root and chmod 644 it after checking its content",
+                                       sp);
         unsigned line = 0;
         const char *why = NULL, *key = NULL;
         r = config_parse(text, len, c, &line, &why);
-        if (r < 0) {
-                log_error("%s:%u: %s", sp, line, why);
-                return -PS_E_INVALID;
-        }
-        if (config_validate(c, &key) < 0) {
-                log_error("%s: invalid %s= value", sp, key);
-                return -PS_E_INVALID;
-        }
+        if (r < 0)
+                return log_error_errno(-PS_E_INVALID, "%s:%u: %s", sp, line, why);
+        if (config_validate(c, &key) < 0)
+                return log_error_errno(-PS_E_INVALID, "%s: invalid %s= value", sp, key);
         *ret_exists = true;
         return 0;
 }
@@ -231,11 +209,19 @@ static int require_config(const struct ctx *x, const char *app, struct app_confi
                 return -PS_E_NOTFOUND;
         }
         app_config_defaults(x, c);
-        if (!c->user) {
-                log_error("%s/%s.conf has no User=; run `pyshare setup %s` again", ETC_DIR, app, app);
-                return -PS_E_INVALID;
-        }
+        if (!c->user)
+                return log_error_errno(-PS_E_INVALID, "%s/%s.conf has no User=; run `pyshare setup %s` again",
+                                       ETC_DIR, app, app);
         return 0;
+}
+
+int app_settings(const struct ctx *x, const char *app, struct app_config *c)
+{
+        bool exists;
+        if (load_config(x, app, c, &exists) < 0 || !exists)
+                return 0;
+        app_config_defaults(x, c);
+        return 1;
 }
 
 void app_paths(struct app *a)
@@ -250,30 +236,25 @@ void app_paths(struct app *a)
  * Checked by every verb, since /etc/pyshare and the group database can change after setup. */
 int refuse_unsafe_ids(const struct ctx *x, struct app *a)
 {
-        if (a->user.uid == 0) {
-                log_error("user %s has uid 0: pyshare does not set up environments for root; pass --user=USER",
-                          a->user.name);
-                return -PS_E_INVALID;
-        }
+        if (a->user.uid == 0)
+                return log_error_errno(-PS_E_INVALID, "user %s has uid 0: pyshare does not set up environments for "
+                                       "root; pass --user=USER",
+                                       a->user.name);
         if (!a->group_exists)
                 return 0;
-        if (a->gid == 0) {
-                log_error("group %s has gid 0: pyshare will not give the root group write access; pass --group=GROUP",
-                          a->cfg.group);
-                return -PS_E_INVALID;
-        }
+        if (a->gid == 0)
+                return log_error_errno(-PS_E_INVALID, "group %s has gid 0: pyshare will not give the root group write "
+                                       "access; pass --group=GROUP",
+                                       a->cfg.group);
         bool member = false;
-        int r = user_in_group(x->root ? x->rootfd : -1, &a->user, a->gid, &member);
-        if (r < 0) {
-                log_error("cannot read the groups of %s: %s", a->user.name, strerror(-r));
-                return r;
-        }
-        if (member) {
-                log_error("%s is a member of %s: it would get write access to the environment; remove it from the "
-                          "group (gpasswd -d %s %s) or choose another --group",
-                          a->user.name, a->cfg.group, a->user.name, a->cfg.group);
-                return -PS_E_INVALID;
-        }
+        int r = user_in_group(ids_root(x), &a->user, a->gid, &member);
+        if (r < 0)
+                return log_error_errno(r, "cannot read the groups of %s: %s", a->user.name, strerror(-r));
+        if (member)
+                return log_error_errno(-PS_E_INVALID, "%s is a member of %s: it would get write access to the "
+                                       "environment; remove it from the group (gpasswd -d %s %s) or choose another "
+                                       "--group",
+                                       a->user.name, a->cfg.group, a->user.name, a->cfg.group);
         return 0;
 }
 
@@ -291,7 +272,7 @@ int refuse_unit_groups(const struct ctx *x, const struct app *a, const char *uni
         for (size_t i = 0; groups && groups[i]; i++) {
                 gid_t gid;
                 if (strcmp(groups[i], a->cfg.group) != 0 &&
-                    (group_lookup(x->root ? x->rootfd : -1, groups[i], &gid, NULL) < 0 || gid != a->gid))
+                    (group_lookup(ids_root(x), groups[i], &gid, NULL) < 0 || gid != a->gid))
                         continue;
                 log_error("%s runs with the group %s (Group= or SupplementaryGroups=): it would get write access to "
                           "the environment; remove it from the unit or choose another --group",
@@ -304,7 +285,7 @@ int refuse_unit_groups(const struct ctx *x, const struct app *a, const char *uni
 /* Looks up the user and group of a stored app. */
 static int resolve_names(const struct ctx *x, struct app *a)
 {
-        int rootfd = x->root ? x->rootfd : -1;
+        int rootfd = ids_root(x);
         int r = user_lookup(rootfd, a->cfg.user, &a->user);
         if (r < 0) {
                 if (r == -PS_E_NOTFOUND)
@@ -338,29 +319,38 @@ int load_app(const struct ctx *x, const char *name, struct app *a)
         return resolve_names(x, a);
 }
 
+int app_open_site_packages(const struct ctx *x, const struct app *a, int *ret_fd, char **ret_rel)
+{
+        _cleanup_close_ int vfd = -1;
+        _cleanup_free_ char *rel = NULL;
+        int r = dir_open(x->rootfd, a->venv_rel, NULL, &vfd, NULL);
+        if (r < 0 || (r = venv_site_packages(vfd, &rel)) < 0)
+                return r;
+        int fd = openat(vfd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        *ret_fd = fd;
+        if (ret_rel)
+                *ret_rel = TAKE_PTR(rel);
+        return 0;
+}
+
 int list_apps(const struct ctx *x, char ***ret)
 {
         _cleanup_close_ int dfd = -1;
+        _cleanup_strv_ char **names = NULL;
         *ret = NULL;
-        int r = dir_open(x->rootfd, ETC_DIR, 0, false, false, &dfd, NULL);
+        int r = dir_open(x->rootfd, ETC_DIR, NULL, &dfd, NULL);
         if (r == -ENOENT)
                 return 0;
-        if (r < 0)
+        if (r < 0 || (r = dir_list_at(dfd, ".conf", &names)) < 0)
                 return r;
-        DIR *d = fdopendir(dfd);
-        if (!d)
-                return -errno;
-        TAKE_FD(dfd);
         char **apps = NULL;
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                if (!endswith(de->d_name, ".conf"))
-                        continue;
-                _cleanup_free_ char *name = xstrndup(de->d_name, strlen(de->d_name) - 5);
+        for (size_t i = 0; names && names[i]; i++) {
+                _cleanup_free_ char *name = xstrndup(names[i], strlen(names[i]) - strlen(".conf"));
                 if (app_name_valid(name))
                         strv_push(&apps, name);
         }
-        closedir(d);
         strv_sort(apps);
         *ret = apps;
         return 0;

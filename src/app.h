@@ -54,8 +54,8 @@ void app_config_to_keep(const struct app_config *cfg, const struct app_config *v
                         const struct app_config *etc_prev, const struct app_config *given, struct app_config *own);
 /* A path as the user finds it on this machine (under --root, below the root). */
 char *shown(const struct ctx *x, const char *path);
-char *user_name_of(uid_t uid);
-char *group_name_of(gid_t gid);
+/* Where users and groups are looked up: in the image under --root, else on the host (-1). */
+int ids_root(const struct ctx *x);
 
 int need_root(const struct ctx *x, const char *verb, const char *app);
 int check_app_name(const char *app);
@@ -68,6 +68,9 @@ int load_vendor_config(const struct ctx *x, const char *app, const char *from, s
                        bool *ret_exists);
 int load_config(const struct ctx *x, const char *app, struct app_config *c, bool *ret_exists);
 
+/* The settings of an app that is set up, completed by the defaults: 1, or 0 when it is not set
+ * up or they cannot be read (said already). */
+int app_settings(const struct ctx *x, const char *app, struct app_config *c);
 void app_paths(struct app *a);
 int refuse_unsafe_ids(const struct ctx *x, struct app *a);
 int refuse_unit_groups(const struct ctx *x, const struct app *a, const char *unit);
@@ -75,6 +78,9 @@ int refuse_unit_groups(const struct ctx *x, const struct app *a, const char *uni
 int load_app(const struct ctx *x, const char *name, struct app *a);
 /* The start of a verb that changes an app that is set up: name, root, settings, the lock. */
 int begin_change(struct ctx *x, const char *verb, const char *app_name, struct app *a, int *ret_lockfd);
+/* Opens the venv's site-packages (lib/pythonX.Y/site-packages, its path relative to the venv
+ * in *ret_rel when asked). */
+int app_open_site_packages(const struct ctx *x, const struct app *a, int *ret_fd, char **ret_rel);
 /* Names of the apps with a valid /etc/pyshare/APP.conf, sorted. */
 int list_apps(const struct ctx *x, char ***ret);
 

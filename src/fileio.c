@@ -3,13 +3,17 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/sysmacros.h>
 
-int dir_open(int rootfd, const char *rel, mode_t mkdir_mode, bool trusted, bool dry_run, int *ret_fd,
-             char **ret_bad)
+int dir_open(int rootfd, const char *rel, const struct dir_opts *o, int *ret_fd, char **ret_bad)
 {
+        static const struct dir_opts plain = {0};
+        if (!o)
+                o = &plain;
+        mode_t mkdir_mode = o->mkdir_mode;
         _cleanup_close_ int fd = openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
@@ -23,7 +27,7 @@ int dir_open(int rootfd, const char *rel, mode_t mkdir_mode, bool trusted, bool 
                 buf_puts(&done, c);
                 int next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (next < 0 && errno == ENOENT && mkdir_mode) {
-                        if (dry_run) {
+                        if (o->dry_run) {
                                 *ret_fd = -1;
                                 goto out;
                         }
@@ -44,7 +48,7 @@ int dir_open(int rootfd, const char *rel, mode_t mkdir_mode, bool trusted, bool 
                 }
                 close(fd);
                 fd = next;
-                if (trusted) {
+                if (o->trusted) {
                         struct stat st;
                         if (fstat(fd, &st) < 0) {
                                 r = -errno;
@@ -67,6 +71,48 @@ fail:
         }
         buf_free(&done);
         return r;
+}
+
+int dir_list_at(int dirfd, const char *suffix, char ***ret)
+{
+        /* A duplicate shares the offset: rewind it, so that a second listing sees every name. */
+        int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0)
+                return -errno;
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        rewinddir(d);
+        char **names = NULL;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                if (!suffix || endswith(de->d_name, suffix))
+                        strv_push(&names, de->d_name);
+        }
+        closedir(d);
+        *ret = names;
+        return 0;
+}
+
+int symlink_ensure_at(int dirfd, const char *name, const char *target, bool dry_run, bool *ret_changed)
+{
+        char link[PATH_MAX];
+        ssize_t k = dirfd >= 0 ? readlinkat(dirfd, name, link, sizeof(link) - 1) : -1;
+        *ret_changed = false;
+        if (k >= 0 && (size_t)k == strlen(target) && memcmp(link, target, (size_t)k) == 0)
+                return 0;
+        if (!dry_run) {
+                unlinkat(dirfd, name, 0);
+                if (symlinkat(target, dirfd, name) < 0)
+                        return -errno;
+        }
+        *ret_changed = true;
+        return 0;
 }
 
 int file_read_at(int dirfd, const char *name, size_t max, char **ret, size_t *ret_len, struct stat *ret_st)

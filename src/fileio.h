@@ -5,13 +5,27 @@
 #include "util.h"
 #include <sys/stat.h>
 
+/* How dir_open opens: NULL means none of these. */
+struct dir_opts {
+        mode_t mkdir_mode; /* != 0: create missing components root:root with this mode */
+        bool trusted;      /* each component owned by root and not writable by group or others */
+        bool dry_run;      /* create nothing: *ret_fd is -1 (and 0 returned) where it would */
+};
+
 /* Opens the directory rel (relative, "a/b/c") below rootfd, one component at a time with
- * O_NOFOLLOW. With mkdir_mode != 0 missing components are created root:root with that mode
- * (in dry_run they are not, and *ret_fd is -1 with 0 returned). With trusted, each component
- * must be owned by root and not writable by group or others (-EPERM otherwise, the offending
- * component's path relative to rootfd in *ret_bad when ret_bad is given). */
-int dir_open(int rootfd, const char *rel, mode_t mkdir_mode, bool trusted, bool dry_run, int *ret_fd,
-             char **ret_bad);
+ * O_NOFOLLOW. With mkdir_mode missing components are created (in dry_run they are not, and
+ * *ret_fd is -1 with 0 returned). With trusted, a component of another owner or writable by
+ * group or others gives -EPERM, and its path relative to rootfd in *ret_bad when ret_bad is
+ * given. */
+int dir_open(int rootfd, const char *rel, const struct dir_opts *o, int *ret_fd, char **ret_bad);
+
+/* The names in dirfd that end with suffix (all but "." and ".." with NULL), in directory
+ * order; dirfd itself is left as it was. */
+int dir_list_at(int dirfd, const char *suffix, char ***ret);
+
+/* Makes dirfd/name a symlink to target unless it is one already (*ret_changed false); in
+ * dry_run it only tells. */
+int symlink_ensure_at(int dirfd, const char *name, const char *target, bool dry_run, bool *ret_changed);
 
 /* Reads a regular file of at most max bytes: the name is pinned O_PATH|O_NOFOLLOW and checked
  * with fstat before the pinned inode is opened, so a FIFO, device node or symlink is never

@@ -18,3 +18,12 @@ void log_msg(enum log_level level, const char *fmt, ...) _printf_(2, 3);
 #define log_notice(...) log_msg(LOG_LEVEL_NOTICE, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)
+
+/* Logs an error and hands r on, for the verbs' "say it once, return the error":
+ *     return log_error_errno(r, "cannot open %s: %s", path, strerror(-r)); */
+#define log_error_errno(r, ...)                                                                    \
+        ({                                                                                         \
+                int _r = (r);                                                                      \
+                log_error(__VA_ARGS__);                                                            \
+                _r;                                                                                \
+        })

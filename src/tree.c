@@ -106,11 +106,9 @@ int apply_tree(const struct ctx *x, const struct app *a, struct perms_stats *st)
 {
         _cleanup_close_ int pfd = -1;
         _cleanup_free_ char *sv = shown(x, a->venv);
-        int r = dir_open(x->rootfd, a->prefix_rel, 0, false, false, &pfd, NULL);
-        if (r < 0) {
-                log_error("cannot open %s: %s", sv, strerror(-r));
-                return r;
-        }
+        int r = dir_open(x->rootfd, a->prefix_rel, NULL, &pfd, NULL);
+        if (r < 0)
+                return log_error_errno(r, "cannot open %s: %s", sv, strerror(-r));
         struct stat pst;
         if (fstat(pfd, &pst) < 0)
                 return -errno;
@@ -121,16 +119,12 @@ int apply_tree(const struct ctx *x, const struct app *a, struct perms_stats *st)
         r = vfd < 0 ? -errno : acl_supported_fd(vfd);
         if (r >= 0)
                 r = perms_apply(pfd, a->name, sv, &t, x->dry_run, st);
-        if (r == -EOPNOTSUPP) {
-                log_error("the filesystem of %s has no POSIX ACL support: mount it with ACLs (the acl option) or "
-                          "choose --prefix on a filesystem with ACLs",
-                          sv);
-                return r;
-        }
-        if (r < 0) {
-                log_error("cannot set the permissions of %s: %s", sv, strerror(-r));
-                return r;
-        }
+        if (r == -EOPNOTSUPP)
+                return log_error_errno(r, "the filesystem of %s has no POSIX ACL support: mount it with ACLs (the acl "
+                                       "option) or choose --prefix on a filesystem with ACLs",
+                                       sv);
+        if (r < 0)
+                return log_error_errno(r, "cannot set the permissions of %s: %s", sv, strerror(-r));
         if (st->errors) {
                 print_perms_stats(x, st);
                 log_error("%lu entries of %s could not be changed (listed above)", st->errors, sv);
@@ -143,7 +137,7 @@ char *describe_finding(const struct ctx *x, const struct app *a, const struct pe
 {
         char mode[11];
         mode_string(f->mode, mode);
-        _cleanup_free_ char *u = user_name_of(f->uid), *g = group_name_of(f->gid);
+        _cleanup_free_ char *u = user_name_of(ids_root(x), f->uid), *g = group_name_of(ids_root(x), f->gid);
         if (f->symlink)
                 return xasprintf("%s is a symbolic link, which pyshare does not follow: the check stopped there; "
                                  "set the app's prefix to the real directory (pyshare setup %s --prefix=DIR)",
@@ -173,7 +167,7 @@ int check_acl_support(const struct ctx *x, const char *prefix)
         _cleanup_free_ char *p = xstrdup(prefix + 1);
         for (;;) {
                 _cleanup_close_ int fd = -1;
-                int r = *p ? dir_open(x->rootfd, p, 0, false, false, &fd, NULL)
+                int r = *p ? dir_open(x->rootfd, p, NULL, &fd, NULL)
                            : ((fd = openat(x->rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ? -errno : 0);
                 if (r == -ENOENT && *p) {
                         char *slash = strrchr(p, '/');
@@ -200,11 +194,10 @@ int check_acl_support(const struct ctx *x, const char *prefix)
 int prepare_prefix(const struct ctx *x, const char *prefix, int *ret_fd)
 {
         _cleanup_free_ char *sp = shown(x, prefix);
-        int r = dir_open(x->rootfd, prefix + 1, 0755, false, x->dry_run, ret_fd, NULL);
-        if (r < 0) {
-                log_error("cannot create %s: %s", sp, strerror(-r));
-                return r;
-        }
+        const struct dir_opts o = {.mkdir_mode = 0755, .dry_run = x->dry_run};
+        int r = dir_open(x->rootfd, prefix + 1, &o, ret_fd, NULL);
+        if (r < 0)
+                return log_error_errno(r, "cannot create %s: %s", sp, strerror(-r));
         if (*ret_fd < 0) {
                 log_info("would create %s (root:root 0755)", sp);
                 return 0;
@@ -213,7 +206,7 @@ int prepare_prefix(const struct ctx *x, const char *prefix, int *ret_fd)
         if (fstat(*ret_fd, &st) < 0)
                 return -errno;
         if (st.st_uid != 0) {
-                _cleanup_free_ char *u = user_name_of(st.st_uid);
+                _cleanup_free_ char *u = user_name_of(ids_root(x), st.st_uid);
                 if ((r = refuse_open_prefix(x, prefix, &st)) < 0)
                         return r;
                 log_notice("%s belongs to %s: pyshare leaves its owner and mode as they are", sp, u);

@@ -29,7 +29,7 @@ static int read_unit(int rootfd, const char *name, unsigned hops, char **ret_tex
 {
         for (size_t i = 0; i < ELEMENTSOF(unit_dirs); i++) {
                 _cleanup_close_ int dfd = -1;
-                if (dir_open(rootfd, unit_dirs[i], 0, false, false, &dfd, NULL) < 0)
+                if (dir_open(rootfd, unit_dirs[i], NULL, &dfd, NULL) < 0)
                         continue;
                 struct stat st;
                 if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -131,7 +131,7 @@ static void collect_dropins(int rootfd, const char *dname, char ***names, char *
         for (size_t i = 0; i < ELEMENTSOF(unit_dirs); i++) {
                 _cleanup_free_ char *rel = xasprintf("%s/%s", unit_dirs[i], dname);
                 _cleanup_close_ int dfd = -1;
-                if (dir_open(rootfd, rel, 0, false, false, &dfd, NULL) < 0)
+                if (dir_open(rootfd, rel, NULL, &dfd, NULL) < 0)
                         continue;
                 DIR *d = fdopendir(dfd);
                 if (!d)

@@ -12,11 +12,12 @@ void ps_user_free(struct ps_user *u)
         *u = (struct ps_user){0};
 }
 
-/* Finds the line of name in an image's passwd/group file and splits it at ':'. */
-static int db_find(int rootfd, const char *file, const char *name, char ***ret_fields)
+/* Finds the line of an image's passwd/group file whose field number field is key, and splits
+ * it at ':'. */
+static int db_find(int rootfd, const char *file, size_t field, const char *key, char ***ret_fields)
 {
         _cleanup_close_ int etc = -1;
-        int r = dir_open(rootfd, "etc", 0, false, false, &etc, NULL);
+        int r = dir_open(rootfd, "etc", NULL, &etc, NULL);
         if (r < 0)
                 return r == -ENOENT ? -PS_E_NOTFOUND : r;
         _cleanup_free_ char *text = NULL;
@@ -25,9 +26,6 @@ static int db_find(int rootfd, const char *file, const char *name, char ***ret_f
                 return r == -ENOENT ? -PS_E_NOTFOUND : r;
         char *save = NULL;
         for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                size_t n = strlen(name);
-                if (strncmp(line, name, n) != 0 || line[n] != ':')
-                        continue;
                 char **fields = NULL;
                 char *p = line;
                 for (;;) {
@@ -37,8 +35,11 @@ static int db_find(int rootfd, const char *file, const char *name, char ***ret_f
                                 break;
                         p = colon + 1;
                 }
-                *ret_fields = fields;
-                return 0;
+                if (strv_length(fields) > field && strcmp(fields[field], key) == 0) {
+                        *ret_fields = fields;
+                        return 0;
+                }
+                strv_free(fields);
         }
         return -PS_E_NOTFOUND;
 }
@@ -69,7 +70,7 @@ int user_lookup(int rootfd, const char *name, struct ps_user *ret)
                 return 0;
         }
         _cleanup_strv_ char **f = NULL;
-        int r = db_find(rootfd, "passwd", name, &f);
+        int r = db_find(rootfd, "passwd", 0, name, &f);
         if (r < 0)
                 return r;
         unsigned uid, gid;
@@ -101,7 +102,7 @@ int group_lookup(int rootfd, const char *name, gid_t *ret_gid, char ***ret_membe
                 *ret_gid = gr.gr_gid;
         } else {
                 _cleanup_strv_ char **f = NULL;
-                int r = db_find(rootfd, "group", name, &f);
+                int r = db_find(rootfd, "group", 0, name, &f);
                 if (r < 0)
                         return r;
                 unsigned gid;
@@ -119,6 +120,35 @@ int group_lookup(int rootfd, const char *name, gid_t *ret_gid, char ***ret_membe
         else
                 strv_free(members);
         return 0;
+}
+
+/* The name in field 0 of the line whose field 2 is id, in the image's passwd or group file. */
+static char *db_name_of(int rootfd, const char *file, unsigned id)
+{
+        _cleanup_strv_ char **f = NULL;
+        _cleanup_free_ char *key = xasprintf("%u", id);
+        if (db_find(rootfd, file, 2, key, &f) < 0)
+                return NULL;
+        return xstrdup(f[0]);
+}
+
+/* The name from the image's file, or the host's (host_name), or the number. */
+static char *id_name(int rootfd, const char *file, unsigned id, const char *host_name)
+{
+        char *name = rootfd >= 0 ? db_name_of(rootfd, file, id) : host_name ? xstrdup(host_name) : NULL;
+        return name ? name : xasprintf("%u", id);
+}
+
+char *user_name_of(int rootfd, uid_t uid)
+{
+        const struct passwd *pw = rootfd < 0 ? getpwuid(uid) : NULL;
+        return id_name(rootfd, "passwd", (unsigned)uid, pw ? pw->pw_name : NULL);
+}
+
+char *group_name_of(int rootfd, gid_t gid)
+{
+        const struct group *gr = rootfd < 0 ? getgrgid(gid) : NULL;
+        return id_name(rootfd, "group", (unsigned)gid, gr ? gr->gr_name : NULL);
 }
 
 int user_in_group(int rootfd, const struct ps_user *u, gid_t gid, bool *ret)
@@ -141,7 +171,7 @@ int user_in_group(int rootfd, const struct ps_user *u, gid_t gid, bool *ret)
         }
         /* An image: scan its group file for gid and look at the member list. */
         _cleanup_close_ int etc = -1;
-        int r = dir_open(rootfd, "etc", 0, false, false, &etc, NULL);
+        int r = dir_open(rootfd, "etc", NULL, &etc, NULL);
         if (r < 0)
                 return r;
         _cleanup_free_ char *text = NULL;

@@ -17,6 +17,10 @@ void ps_user_free(struct ps_user *u);
  * -PS_E_NOTFOUND when there is no such user/group. */
 int user_lookup(int rootfd, const char *name, struct ps_user *ret);
 int group_lookup(int rootfd, const char *name, gid_t *ret_gid, char ***ret_members);
+/* The name of uid (gid): on the host (rootfd < 0), or in the image's own /etc/passwd
+ * (/etc/group) for a file that belongs to the image; the number when it has none. */
+char *user_name_of(int rootfd, uid_t uid);
+char *group_name_of(int rootfd, gid_t gid);
 /* Whether u belongs to group gid (primary group or listed member). */
 int user_in_group(int rootfd, const struct ps_user *u, gid_t gid, bool *ret);
 /* The user's supplementary groups as initgroups() would set them (host only). */

@@ -14,7 +14,6 @@
 #include "venv.h"
 #include "wiring.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -40,33 +39,23 @@ static bool site_has(int sitefd, const char *top, bool *ret_regular)
         _cleanup_free_ char *py = xasprintf("%s.py", top);
         if (fstatat(sitefd, py, &st, AT_SYMLINK_NOFOLLOW) == 0)
                 return true;
-        int fd = fcntl(sitefd, F_DUPFD_CLOEXEC, 3);
-        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-        if (!d) {
-                if (fd >= 0)
-                        close(fd);
+        /* An extension module: TOP.cpython-311-x86_64-linux-gnu.so and the like. */
+        _cleanup_strv_ char **so = NULL;
+        if (dir_list_at(sitefd, ".so", &so) < 0)
                 return false;
-        }
-        rewinddir(d);
-        bool found = false;
         size_t n = strlen(top);
-        struct dirent *de;
-        while (!found && (de = readdir(d)))
-                found = strncmp(de->d_name, top, n) == 0 && de->d_name[n] == '.' && endswith(de->d_name, ".so");
-        closedir(d);
-        return found;
+        for (size_t i = 0; so && so[i]; i++)
+                if (strncmp(so[i], top, n) == 0 && so[i][n] == '.')
+                        return true;
+        return false;
 }
 
-/* Turns "imported, but not from the venv" into failures (SECURITY of the verdict: what the
+/* Turns "imported, but not from the venv" into failures (the security of the verdict: what the
  * service would really get). */
 static void judge_modules(const struct ctx *x, const struct app *a, struct probe_result *res, char *const *pythonpath)
 {
-        _cleanup_close_ int vfd = -1, sfd = -1;
-        _cleanup_free_ char *site_rel = NULL;
-        if (dir_open(x->rootfd, a->venv_rel, 0, false, false, &vfd, NULL) < 0 || venv_site_packages(vfd, &site_rel) < 0)
-                return;
-        sfd = openat(vfd, site_rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (sfd < 0)
+        _cleanup_close_ int sfd = -1;
+        if (app_open_site_packages(x, a, &sfd, NULL) < 0)
                 return;
         for (size_t i = 0; i < res->n_modules; i++) {
                 struct probe_module *m = &res->modules[i];
@@ -192,14 +181,9 @@ static char **probe_modules(const struct ctx *x, const struct app *a, char *cons
         else if (a->cfg.modules)
                 for (size_t i = 0; a->cfg.modules[i]; i++)
                         strv_push(&modules, a->cfg.modules[i]);
-        if (!modules) {
-                _cleanup_close_ int vfd = -1, sfd = -1;
-                _cleanup_free_ char *site_rel = NULL;
-                if (dir_open(x->rootfd, a->venv_rel, 0, false, false, &vfd, NULL) >= 0 &&
-                    venv_site_packages(vfd, &site_rel) >= 0 &&
-                    (sfd = openat(vfd, site_rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0)
-                        venv_top_level(sfd, &modules);
-        }
+        _cleanup_close_ int sfd = -1;
+        if (!modules && app_open_site_packages(x, a, &sfd, NULL) >= 0)
+                venv_top_level(sfd, &modules);
         return modules;
 }
 
@@ -219,10 +203,8 @@ static int probe_exec(const struct ctx *x, const struct app *a, const struct pro
                 use_unit = false;
                 r = probe_run(req, res);
         }
-        if (r < 0) {
-                log_error("cannot run the probe: %s", strerror(-r));
-                return r;
-        }
+        if (r < 0)
+                return log_error_errno(r, "cannot run the probe: %s", strerror(-r));
         *ret_use_unit = use_unit;
         return 0;
 }
@@ -387,20 +369,18 @@ int verb_probe(struct ctx *x, const char *app_name, const struct probe_opts *o)
         if (r < 0)
                 return r;
         for (size_t i = 0; o->modules && o->modules[i]; i++)
-                if (!module_name_valid(o->modules[i])) {
-                        log_error("invalid module name '%s': give an importable name such as numpy or flask.json",
-                                  o->modules[i]);
-                        return -PS_E_USAGE;
-                }
-        if (x->root) {
-                log_error("the probe runs on the live system, not in an image: run `pyshare probe %s` inside it", app_name);
-                return -PS_E_USAGE;
-        }
-        if (geteuid() != 0) {
-                log_error("the probe starts as root and drops to the service user: run it as root (sudo pyshare probe %s)",
-                          app_name);
-                return -PS_E_NOTROOT;
-        }
+                if (!module_name_valid(o->modules[i]))
+                        return log_error_errno(-PS_E_USAGE, "invalid module name '%s': give an importable name such as "
+                                               "numpy or flask.json",
+                                               o->modules[i]);
+        if (x->root)
+                return log_error_errno(-PS_E_USAGE, "the probe runs on the live system, not in an image: run `pyshare "
+                                       "probe %s` inside it",
+                                       app_name);
+        if (geteuid() != 0)
+                return log_error_errno(-PS_E_NOTROOT, "the probe starts as root and drops to the service user: run it "
+                                       "as root (sudo pyshare probe %s)",
+                                       app_name);
         log_set_app(app_name);
         _cleanup_app_ struct app a = {0};
         if ((r = load_app(x, app_name, &a)) < 0)

@@ -1,22 +1,51 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "verbs.h"
 #include "app.h"
-#include "bus.h"
 #include "config.h"
 #include "fileio.h"
 #include "log.h"
-#include "names.h"
 #include "output.h"
-#include "perms.h"
-#include "requirements.h"
-#include "tree.h"
-#include "units.h"
-#include "users.h"
 #include "venv.h"
 #include "wiring.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
+
+/* Deletes the venv PREFIX/APP, shown as sv; done is said after "deleted the virtualenv SV". */
+static int delete_venv(const struct ctx *x, int pfd, const char *app, const char *sv, const char *done)
+{
+        if (x->dry_run) {
+                log_info("would delete the virtualenv %s", sv);
+                return 0;
+        }
+        int r = rmtree_at(pfd, app);
+        if (r < 0)
+                return log_error_errno(r, "cannot delete %s: %s%s", sv, strerror(-r),
+                                       r == -EXDEV ? " (a mount point inside it: unmount it first)" : "");
+        log_info("deleted the virtualenv %s%s", sv, done);
+        return 0;
+}
+
+/* An app removed before, its venv kept: --purge now deletes the venv, if it is pyshare's.
+ * *ret_done false when there is none. */
+static int purge_removed(const struct ctx *x, const char *app, bool *ret_done)
+{
+        _cleanup_config_ struct app_config vc = {0};
+        bool v;
+        *ret_done = false;
+        int r = load_vendor_config(x, app, NULL, &vc, &v);
+        if (r < 0)
+                return r;
+        app_config_defaults(x, &vc);
+        _cleanup_free_ char *venv = xasprintf("%s/%s", vc.prefix, app), *sv = shown(x, venv);
+        _cleanup_close_ int pfd = -1;
+        enum venv_state vs = VENV_MISSING;
+        if (dir_open(x->rootfd, vc.prefix + 1, NULL, &pfd, NULL) < 0 || venv_state(pfd, app, &vs) < 0 ||
+            vs != VENV_READY)
+                return 0;
+        *ret_done = true;
+        return delete_venv(x, pfd, app, sv, " (the app was removed before)");
+}
 
 int verb_remove(struct ctx *x, const char *app_name, bool purge)
 {
@@ -28,31 +57,11 @@ int verb_remove(struct ctx *x, const char *app_name, bool purge)
         if ((r = take_lock(x, &lockfd)) < 0)
                 return r;
         _cleanup_config_ struct app_config c = {0};
-        bool exists;
+        bool exists, done;
         if ((r = load_config(x, app_name, &c, &exists)) < 0)
                 return r;
-        if (!exists && purge) {
-                /* Removed before, venv kept: --purge now deletes it, if it is pyshare's. */
-                _cleanup_config_ struct app_config vc = {0};
-                bool v;
-                if ((r = load_vendor_config(x, app_name, NULL, &vc, &v)) < 0)
-                        return r;
-                const char *prefix = vc.prefix ? vc.prefix : DEFAULT_PREFIX;
-                _cleanup_free_ char *venv = xasprintf("%s/%s", prefix, app_name), *sv = shown(x, venv);
-                _cleanup_close_ int pfd = -1;
-                enum venv_state vs = VENV_MISSING;
-                if (dir_open(x->rootfd, prefix + 1, 0, false, false, &pfd, NULL) >= 0 &&
-                    venv_state(pfd, app_name, &vs) >= 0 && vs == VENV_READY) {
-                        if (x->dry_run)
-                                log_info("would delete the virtualenv %s", sv);
-                        else if ((r = rmtree_at(pfd, app_name)) < 0) {
-                                log_error("cannot delete %s: %s", sv, strerror(-r));
-                                return r;
-                        } else
-                                log_info("deleted the virtualenv %s (the app was removed before)", sv);
-                        return 0;
-                }
-        }
+        if (!exists && purge && ((r = purge_removed(x, app_name, &done)) < 0 || done))
+                return r;
         if (!exists) {
                 log_info("remove %s: nothing to remove (no /%s/%s.conf)", app_name, ETC_DIR, app_name);
                 if (x->json) {
@@ -65,10 +74,9 @@ int verb_remove(struct ctx *x, const char *app_name, bool purge)
                 }
                 return 0;
         }
-        _cleanup_free_ char *unit = NULL;
-        unit_name_normalize(c.service ? c.service : default_service(x), &unit);
-        const char *prefix = c.prefix ? c.prefix : DEFAULT_PREFIX;
-        _cleanup_free_ char *venv = xasprintf("%s/%s", prefix, app_name), *sv = shown(x, venv);
+        app_config_defaults(x, &c);
+        const char *unit = c.service;
+        _cleanup_free_ char *venv = xasprintf("%s/%s", c.prefix, app_name), *sv = shown(x, venv);
 
         /* The app's own config goes last: until then a rerun knows what to remove. */
         _cleanup_actions_ struct actions acts = {0};
@@ -81,22 +89,14 @@ int verb_remove(struct ctx *x, const char *app_name, bool purge)
         bool purged = false;
         if (purge) {
                 _cleanup_close_ int pfd = -1;
-                r = dir_open(x->rootfd, prefix + 1, 0, false, false, &pfd, NULL);
+                r = dir_open(x->rootfd, c.prefix + 1, NULL, &pfd, NULL);
                 struct stat st;
                 if (r >= 0 && fstatat(pfd, app_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-                        if (x->dry_run)
-                                log_info("would delete the virtualenv %s", sv);
-                        else if ((r = rmtree_at(pfd, app_name)) < 0) {
-                                log_error("cannot delete %s: %s%s", sv, strerror(-r),
-                                          r == -EXDEV ? " (a mount point inside it: unmount it first)" : "");
+                        if ((r = delete_venv(x, pfd, app_name, sv, "")) < 0)
                                 return r;
-                        } else
-                                log_info("deleted the virtualenv %s", sv);
                         purged = true;
-                } else if (r < 0 && r != -ENOENT) {
-                        log_error("cannot open %s: %s", prefix, strerror(-r));
-                        return r;
-                }
+                } else if (r < 0 && r != -ENOENT)
+                        return log_error_errno(r, "cannot open %s: %s", c.prefix, strerror(-r));
         }
         bool cgi_changed = false, watch_changed = false;
         struct app wa = {.name = app_name, .venv = venv, .cfg = c};

@@ -1,18 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "verbs.h"
 #include "app.h"
-#include "bus.h"
-#include "config.h"
-#include "fileio.h"
 #include "log.h"
-#include "names.h"
 #include "output.h"
 #include "perms.h"
 #include "requirements.h"
 #include "tree.h"
-#include "units.h"
-#include "users.h"
-#include "venv.h"
 #include "wiring.h"
 
 #include <fcntl.h>
@@ -60,10 +53,8 @@ int verb_repair(struct ctx *x, const char *app_name)
 /* pip as _pyshare, then the tree and the env files again: what pip installed may be anything. */
 int verb_pip(struct ctx *x, const char *app_name, char *const *args)
 {
-        if (x->dry_run) {
-                log_error("pyshare pip cannot --dry-run: pip itself decides what it changes");
-                return -PS_E_USAGE;
-        }
+        if (x->dry_run)
+                return log_error_errno(-PS_E_USAGE, "pyshare pip cannot --dry-run: pip itself decides what it changes");
         _cleanup_app_ struct app a = {0};
         _cleanup_close_ int lockfd = -1;
         int r = begin_change(x, "pip", app_name, &a, &lockfd);

@@ -23,38 +23,32 @@ static int check_setup_names(const char *app, const struct setup_opts *o)
         int r = check_app_name(app);
         if (r < 0)
                 return r;
-        if (o->user && !user_name_valid(o->user)) {
-                log_error("invalid user name '%s': use a-z, 0-9, '_' and '-', at most 32 characters, starting with a "
-                          "letter or '_'",
-                          o->user);
-                return -PS_E_USAGE;
-        }
-        if (o->group && !user_name_valid(o->group)) {
-                log_error("invalid group name '%s': use a-z, 0-9, '_' and '-', at most 32 characters, starting with "
-                          "a letter or '_'",
-                          o->group);
-                return -PS_E_USAGE;
-        }
+        if (o->user && !user_name_valid(o->user))
+                return log_error_errno(-PS_E_USAGE, "invalid user name '%s': use a-z, 0-9, '_' and '-', at most 32 "
+                                       "characters, starting with a letter or '_'",
+                                       o->user);
+        if (o->group && !user_name_valid(o->group))
+                return log_error_errno(-PS_E_USAGE, "invalid group name '%s': use a-z, 0-9, '_' and '-', at most 32 "
+                                       "characters, starting with a letter or '_'",
+                                       o->group);
         _cleanup_free_ char *unit = NULL;
-        if (o->service && unit_name_normalize(o->service, &unit) < 0) {
-                log_error("invalid service name '%s': give a unit name such as apache2 or gunicorn@app.service", o->service);
-                return -PS_E_USAGE;
-        }
+        if (o->service && unit_name_normalize(o->service, &unit) < 0)
+                return log_error_errno(-PS_E_USAGE, "invalid service name '%s': give a unit name such as apache2 or "
+                                       "gunicorn@app.service",
+                                       o->service);
         for (size_t i = 0; o->modules && o->modules[i]; i++)
-                if (!module_name_valid(o->modules[i])) {
-                        log_error("invalid module name '%s': give an importable name such as numpy or flask.json",
-                                  o->modules[i]);
-                        return -PS_E_USAGE;
-                }
-        if (o->python && !path_safe_absolute(o->python)) {
-                log_error("--python=%s: give an absolute path made of letters, digits and . _ + @ - /", o->python);
-                return -PS_E_INVALID;
-        }
-        if (o->prefix && (!path_safe_absolute(o->prefix) || strcmp(o->prefix, "/") == 0)) {
-                log_error("--prefix=%s: give an absolute directory (not /) made of letters, digits and . _ + @ - /",
-                          o->prefix);
-                return -PS_E_INVALID;
-        }
+                if (!module_name_valid(o->modules[i]))
+                        return log_error_errno(-PS_E_USAGE, "invalid module name '%s': give an importable name such as "
+                                               "numpy or flask.json",
+                                               o->modules[i]);
+        if (o->python && !path_safe_absolute(o->python))
+                return log_error_errno(-PS_E_INVALID, "--python=%s: give an absolute path made of letters, digits and "
+                                       ". _ + @ - /",
+                                       o->python);
+        if (o->prefix && (!path_safe_absolute(o->prefix) || strcmp(o->prefix, "/") == 0))
+                return log_error_errno(-PS_E_INVALID, "--prefix=%s: give an absolute directory (not /) made of "
+                                       "letters, digits and . _ + @ - /",
+                                       o->prefix);
         return 0;
 }
 
@@ -65,15 +59,14 @@ static int detect_user(const struct ctx *x, const char *unit, char **ret)
         if (apache) {
                 _cleanup_free_ char *out = NULL;
                 int r = apache_run_user(apache, x->root, ret, &out);
-                if (r == -PS_E_NOTFOUND) {
-                        log_error("%s has no %s: is Apache installed? Install it or pass --user=USER", unit, apache);
-                        return -PS_E_NOTFOUND;
-                }
-                if (r < 0) {
-                        log_error("cannot read the run user of %s from `%s -t -D DUMP_RUN_CFG`%s%s; pass --user=USER",
-                                  unit, apache, out ? ": " : "", out ? strstrip(out) : "");
-                        return -PS_E_NOTFOUND;
-                }
+                if (r == -PS_E_NOTFOUND)
+                        return log_error_errno(-PS_E_NOTFOUND, "%s has no %s: is Apache installed? Install it or pass "
+                                               "--user=USER",
+                                               unit, apache);
+                if (r < 0)
+                        return log_error_errno(-PS_E_NOTFOUND, "cannot read the run user of %s from `%s -t -D "
+                                               "DUMP_RUN_CFG`%s%s; pass --user=USER",
+                                               unit, apache, out ? ": " : "", out ? strstrip(out) : "");
                 return 0;
         }
         bool dynamic = false, found = true;
@@ -83,14 +76,12 @@ static int detect_user(const struct ctx *x, const char *unit, char **ret)
                 r = bus_unit_user(unit, &found, &user, &dynamic);
         else
                 r = unit_file_user(x->rootfd, unit, &user, &dynamic);
-        if (r == -PS_E_NOTFOUND || !found) {
-                log_error("service %s does not exist: install it first, or name another with --service=UNIT", unit);
-                return -PS_E_NOTFOUND;
-        }
-        if (r < 0) {
-                log_error("cannot read User= of %s: %s; pass --user=USER", unit, strerror(-r));
-                return r;
-        }
+        if (r == -PS_E_NOTFOUND || !found)
+                return log_error_errno(-PS_E_NOTFOUND, "service %s does not exist: install it first, or name another "
+                                       "with --service=UNIT",
+                                       unit);
+        if (r < 0)
+                return log_error_errno(r, "cannot read User= of %s: %s; pass --user=USER", unit, strerror(-r));
         if (dynamic) {
                 free(user);
                 log_error("%s uses DynamicUser=: its user exists only while it runs, so it cannot be given access "
@@ -98,12 +89,10 @@ static int detect_user(const struct ctx *x, const char *unit, char **ret)
                           unit);
                 return -PS_E_INVALID;
         }
-        if (!user) {
-                log_error("%s has no User= and runs as root: pyshare gives read access to an unprivileged service "
-                          "user; pass --user=USER",
-                          unit);
-                return -PS_E_INVALID;
-        }
+        if (!user)
+                return log_error_errno(-PS_E_INVALID, "%s has no User= and runs as root: pyshare gives read access to "
+                                       "an unprivileged service user; pass --user=USER",
+                                       unit);
         *ret = user;
         return 0;
 }
@@ -118,10 +107,10 @@ static int check_service_exists(const struct ctx *x, const char *unit)
                 r = bus_unit_user(unit, &exists, &u, &dyn);
         } else
                 r = unit_file_exists(x->rootfd, unit, &exists);
-        if (r >= 0 && !exists) {
-                log_error("service %s does not exist: install it first, or name another with --service=UNIT", unit);
-                return -PS_E_NOTFOUND;
-        }
+        if (r >= 0 && !exists)
+                return log_error_errno(-PS_E_NOTFOUND, "service %s does not exist: install it first, or name another "
+                                       "with --service=UNIT",
+                                       unit);
         return 0;
 }
 
@@ -213,34 +202,26 @@ static int setup_ids(struct setup *s)
                 a->cfg.user = NULL;
                 if ((r = detect_user(x, s->unit, &a->cfg.user)) < 0)
                         return r;
-                if (!user_name_valid(a->cfg.user)) {
-                        log_error("%s runs as '%s', a name pyshare does not accept; pass --user=USER", s->unit,
-                                  a->cfg.user);
-                        return -PS_E_INVALID;
-                }
+                if (!user_name_valid(a->cfg.user))
+                        return log_error_errno(-PS_E_INVALID, "%s runs as '%s', a name pyshare does not accept; pass "
+                                               "--user=USER",
+                                               s->unit, a->cfg.user);
         }
-        int rootfd = x->root ? x->rootfd : -1;
+        int rootfd = ids_root(x);
         r = user_lookup(rootfd, a->cfg.user, &a->user);
-        if (r == -PS_E_NOTFOUND) {
-                log_error("user %s does not exist%s: create it, or pass --user=USER", a->cfg.user,
-                          x->root ? " in the image" : "");
-                return r;
-        }
-        if (r < 0) {
-                log_error("cannot look up user %s: %s", a->cfg.user, strerror(-r));
-                return r;
-        }
+        if (r == -PS_E_NOTFOUND)
+                return log_error_errno(r, "user %s does not exist%s: create it, or pass --user=USER",
+                                       a->cfg.user, x->root ? " in the image" : "");
+        if (r < 0)
+                return log_error_errno(r, "cannot look up user %s: %s", a->cfg.user, strerror(-r));
         a->have_user = true;
         r = group_lookup(rootfd, a->cfg.group, &a->gid, NULL);
-        if (r == -PS_E_NOTFOUND && x->root) {
-                log_error("group %s does not exist in the image: create it there first (chroot %s groupadd --system %s)",
-                          a->cfg.group, x->root, a->cfg.group);
-                return r;
-        }
-        if (r < 0 && r != -PS_E_NOTFOUND) {
-                log_error("cannot look up group %s: %s", a->cfg.group, strerror(-r));
-                return r;
-        }
+        if (r == -PS_E_NOTFOUND && x->root)
+                return log_error_errno(r, "group %s does not exist in the image: create it there first (chroot %s "
+                                       "groupadd --system %s)",
+                                       a->cfg.group, x->root, a->cfg.group);
+        if (r < 0 && r != -PS_E_NOTFOUND)
+                return log_error_errno(r, "cannot look up group %s: %s", a->cfg.group, strerror(-r));
         a->group_exists = r >= 0;
         if ((r = refuse_unsafe_ids(x, a)) < 0)
                 return r;
@@ -256,19 +237,16 @@ static int setup_resolve(struct setup *s)
                 return r;
         struct stat pst;
         _cleanup_free_ char *py_shown = shown(x, s->a.cfg.python);
-        if (fstatat(x->rootfd, s->a.cfg.python + 1, &pst, 0) < 0 || !S_ISREG(pst.st_mode) || !(pst.st_mode & 0111)) {
-                log_error("Python %s does not exist or is not executable: install it (apt-get install python3-venv) "
-                          "or pass --python=PATH",
-                          py_shown);
-                return -PS_E_NOTFOUND;
-        }
+        if (fstatat(x->rootfd, s->a.cfg.python + 1, &pst, 0) < 0 || !S_ISREG(pst.st_mode) || !(pst.st_mode & 0111))
+                return log_error_errno(-PS_E_NOTFOUND, "Python %s does not exist or is not executable: install it "
+                                       "(apt-get install python3-venv) or pass --python=PATH",
+                                       py_shown);
         if ((r = check_service_exists(x, s->unit)) < 0)
                 return r;
-        if (s->a.cfg.cgi == CFG_YES && !unit_apache_command(s->unit)) {
-                log_error("--cgi makes Apache pass PYTHONPATH to CGI scripts; %s is not Apache (apache2 or httpd)",
-                          s->unit);
-                return -PS_E_INVALID;
-        }
+        if (s->a.cfg.cgi == CFG_YES && !unit_apache_command(s->unit))
+                return log_error_errno(-PS_E_INVALID, "--cgi makes Apache pass PYTHONPATH to CGI scripts; %s is not "
+                                       "Apache (apache2 or httpd)",
+                                       s->unit);
         return setup_ids(s);
 }
 
@@ -284,14 +262,11 @@ static int setup_group(struct setup *s)
         }
         _cleanup_free_ char *out = NULL;
         int r = group_create_system(a->cfg.group, &out);
-        if (r < 0) {
-                log_error("cannot create group %s with groupadd: %s", a->cfg.group, out ? strstrip(out) : strerror(-r));
-                return r;
-        }
-        if ((r = group_lookup(-1, a->cfg.group, &a->gid, NULL)) < 0) {
-                log_error("group %s was created but cannot be found", a->cfg.group);
-                return r;
-        }
+        if (r < 0)
+                return log_error_errno(r, "cannot create group %s with groupadd: %s",
+                                       a->cfg.group, out ? strstrip(out) : strerror(-r));
+        if ((r = group_lookup(-1, a->cfg.group, &a->gid, NULL)) < 0)
+                return log_error_errno(r, "group %s was created but cannot be found", a->cfg.group);
         log_info("created the system group %s (gid %u)", a->cfg.group, (unsigned)a->gid);
         s->changed_tree = true;
         return 0;
@@ -306,15 +281,12 @@ static int setup_venv(struct setup *s)
         if (r < 0)
                 return r;
         s->vs = VENV_MISSING;
-        if (s->pfd >= 0 && (r = venv_state(s->pfd, app, &s->vs)) < 0) {
-                log_error("cannot look at %s: %s", s->a.venv, strerror(-r));
-                return r;
-        }
-        if (s->vs == VENV_NOT_A_VENV) {
-                log_error("%s exists and is not a virtualenv: move it away, or choose another app name or --prefix",
-                          s->sv);
-                return -EEXIST;
-        }
+        if (s->pfd >= 0 && (r = venv_state(s->pfd, app, &s->vs)) < 0)
+                return log_error_errno(r, "cannot look at %s: %s", s->a.venv, strerror(-r));
+        if (s->vs == VENV_NOT_A_VENV)
+                return log_error_errno(-EEXIST, "%s exists and is not a virtualenv: move it away, or choose another "
+                                       "app name or --prefix",
+                                       s->sv);
         if (s->vs == VENV_MISSING || s->vs == VENV_INCOMPLETE) {
                 if (x->dry_run) {
                         log_info("would %s the virtualenv %s with %s",
@@ -324,11 +296,9 @@ static int setup_venv(struct setup *s)
                 long long t0 = now_ms();
                 _cleanup_free_ char *out = NULL;
                 r = venv_create(s->pfd, app, s->a.venv, python, x->root, &out);
-                if (r < 0) {
-                        log_error("cannot create the virtualenv %s with %s -m venv: %s%s%s", s->sv, python,
-                                  strerror(-r), out ? "\n" : "", out ? strstrip(out) : "");
-                        return r;
-                }
+                if (r < 0)
+                        return log_error_errno(r, "cannot create the virtualenv %s with %s -m venv: %s%s%s",
+                                               s->sv, python, strerror(-r), out ? "\n" : "", out ? strstrip(out) : "");
                 log_info("created the virtualenv %s with %s (%lld ms)", s->sv, python, now_ms() - t0);
                 s->changed_tree = true;
         } else if (s->vs == VENV_FOREIGN) {
@@ -339,10 +309,8 @@ static int setup_venv(struct setup *s)
                 _cleanup_close_ int vfd = openat(s->pfd, app, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 bool ch;
                 static const char marker[] = "pyshare: adopted an existing virtualenv.\n";
-                if (vfd < 0 || file_write_atomic(vfd, VENV_MARKER, marker, sizeof(marker) - 1, 0644, false, &ch) < 0) {
-                        log_error("cannot adopt %s: %s", s->sv, strerror(errno));
-                        return -EIO;
-                }
+                if (vfd < 0 || file_write_atomic(vfd, VENV_MARKER, marker, sizeof(marker) - 1, 0644, false, &ch) < 0)
+                        return log_error_errno(-EIO, "cannot adopt %s: %s", s->sv, strerror(errno));
                 log_info("adopted the existing virtualenv %s", s->sv);
                 s->changed_tree = true;
         }
@@ -391,10 +359,10 @@ static int setup_files(struct setup *s)
         _cleanup_strv_ char **pythonpath = NULL;
         struct pth_info pth = {0};
         if (venv_pythonpath(x, a, &pythonpath, &pth) < 0) {
-                if (!x->dry_run) {
-                        log_error("cannot find site-packages in %s: is it a virtualenv of Python 3?", s->sv);
-                        return -ENOENT;
-                }
+                if (!x->dry_run)
+                        return log_error_errno(-ENOENT, "cannot find site-packages in %s: is it a virtualenv of Python "
+                                               "3?",
+                                               s->sv);
                 strv_consume(&pythonpath, xasprintf("%s/lib/python3.X/site-packages", a->venv));
         }
         report_pth(&pth);

@@ -6,12 +6,9 @@
 #include "envfile.h"
 #include "fileio.h"
 #include "log.h"
-#include "names.h"
 #include "output.h"
 #include "perms.h"
-#include "requirements.h"
 #include "tree.h"
-#include "units.h"
 #include "users.h"
 #include "venv.h"
 #include "wiring.h"
@@ -23,10 +20,8 @@ int verb_list(struct ctx *x)
 {
         _cleanup_strv_ char **apps = NULL;
         int r = list_apps(x, &apps);
-        if (r < 0) {
-                log_error("cannot read /%s: %s", ETC_DIR, strerror(-r));
-                return r;
-        }
+        if (r < 0)
+                return log_error_errno(r, "cannot read /%s: %s", ETC_DIR, strerror(-r));
         struct json j = {0};
         if (x->json) {
                 json_obj_begin(&j, NULL);
@@ -34,12 +29,10 @@ int verb_list(struct ctx *x)
         }
         for (size_t i = 0; apps && apps[i]; i++) {
                 _cleanup_config_ struct app_config c = {0};
-                bool exists;
-                if (load_config(x, apps[i], &c, &exists) < 0 || !exists)
+                if (app_settings(x, apps[i], &c) <= 0)
                         continue;
-                _cleanup_free_ char *unit = NULL;
-                unit_name_normalize(c.service ? c.service : default_service(x), &unit);
-                _cleanup_free_ char *venv = xasprintf("%s/%s", c.prefix ? c.prefix : DEFAULT_PREFIX, apps[i]);
+                const char *unit = c.service;
+                _cleanup_free_ char *venv = xasprintf("%s/%s", c.prefix, apps[i]);
                 if (x->json) {
                         json_obj_begin(&j, NULL);
                         json_str(&j, "app", apps[i]);
@@ -58,6 +51,79 @@ int verb_list(struct ctx *x)
         return 0;
 }
 
+/* The files that wire the app into its service, and the service's state. */
+static void status_wiring(const struct ctx *x, const struct app *a, bool venv_ready, char ***problems)
+{
+        _cleanup_strv_ char **pythonpath = NULL;
+        _cleanup_free_ char *env_name = xasprintf("%s.env", a->name), *svc_name = xasprintf("%s.env", a->cfg.service);
+        _cleanup_strv_ char **appenv = read_env_file(x, ETC_DIR, env_name), **svcenv = read_env_file(x, SERVICES_DIR, svc_name);
+        if (venv_ready && venv_pythonpath(x, a, &pythonpath, NULL) >= 0) {
+                _cleanup_free_ char *want = strv_join(pythonpath, ":");
+                const char *have = env_get(appenv, "PYTHONPATH");
+                if (!have || strcmp(have, want) != 0)
+                        strv_consume(problems, xasprintf("/%s/%s is %s: run `pyshare repair %s`", ETC_DIR, env_name,
+                                                         have ? "out of date" : "missing", a->name));
+                const char *svc = env_get(svcenv, "PYTHONPATH");
+                if (!svc || !strstr(svc, pythonpath[0]))
+                        strv_consume(problems, xasprintf("/%s/%s does not carry %s's PYTHONPATH: run `pyshare setup %s`",
+                                                         SERVICES_DIR, svc_name, a->name, a->name));
+        }
+        _cleanup_free_ char *dropin_rel = xasprintf(SYSTEMD_DIR "/%s.d/" DROPIN_NAME, a->cfg.service);
+        _cleanup_free_ char *tmpfiles_rel = xasprintf(TMPFILES_DIR "/pyshare-%s.conf", a->name);
+        struct stat fst;
+        if (fstatat(x->rootfd, dropin_rel, &fst, AT_SYMLINK_NOFOLLOW) < 0)
+                strv_consume(problems, xasprintf("/%s is missing: run `pyshare setup %s`", dropin_rel, a->name));
+        if (fstatat(x->rootfd, tmpfiles_rel, &fst, AT_SYMLINK_NOFOLLOW) < 0)
+                strv_consume(problems, xasprintf("/%s is missing: run `pyshare setup %s`", tmpfiles_rel, a->name));
+        bool need_reload = false, active = false;
+        if (!x->root && bus_systemd_running() && bus_unit_state(a->cfg.service, &active, &need_reload) >= 0) {
+                if (need_reload)
+                        strv_consume(problems, xasprintf("%s's unit files changed since systemd loaded them: run "
+                                                         "`systemctl daemon-reload`",
+                                                         a->cfg.service));
+                /* An EnvironmentFile newer than the running service: it still has the old one. */
+                _cleanup_free_ char *svc_rel = xasprintf(SERVICES_DIR "/%s.env", a->cfg.service);
+                uint64_t started = 0;
+                struct stat est;
+                if (active && bus_unit_started_usec(a->cfg.service, &started) >= 0 && started > 0 &&
+                    fstatat(x->rootfd, svc_rel, &est, 0) == 0 &&
+                    (uint64_t)est.st_mtim.tv_sec * 1000000 + (uint64_t)est.st_mtim.tv_nsec / 1000 > started)
+                        strv_consume(problems, xasprintf("%s is running with the old environment (/%s changed after it "
+                                                         "started): systemctl restart %s",
+                                                         a->cfg.service, svc_rel, a->cfg.service));
+        }
+}
+
+static void status_render(const struct ctx *x, const struct app *a, char *const *problems, char *const *notes,
+                          struct json *j)
+{
+        bool ok = !problems;
+        if (x->json) {
+                json_obj_begin(j, NULL);
+                json_str(j, "app", a->name);
+                json_bool(j, "ok", ok);
+                json_str(j, "venv", a->venv);
+                json_str(j, "python", a->cfg.python);
+                json_str(j, "group", a->cfg.group);
+                json_str(j, "service", a->cfg.service);
+                json_str(j, "user", a->cfg.user);
+                json_str(j, "prefix", a->cfg.prefix);
+                json_strv(j, "modules", a->cfg.modules);
+                json_strv(j, "problems", problems);
+                json_strv(j, "notes", notes);
+                json_obj_end(j);
+        } else {
+                _cleanup_free_ char *mods = strv_join(a->cfg.modules, " ");
+                printf("%s: %s\n  venv     %s\n  python   %s\n  service  %s (user %s)\n  group    %s\n  modules  %s\n",
+                       a->name, ok ? "ok" : "PROBLEMS", a->venv, a->cfg.python, a->cfg.service, a->cfg.user, a->cfg.group,
+                       mods && *mods ? mods : "(all installed)");
+                for (size_t i = 0; problems && problems[i]; i++)
+                        printf("  problem: %s\n", problems[i]);
+                for (size_t i = 0; notes && notes[i]; i++)
+                        printf("  note: %s\n", notes[i]);
+        }
+}
+
 static int status_one(struct ctx *x, const char *app_name, struct json *j)
 {
         _cleanup_app_ struct app a = {0};
@@ -73,7 +139,7 @@ static int status_one(struct ctx *x, const char *app_name, struct json *j)
         _cleanup_close_ int pfd = -1;
         _cleanup_free_ char *bad = NULL;
         enum venv_state vs = VENV_MISSING;
-        r = dir_open(x->rootfd, a.prefix_rel, 0, false, false, &pfd, &bad);
+        r = dir_open(x->rootfd, a.prefix_rel, NULL, &pfd, &bad);
         if (r >= 0)
                 venv_state(pfd, app_name, &vs);
         if (r == -ENOTDIR) {
@@ -109,71 +175,9 @@ static int status_one(struct ctx *x, const char *app_name, struct json *j)
                 }
         }
 
-        _cleanup_strv_ char **pythonpath = NULL;
-        _cleanup_free_ char *env_name = xasprintf("%s.env", app_name), *svc_name = xasprintf("%s.env", a.cfg.service);
-        _cleanup_strv_ char **appenv = read_env_file(x, ETC_DIR, env_name), **svcenv = read_env_file(x, SERVICES_DIR, svc_name);
-        if (vs == VENV_READY && venv_pythonpath(x, &a, &pythonpath, NULL) >= 0) {
-                _cleanup_free_ char *want = strv_join(pythonpath, ":");
-                const char *have = env_get(appenv, "PYTHONPATH");
-                if (!have || strcmp(have, want) != 0)
-                        strv_consume(&problems, xasprintf("/%s/%s is %s: run `pyshare repair %s`", ETC_DIR, env_name,
-                                                          have ? "out of date" : "missing", app_name));
-                const char *svc = env_get(svcenv, "PYTHONPATH");
-                if (!svc || !strstr(svc, pythonpath[0]))
-                        strv_consume(&problems, xasprintf("/%s/%s does not carry %s's PYTHONPATH: run `pyshare setup %s`",
-                                                          SERVICES_DIR, svc_name, app_name, app_name));
-        }
-        _cleanup_free_ char *dropin_rel = xasprintf(SYSTEMD_DIR "/%s.d/" DROPIN_NAME, a.cfg.service);
-        _cleanup_free_ char *tmpfiles_rel = xasprintf(TMPFILES_DIR "/pyshare-%s.conf", app_name);
-        struct stat fst;
-        if (fstatat(x->rootfd, dropin_rel, &fst, AT_SYMLINK_NOFOLLOW) < 0)
-                strv_consume(&problems, xasprintf("/%s is missing: run `pyshare setup %s`", dropin_rel, app_name));
-        if (fstatat(x->rootfd, tmpfiles_rel, &fst, AT_SYMLINK_NOFOLLOW) < 0)
-                strv_consume(&problems, xasprintf("/%s is missing: run `pyshare setup %s`", tmpfiles_rel, app_name));
-        bool need_reload = false, active = false;
-        if (!x->root && bus_systemd_running() && bus_unit_state(a.cfg.service, &active, &need_reload) >= 0) {
-                if (need_reload)
-                        strv_consume(&problems, xasprintf("%s's unit files changed since systemd loaded them: run "
-                                                          "`systemctl daemon-reload`",
-                                                          a.cfg.service));
-                /* An EnvironmentFile newer than the running service: it still has the old one. */
-                _cleanup_free_ char *svc_rel = xasprintf(SERVICES_DIR "/%s.env", a.cfg.service);
-                uint64_t started = 0;
-                struct stat est;
-                if (active && bus_unit_started_usec(a.cfg.service, &started) >= 0 && started > 0 &&
-                    fstatat(x->rootfd, svc_rel, &est, 0) == 0 &&
-                    (uint64_t)est.st_mtim.tv_sec * 1000000 + (uint64_t)est.st_mtim.tv_nsec / 1000 > started)
-                        strv_consume(&problems, xasprintf("%s is running with the old environment (/%s changed after it "
-                                                          "started): systemctl restart %s",
-                                                          a.cfg.service, svc_rel, a.cfg.service));
-        }
-
-        bool ok = !problems;
-        if (x->json) {
-                json_obj_begin(j, NULL);
-                json_str(j, "app", app_name);
-                json_bool(j, "ok", ok);
-                json_str(j, "venv", a.venv);
-                json_str(j, "python", a.cfg.python);
-                json_str(j, "group", a.cfg.group);
-                json_str(j, "service", a.cfg.service);
-                json_str(j, "user", a.cfg.user);
-                json_str(j, "prefix", a.cfg.prefix);
-                json_strv(j, "modules", a.cfg.modules);
-                json_strv(j, "problems", problems);
-                json_strv(j, "notes", notes);
-                json_obj_end(j);
-        } else {
-                _cleanup_free_ char *mods = strv_join(a.cfg.modules, " ");
-                printf("%s: %s\n  venv     %s\n  python   %s\n  service  %s (user %s)\n  group    %s\n  modules  %s\n",
-                       app_name, ok ? "ok" : "PROBLEMS", a.venv, a.cfg.python, a.cfg.service, a.cfg.user, a.cfg.group,
-                       mods && *mods ? mods : "(all installed)");
-                for (size_t i = 0; problems && problems[i]; i++)
-                        printf("  problem: %s\n", problems[i]);
-                for (size_t i = 0; notes && notes[i]; i++)
-                        printf("  note: %s\n", notes[i]);
-        }
-        return ok ? 0 : -PS_E_PROBLEM;
+        status_wiring(x, &a, vs == VENV_READY, &problems);
+        status_render(x, &a, problems, notes, j);
+        return problems ? -PS_E_PROBLEM : 0;
 }
 
 int verb_status(struct ctx *x, const char *app_name)

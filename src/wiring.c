@@ -6,7 +6,6 @@
 #include "envfile.h"
 #include "fileio.h"
 #include "log.h"
-#include "names.h"
 #include "units.h"
 #include "venv.h"
 
@@ -33,26 +32,33 @@ static const char *write_hint(int r)
         }
 }
 
+/* A directory pyshare writes into: created root:root 0755 when missing, refused when someone but
+ * root can change it. *ret_fd is -1 in a dry run where it does not exist yet. */
+static int open_own_dir(const struct ctx *x, const char *dir_rel, int *ret_fd)
+{
+        _cleanup_free_ char *bad = NULL;
+        const struct dir_opts o = {.mkdir_mode = 0755, .trusted = true, .dry_run = x->dry_run};
+        int r = dir_open(x->rootfd, dir_rel, &o, ret_fd, &bad);
+        return r < 0 ? report_dir_error(x, dir_rel, r, bad) : 0;
+}
+
 int write_file(const struct ctx *x, const char *dir_rel, const char *name, const char *content,
                       struct actions *acts)
 {
         _cleanup_close_ int dfd = -1;
-        _cleanup_free_ char *bad = NULL, *path = xasprintf("/%s/%s", dir_rel, name), *sp = shown(x, path);
-        int r = dir_open(x->rootfd, dir_rel, 0755, true, x->dry_run, &dfd, &bad);
+        _cleanup_free_ char *path = xasprintf("/%s/%s", dir_rel, name), *sp = shown(x, path);
+        int r = open_own_dir(x, dir_rel, &dfd);
         if (r < 0)
-                return report_dir_error(x, dir_rel, r, bad);
+                return r;
         bool changed;
         r = file_write_atomic(dfd, name, content, strlen(content), 0644, x->dry_run, &changed);
-        if (r == -PS_E_UNSYNCED) {
-                log_error("wrote %s, but its directory could not be synced (Input/output error): the new file is "
-                          "in place and may not survive a crash; check the disk and run pyshare again",
-                          sp);
-                return r;
-        }
-        if (r < 0) {
-                log_error("cannot write %s: %s%s", sp, strerror(-r), write_hint(r));
-                return r;
-        }
+        if (r == -PS_E_UNSYNCED)
+                return log_error_errno(r, "wrote %s, but its directory could not be synced (Input/output error): the "
+                                       "new file is in place and may not survive a crash; check the disk and run "
+                                       "pyshare again",
+                                       sp);
+        if (r < 0)
+                return log_error_errno(r, "cannot write %s: %s%s", sp, strerror(-r), write_hint(r));
         if (changed) {
                 log_info("%s %s", x->dry_run ? "would write" : "wrote", sp);
                 strv_push(&acts->changed, path);
@@ -68,17 +74,15 @@ int remove_file(const struct ctx *x, const char *dir_rel, const char *name, stru
         _cleanup_close_ int dfd = -1;
         _cleanup_free_ char *path = xasprintf("/%s/%s", dir_rel, name), *sp = shown(x, path);
         _cleanup_free_ char *bad = NULL;
-        int r = dir_open(x->rootfd, dir_rel, 0, true, false, &dfd, &bad);
+        int r = dir_open(x->rootfd, dir_rel, &(const struct dir_opts){.trusted = true}, &dfd, &bad);
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
                 return report_dir_error(x, dir_rel, r, bad);
         bool removed;
         r = file_remove_at(dfd, name, x->dry_run, &removed);
-        if (r < 0) {
-                log_error("cannot remove %s: %s", sp, strerror(-r));
-                return r;
-        }
+        if (r < 0)
+                return log_error_errno(r, "cannot remove %s: %s", sp, strerror(-r));
         if (removed) {
                 log_info("%s %s", x->dry_run ? "would remove" : "removed", sp);
                 strv_push(&acts->changed, path);
@@ -88,17 +92,11 @@ int remove_file(const struct ctx *x, const char *dir_rel, const char *name, stru
 
 int venv_pythonpath(const struct ctx *x, const struct app *a, char ***ret, struct pth_info *ret_pth)
 {
-        _cleanup_close_ int vfd = -1;
-        int r = dir_open(x->rootfd, a->venv_rel, 0, false, false, &vfd, NULL);
-        if (r < 0)
-                return r;
+        _cleanup_close_ int sfd = -1;
         _cleanup_free_ char *site_rel = NULL;
-        r = venv_site_packages(vfd, &site_rel);
+        int r = app_open_site_packages(x, a, &sfd, &site_rel);
         if (r < 0)
                 return r;
-        _cleanup_close_ int sfd = openat(vfd, site_rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (sfd < 0)
-                return -errno;
         _cleanup_free_ char *site_abs = xasprintf("%s/%s", a->venv, site_rel);
         struct pth_info pth = {0};
         r = venv_read_pth(sfd, site_abs, &pth);
@@ -146,7 +144,7 @@ void report_pth(struct pth_info *pth)
 char **read_env_file(const struct ctx *x, const char *dir_rel, const char *name)
 {
         _cleanup_close_ int dfd = -1;
-        if (dir_open(x->rootfd, dir_rel, 0, false, false, &dfd, NULL) < 0)
+        if (dir_open(x->rootfd, dir_rel, NULL, &dfd, NULL) < 0)
                 return NULL;
         _cleanup_free_ char *text = NULL;
         size_t len;
@@ -160,33 +158,33 @@ char **read_env_file(const struct ctx *x, const char *dir_rel, const char *name)
 
 static char *service_env_path(const char *unit) { return xasprintf("/" SERVICES_DIR "/%s.env", unit); }
 
+bool service_env_lists(const char *text, const char *app)
+{
+        const char *apps = strstr(text, "; apps: ");
+        const char *eol = apps ? strstr(apps, ".\n") : NULL;
+        if (!apps || !eol)
+                return false;
+        apps += strlen("; apps: ");
+        _cleanup_free_ char *copy = xstrndup(apps, (size_t)(eol - apps));
+        char *save = NULL;
+        for (char *p = strtok_r(copy, ", ", &save); p; p = strtok_r(NULL, ", ", &save))
+                if (strcmp(p, app) == 0)
+                        return true;
+        return false;
+}
+
 char **services_listing(const struct ctx *x, const char *app)
 {
         _cleanup_close_ int dfd = -1;
-        if (dir_open(x->rootfd, SERVICES_DIR, 0, false, false, &dfd, NULL) < 0)
-                return NULL;
-        DIR *d = fdopendir(fcntl(dfd, F_DUPFD_CLOEXEC, 3));
-        if (!d)
+        _cleanup_strv_ char **names = NULL;
+        if (dir_open(x->rootfd, SERVICES_DIR, NULL, &dfd, NULL) < 0 || dir_list_at(dfd, ".service.env", &names) < 0)
                 return NULL;
         char **units = NULL;
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                if (!endswith(de->d_name, ".service.env"))
-                        continue;
+        for (size_t i = 0; names && names[i]; i++) {
                 _cleanup_free_ char *text = NULL;
-                if (file_read_at(dfd, de->d_name, 1024 * 1024, &text, NULL, NULL) < 0)
-                        continue;
-                char *apps = strstr(text, "; apps: ");
-                char *eol = apps ? strstr(apps, ".\n") : NULL;
-                if (!apps || !eol)
-                        continue;
-                *eol = 0;
-                char *save = NULL;
-                for (char *p = strtok_r(apps + strlen("; apps: "), ", ", &save); p; p = strtok_r(NULL, ", ", &save))
-                        if (strcmp(p, app) == 0)
-                                strv_consume(&units, xstrndup(de->d_name, strlen(de->d_name) - strlen(".env")));
+                if (file_read_at(dfd, names[i], 1024 * 1024, &text, NULL, NULL) >= 0 && service_env_lists(text, app))
+                        strv_consume(&units, xstrndup(names[i], strlen(names[i]) - strlen(".env")));
         }
-        closedir(d);
         return units;
 }
 
@@ -204,11 +202,7 @@ int write_service_files(const struct ctx *x, const char *unit, const char *exclu
                 if (exclude && strcmp(apps[i], exclude) == 0)
                         continue;
                 _cleanup_config_ struct app_config c = {0};
-                bool exists;
-                _cleanup_free_ char *svc = NULL;
-                if (load_config(x, apps[i], &c, &exists) < 0 || !exists)
-                        continue;
-                if (unit_name_normalize(c.service ? c.service : default_service(x), &svc) < 0 || strcmp(svc, unit) != 0)
+                if (app_settings(x, apps[i], &c) <= 0 || strcmp(c.service, unit) != 0)
                         continue;
                 _cleanup_free_ char *envname = xasprintf("%s.env", apps[i]);
                 _cleanup_strv_ char **env = read_env_file(x, ETC_DIR, envname);
@@ -239,10 +233,8 @@ int write_service_files(const struct ctx *x, const char *unit, const char *exclu
         }
         _cleanup_free_ char *text = NULL, *envpath = service_env_path(unit), *dropin = unit_dropin_text(envpath);
         r = unit_service_env_text(unit, attached, paths, &text);
-        if (r < 0) {
-                log_error("cannot encode PYTHONPATH for %s: %s", unit, strerror(-r));
-                return -PS_E_INVALID;
-        }
+        if (r < 0)
+                return log_error_errno(-PS_E_INVALID, "cannot encode PYTHONPATH for %s: %s", unit, strerror(-r));
         if ((r = write_file(x, SERVICES_DIR, env_name, text, acts)) < 0)
                 return r;
         *ret_env_changed = strv_length(acts->changed) > before;
@@ -250,6 +242,25 @@ int write_service_files(const struct ctx *x, const char *unit, const char *exclu
         if ((r = write_file(x, dropin_dir, DROPIN_NAME, dropin, acts)) < 0)
                 return r;
         *ret_dropin_changed = strv_length(acts->changed) > before;
+        return 0;
+}
+
+/* Enables a unit or conf as systemctl enable or a2enconf do: dir_rel/name a symlink to target.
+ * label names it in messages, how says what does the same by hand. */
+static int link_file(const struct ctx *x, const char *dir_rel, const char *name, const char *target,
+                     const char *label, const char *how, struct actions *acts)
+{
+        _cleanup_close_ int dfd = -1;
+        bool changed;
+        int r = open_own_dir(x, dir_rel, &dfd);
+        if (r < 0)
+                return r;
+        if ((r = symlink_ensure_at(dfd, name, target, x->dry_run, &changed)) < 0)
+                return log_error_errno(r, "cannot enable %s: %s", label, strerror(-r));
+        if (changed) {
+                log_info("%s %s (%s)", x->dry_run ? "would enable" : "enabled", label, how);
+                strv_consume(&acts->changed, xasprintf("/%s/%s", dir_rel, name));
+        }
         return 0;
 }
 
@@ -264,12 +275,9 @@ int update_cgi_conf(const struct ctx *x, const char *exclude, struct actions *ac
                 return r;
         for (size_t i = 0; apps && apps[i]; i++) {
                 _cleanup_config_ struct app_config c = {0};
-                bool exists;
-                _cleanup_free_ char *unit = NULL;
-                if ((exclude && strcmp(apps[i], exclude) == 0) || load_config(x, apps[i], &c, &exists) < 0 || !exists ||
-                    c.cgi != CFG_YES || unit_name_normalize(c.service ? c.service : default_service(x), &unit) < 0)
+                if ((exclude && strcmp(apps[i], exclude) == 0) || app_settings(x, apps[i], &c) <= 0 || c.cgi != CFG_YES)
                         continue;
-                const char *cmd = unit_apache_command(unit);
+                const char *cmd = unit_apache_command(c.service);
                 if (cmd && strstr(cmd, "apache2"))
                         want_debian = true;
                 else if (cmd)
@@ -279,25 +287,9 @@ int update_cgi_conf(const struct ctx *x, const char *exclude, struct actions *ac
         if (want_debian) {
                 if ((r = write_file(x, "etc/apache2/conf-available", "pyshare.conf", unit_apache_cgi_text(), acts)) < 0)
                         return r;
-                _cleanup_close_ int en = -1;
-                _cleanup_free_ char *bad = NULL;
-                if ((r = dir_open(x->rootfd, "etc/apache2/conf-enabled", 0755, true, x->dry_run, &en, &bad)) < 0)
-                        return report_dir_error(x, "etc/apache2/conf-enabled", r, bad);
-                char target[64];
-                ssize_t k = en >= 0 ? readlinkat(en, "pyshare.conf", target, sizeof(target) - 1) : -1;
-                if (k < 0 || (size_t)k != strlen("../conf-available/pyshare.conf") ||
-                    memcmp(target, "../conf-available/pyshare.conf", (size_t)k) != 0) {
-                        if (!x->dry_run) {
-                                unlinkat(en, "pyshare.conf", 0);
-                                if (symlinkat("../conf-available/pyshare.conf", en, "pyshare.conf") < 0) {
-                                        log_error("cannot enable /etc/apache2/conf-enabled/pyshare.conf: %s", strerror(errno));
-                                        return -errno;
-                                }
-                        }
-                        log_info("%s /etc/apache2/conf-enabled/pyshare.conf (a2enconf pyshare)",
-                                 x->dry_run ? "would enable" : "enabled");
-                        strv_push(&acts->changed, "/etc/apache2/conf-enabled/pyshare.conf");
-                }
+                if ((r = link_file(x, "etc/apache2/conf-enabled", "pyshare.conf", "../conf-available/pyshare.conf",
+                                   "/etc/apache2/conf-enabled/pyshare.conf", "a2enconf pyshare", acts)) < 0)
+                        return r;
         } else if ((r = remove_file(x, "etc/apache2/conf-enabled", "pyshare.conf", acts)) < 0 ||
                    (r = remove_file(x, "etc/apache2/conf-available", "pyshare.conf", acts)) < 0)
                 return r;
@@ -434,17 +426,13 @@ int update_watch(const struct ctx *x, const struct app *a, bool enable, struct a
                 if (fstatat(x->rootfd, rel, &st, 0) == 0)
                         template_dir = dirs[i];
         }
-        if (!template_dir) {
-                log_error("--watch needs the unit %s, which is not installed (make install or the pyshare package "
-                          "installs it)",
-                          WATCH_TEMPLATE);
-                return -PS_E_NOTFOUND;
-        }
+        if (!template_dir)
+                return log_error_errno(-PS_E_NOTFOUND, "--watch needs the unit %s, which is not installed (make "
+                                       "install or the pyshare package installs it)",
+                                       WATCH_TEMPLATE);
         _cleanup_strv_ char **pythonpath = NULL;
-        if (venv_pythonpath(x, a, &pythonpath, NULL) < 0 && !x->dry_run) {
-                log_error("cannot find site-packages in %s", a->venv);
-                return -ENOENT;
-        }
+        if (venv_pythonpath(x, a, &pythonpath, NULL) < 0 && !x->dry_run)
+                return log_error_errno(-ENOENT, "cannot find site-packages in %s", a->venv);
         _cleanup_free_ char *path_text = watch_path_dropin_text(a->name, pythonpath ? pythonpath[0] : a->venv);
         if ((r = write_file(x, path_dir, DROPIN_NAME, path_text, acts)) < 0)
                 return r;
@@ -454,23 +442,10 @@ int update_watch(const struct ctx *x, const struct app *a, bool enable, struct a
                         return r;
         } else if ((r = remove_file(x, svc_dir, DROPIN_NAME, acts)) < 0)
                 return r;
-        _cleanup_close_ int wants = -1;
-        _cleanup_free_ char *bad = NULL, *target = xasprintf("/%s/" WATCH_TEMPLATE, template_dir);
-        if ((r = dir_open(x->rootfd, SYSTEMD_DIR "/paths.target.wants", 0755, true, x->dry_run, &wants, &bad)) < 0)
-                return report_dir_error(x, SYSTEMD_DIR "/paths.target.wants", r, bad);
-        char link[4096];
-        ssize_t k = wants >= 0 ? readlinkat(wants, path_unit, link, sizeof(link) - 1) : -1;
-        if (k < 0 || (size_t)k != strlen(target) || memcmp(link, target, (size_t)k) != 0) {
-                if (!x->dry_run) {
-                        unlinkat(wants, path_unit, 0);
-                        if (symlinkat(target, wants, path_unit) < 0) {
-                                log_error("cannot enable %s: %s", path_unit, strerror(errno));
-                                return -errno;
-                        }
-                }
-                log_info("%s %s (systemctl enable)", x->dry_run ? "would enable" : "enabled", path_unit);
-                strv_consume(&acts->changed, xasprintf("/" SYSTEMD_DIR "/paths.target.wants/%s", path_unit));
-        }
+        _cleanup_free_ char *target = xasprintf("/%s/" WATCH_TEMPLATE, template_dir);
+        if ((r = link_file(x, SYSTEMD_DIR "/paths.target.wants", path_unit, target, path_unit, "systemctl enable",
+                           acts)) < 0)
+                return r;
         *ret_changed = strv_length(acts->changed) > before;
         return 0;
 }
@@ -480,10 +455,8 @@ int refresh_env_files(const struct ctx *x, const struct app *a, struct actions *
         _cleanup_strv_ char **pythonpath = NULL;
         struct pth_info pth = {0};
         _cleanup_free_ char *sv = shown(x, a->venv);
-        if (venv_pythonpath(x, a, &pythonpath, &pth) < 0) {
-                log_error("cannot find site-packages in %s: run `pyshare setup %s`", sv, a->name);
-                return -ENOENT;
-        }
+        if (venv_pythonpath(x, a, &pythonpath, &pth) < 0)
+                return log_error_errno(-ENOENT, "cannot find site-packages in %s: run `pyshare setup %s`", sv, a->name);
         report_pth(&pth);
         _cleanup_free_ char *envtext = app_env_text(a, pythonpath), *env_name = xasprintf("%s.env", a->name);
         bool dropin_changed = false;

@@ -29,6 +29,8 @@ char *app_env_text(const struct app *a, char *const *pythonpath);
 void report_pth(struct pth_info *pth);
 /* An EnvironmentFile below the root, parsed (NULL when absent or unreadable). */
 char **read_env_file(const struct ctx *x, const char *dir_rel, const char *name);
+/* Whether the header of a service's merged EnvironmentFile ("; apps: a, b.") lists app. */
+bool service_env_lists(const char *text, const char *app);
 /* The services whose merged EnvironmentFile lists app (from the header pyshare writes). */
 char **services_listing(const struct ctx *x, const char *app);
 /* Rewrites the service's merged EnvironmentFile and its drop-in from the apps attached to it

@@ -64,6 +64,19 @@ drop_image() {
         drop_image
 }
 
+@test "--root names the owner of a file in the image from the image's passwd, not the host's" {
+        make_image
+        # uid 1 is daemon on the host; in the image it is imgdaemon.
+        printf 'imgdaemon:x:1:1::/nonexistent:/usr/sbin/nologin\n' >>"$IMG/etc/passwd"
+        mkdir -p "$IMG/opt/pyshare"
+        chown 1:1 "$IMG/opt/pyshare"
+        chmod 755 "$IMG/opt/pyshare"
+        run "$PYSHARE" --root="$IMG" --dry-run setup img --service=imgweb --group=imgdeploy
+        assert_status 0
+        assert_output_has "$IMG/opt/pyshare belongs to imgdaemon: pyshare leaves its owner and mode as they are"
+        drop_image
+}
+
 @test "--dry-run of a first setup prints the plan and changes nothing" {
         before=$(snapshot /etc/pyshare /opt/pyshare /etc/tmpfiles.d /etc/systemd/system; getent group)
         run "$PYSHARE" --dry-run setup pst-dry --service="$UNIT" --group=pst_newgroup

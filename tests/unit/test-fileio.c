@@ -359,11 +359,13 @@ static void test_dir_open_create(void **state)
         char *bad = NULL;
         /* Dry run: nothing is created, no fd. */
         fd = 42;
-        assert_int_equal(dir_open(t->fd, "etc/pyshare", 0755, true, true, &fd, &bad), 0);
+        const struct dir_opts dry = {.mkdir_mode = 0755, .trusted = true, .dry_run = true};
+        assert_int_equal(dir_open(t->fd, "etc/pyshare", &dry, &fd, &bad), 0);
         assert_int_equal(fd, -1);
         assert_false(exists_at(t->fd, "etc"));
 
-        assert_int_equal(dir_open(t->fd, "etc/pyshare", 0755, true, false, &fd, &bad), 0);
+        assert_int_equal(dir_open(t->fd, "etc/pyshare", &(const struct dir_opts){.mkdir_mode = 0755, .trusted = true},
+                                  &fd, &bad), 0);
         assert_true(fd >= 0);
         assert_null(bad);
         struct stat st, via;
@@ -377,12 +379,14 @@ static void test_dir_open_create(void **state)
         close(fd);
 
         /* Existing: opened; missing without mkdir_mode: -ENOENT. */
-        assert_int_equal(dir_open(t->fd, "etc/pyshare", 0, true, false, &fd, NULL), 0);
+        assert_int_equal(dir_open(t->fd, "etc/pyshare", &(const struct dir_opts){.trusted = true},
+                                  &fd, NULL), 0);
         close(fd);
-        assert_int_equal(dir_open(t->fd, "etc/nothing", 0, false, false, &fd, NULL), -ENOENT);
+        assert_int_equal(dir_open(t->fd, "etc/nothing", NULL, &fd, NULL), -ENOENT);
         /* A file in the way. */
         write_file(t->fd, "etc/file", "");
-        assert_int_equal(dir_open(t->fd, "etc/file/x", 0755, false, false, &fd, NULL), -ENOTDIR);
+        assert_int_equal(dir_open(t->fd, "etc/file/x", &(const struct dir_opts){.mkdir_mode = 0755},
+                                  &fd, NULL), -ENOTDIR);
 }
 
 static void test_dir_open_trusted(void **state)
@@ -393,26 +397,28 @@ static void test_dir_open_trusted(void **state)
         int fd = -1;
         char *bad = NULL;
         /* The clean tree is trusted (the positive control for the refusals below). */
-        assert_int_equal(dir_open(t->fd, "a/b/c", 0, true, false, &fd, &bad), 0);
+        assert_int_equal(dir_open(t->fd, "a/b/c", &(const struct dir_opts){.trusted = true}, &fd, &bad), 0);
         assert_null(bad);
         close(fd);
 
         /* A group-writable component. */
         check_errno(fchmodat(t->fd, "a/b", 0775, 0));
         fd = -1;
-        assert_int_equal(dir_open(t->fd, "a/b/c", 0, true, false, &fd, &bad), -EPERM);
+        assert_int_equal(dir_open(t->fd, "a/b/c", &(const struct dir_opts){.trusted = true},
+                                  &fd, &bad), -EPERM);
         assert_int_equal(fd, -1);
         assert_string_equal(bad, "a/b");
         free(bad);
         bad = NULL;
         /* Untrusted opening does not care. */
-        assert_int_equal(dir_open(t->fd, "a/b/c", 0, false, false, &fd, NULL), 0);
+        assert_int_equal(dir_open(t->fd, "a/b/c", NULL, &fd, NULL), 0);
         close(fd);
 
         /* Other-writable, and with the sticky bit still refused. */
         check_errno(fchmodat(t->fd, "a/b", 0755, 0));
         check_errno(fchmodat(t->fd, "a/b/c", 01757, 0));
-        assert_int_equal(dir_open(t->fd, "a/b/c", 0, true, false, &fd, &bad), -EPERM);
+        assert_int_equal(dir_open(t->fd, "a/b/c", &(const struct dir_opts){.trusted = true},
+                                  &fd, &bad), -EPERM);
         assert_string_equal(bad, "a/b/c");
         free(bad);
         bad = NULL;
@@ -420,7 +426,8 @@ static void test_dir_open_trusted(void **state)
 
         /* Not owned by root (only where another owner can be set). */
         if (fchownat(t->fd, "a", 1, 0, AT_SYMLINK_NOFOLLOW) == 0) {
-                assert_int_equal(dir_open(t->fd, "a/b/c", 0, true, false, &fd, &bad), -EPERM);
+                assert_int_equal(dir_open(t->fd, "a/b/c", &(const struct dir_opts){.trusted = true},
+                                          &fd, &bad), -EPERM);
                 assert_string_equal(bad, "a");
                 free(bad);
                 bad = NULL;
@@ -436,21 +443,24 @@ static void test_dir_open_symlink_component(void **state)
         check_errno(symlinkat("../real", t->fd, "a/link"));
         int fd = -1;
         char *bad = NULL;
-        assert_int_equal(dir_open(t->fd, "a/link/c", 0, false, false, &fd, &bad), -ENOTDIR);
+        assert_int_equal(dir_open(t->fd, "a/link/c", NULL, &fd, &bad), -ENOTDIR);
         assert_int_equal(fd, -1);
         assert_string_equal(bad, "a/link");
         free(bad);
         bad = NULL;
-        assert_int_equal(dir_open(t->fd, "a/link/c", 0, true, false, &fd, &bad), -ENOTDIR);
+        assert_int_equal(dir_open(t->fd, "a/link/c", &(const struct dir_opts){.trusted = true},
+                                  &fd, &bad), -ENOTDIR);
         free(bad);
         /* The last component too. */
-        assert_int_equal(dir_open(t->fd, "a/link", 0, false, false, &fd, NULL), -ENOTDIR);
+        assert_int_equal(dir_open(t->fd, "a/link", NULL, &fd, NULL), -ENOTDIR);
         /* With mkdir_mode: a symlink is not "missing", nothing is created behind it. */
-        assert_int_equal(dir_open(t->fd, "a/link/new", 0755, false, false, &fd, NULL), -ENOTDIR);
+        assert_int_equal(dir_open(t->fd, "a/link/new", &(const struct dir_opts){.mkdir_mode = 0755},
+                                  &fd, NULL), -ENOTDIR);
         assert_false(exists_at(t->fd, "real/new"));
         /* A dangling symlink is not replaced by a directory either. */
         check_errno(symlinkat("../nowhere", t->fd, "a/dangling"));
-        assert_int_equal(dir_open(t->fd, "a/dangling", 0755, false, false, &fd, NULL), -ENOTDIR);
+        assert_int_equal(dir_open(t->fd, "a/dangling", &(const struct dir_opts){.mkdir_mode = 0755},
+                                  &fd, NULL), -ENOTDIR);
         assert_false(exists_at(t->fd, "nowhere"));
 }
 
@@ -649,6 +659,60 @@ static void test_lock(void **state)
         assert_int_equal(lock_take(path2, 0, NULL, &fd2), -ELOOP);
 }
 
+/* The names of a directory with a suffix, twice through the same fd (a listing rewinds). */
+static void test_dir_list(void **state)
+{
+        struct tmp *t = *state;
+        write_file(t->fd, "d/a.conf", "");
+        write_file(t->fd, "d/b.conf", "");
+        write_file(t->fd, "d/c.env", "");
+        write_file(t->fd, "d/.conf", "");
+        mkdir_p(t->fd, "d/dir.conf", 0755);
+        _cleanup_close_ int dfd = openat(t->fd, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(dfd >= 0);
+        for (int round = 0; round < 2; round++) {
+                _cleanup_strv_ char **conf = NULL, **all = NULL;
+                assert_int_equal(dir_list_at(dfd, ".conf", &conf), 0);
+                assert_int_equal(dir_list_at(dfd, NULL, &all), 0);
+                strv_sort(conf);
+                strv_sort(all);
+                assert_strv_equal(conf, ".conf", "a.conf", "b.conf", "dir.conf");
+                assert_strv_equal(all, ".conf", "a.conf", "b.conf", "c.env", "dir.conf");
+        }
+        _cleanup_strv_ char **none = NULL;
+        assert_int_equal(dir_list_at(dfd, ".whl", &none), 0);
+        assert_null(none);
+}
+
+/* A symlink made once, left alone when right, replaced when it points elsewhere; a dry run
+ * only tells. */
+static void test_symlink_ensure(void **state)
+{
+        struct tmp *t = *state;
+        char buf[64];
+        bool changed;
+        assert_int_equal(symlink_ensure_at(t->fd, "l", "../x", true, &changed), 0);
+        assert_true(changed);
+        assert_false(exists_at(t->fd, "l"));
+        assert_int_equal(symlink_ensure_at(t->fd, "l", "../x", false, &changed), 0);
+        assert_true(changed);
+        ssize_t k = readlinkat(t->fd, "l", buf, sizeof(buf));
+        assert_int_equal(k, 4);
+        assert_memory_equal(buf, "../x", 4);
+        assert_int_equal(symlink_ensure_at(t->fd, "l", "../x", false, &changed), 0);
+        assert_false(changed);
+        assert_int_equal(symlink_ensure_at(t->fd, "l", "../y", false, &changed), 0);
+        assert_true(changed);
+        k = readlinkat(t->fd, "l", buf, sizeof(buf));
+        assert_int_equal(k, 4);
+        assert_memory_equal(buf, "../y", 4);
+        /* A file in the way is replaced too (a2enconf and systemctl enable do the same). */
+        write_file(t->fd, "f", "x");
+        assert_int_equal(symlink_ensure_at(t->fd, "f", "../x", false, &changed), 0);
+        assert_true(changed);
+        assert_int_equal(readlinkat(t->fd, "f", buf, sizeof(buf)), 4);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -671,6 +735,8 @@ int main(void)
                 tmp_test(test_rmtree_depth_bound),
                 tmp_test(test_remove),
                 tmp_test(test_lock),
+                tmp_test(test_dir_list),
+                tmp_test(test_symlink_ensure),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
