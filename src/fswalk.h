@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Layer 2: a physical walk of a tree that others can write (SECURITY.md, "Walking the tree"):
+/* Layer 2: a physical walk of a tree that others can write (HACKING.md, "Security rules"):
  * each child is looked at relative to its parent's fd without following, directories are
  * opened O_NOFOLLOW and checked against what was looked at, the walk stays on the starting
  * mount, is bounded in depth and iterates with memory proportional to depth. */
