@@ -87,6 +87,14 @@ deployer_install() {
 
 wheel() { ls "$WHEELS"/"$1"-*.whl; }
 
+# An app set up with the test wheels pstest_pure and pstest_cext, installed by the deployer with
+# a closed umask, and the tree repaired: what the service would import.
+ps_setup_installed() {
+        ps_setup "$1" --no-probe >/dev/null
+        deployer_install "$1" 077 "$(wheel pstest_pure) $(wheel pstest_cext)"
+        "$PYSHARE" repair "$1" >/dev/null
+}
+
 cleanup_app() {
         local app
         for app in "$@"; do

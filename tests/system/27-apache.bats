@@ -1,0 +1,74 @@
+#!/usr/bin/env bats
+# Apache as the service: the default service and its run user from apache2ctl, httpd on a
+# RHEL-family system, and the CGI conf that passes PYTHONPATH on.
+load helpers
+
+setup_file() {
+        fixtures
+        cleanup_app pst-apache
+}
+
+teardown_file() {
+        cleanup_app pst-apache
+        if [ -n "${RHEL_IMG:-}" ]; then rm -rf "$RHEL_IMG"; fi
+}
+
+@test "the default service is apache2 and its user comes from apache2ctl -t -D DUMP_RUN_CFG" {
+        require_cmd apache2ctl
+        want=$(apache2ctl -t -D DUMP_RUN_CFG 2>/dev/null | sed -n 's/^User: name="\([^"]*\)".*/\1/p')
+        [ -n "$want" ]
+        run "$PYSHARE" setup pst-apache --group="$DEPLOY_GROUP" --no-probe
+        assert_status 0
+        assert_output_has "service apache2.service, user $want"
+        grep -qx "User=$want" /etc/pyshare/pst-apache.conf
+        grep -qx "Service=apache2.service" /etc/pyshare/pst-apache.conf
+        grep -q "pst-apache" /etc/pyshare/services/apache2.service.env
+        [ -f /etc/systemd/system/apache2.service.d/50-pyshare.conf ]
+}
+
+@test "setup --cgi makes Apache pass PYTHONPATH to CGI scripts, as a2enconf would; remove of the last such app undoes it" {
+        require_cmd apache2ctl
+        run "$PYSHARE" setup pst-apache --group="$DEPLOY_GROUP" --cgi --no-probe
+        assert_status 0
+        assert_output_has "enabled /etc/apache2/conf-enabled/pyshare.conf (a2enconf pyshare)"
+        grep -qx "PassEnv PYTHONPATH" /etc/apache2/conf-available/pyshare.conf
+        [ "$(readlink /etc/apache2/conf-enabled/pyshare.conf)" = "../conf-available/pyshare.conf" ]
+        grep -qx "Cgi=yes" /etc/pyshare/pst-apache.conf
+        apache2ctl -t
+        run "$PYSHARE" setup pst-in-cgi --service="$UNIT" --group="$DEPLOY_GROUP" --cgi --no-probe
+        assert_status 65
+        assert_output_has "is not Apache"
+        run "$PYSHARE" remove pst-apache
+        assert_status 0
+        [ ! -e /etc/apache2/conf-enabled/pyshare.conf ]
+        [ ! -e /etc/apache2/conf-available/pyshare.conf ]
+}
+
+# An image of a RHEL-family system: httpd instead of apache2, its own users, and a static
+# stand-in for httpd whose DUMP_RUN_CFG names the user apache.
+make_rhel_image() {
+        RHEL_IMG=$(mktemp -d /var/tmp/pst-rhel.XXXXXX)
+        chmod 755 "$RHEL_IMG"
+        mkdir -p "$RHEL_IMG/etc" "$RHEL_IMG/usr/sbin" "$RHEL_IMG/usr/bin" "$RHEL_IMG/usr/lib/systemd/system"
+        printf 'root:x:0:0:root:/root:/bin/bash\napache:x:48:48::/usr/share/httpd:/sbin/nologin\n' >"$RHEL_IMG/etc/passwd"
+        printf 'root:x:0:\napache:x:48:\nimgdeploy:x:4901:\n' >"$RHEL_IMG/etc/group"
+        printf '[Service]\nExecStart=/usr/sbin/httpd -DFOREGROUND\n' >"$RHEL_IMG/usr/lib/systemd/system/httpd.service"
+        printf '#include <stdio.h>\nint main(void) { puts("ServerRoot: \\"/etc/httpd\\"\\nUser: name=\\"apache\\" id=48"); return 0; }\n' \
+                >"$RHEL_IMG/httpd.c"
+        cc -static -O1 -o "$RHEL_IMG/usr/sbin/httpd" "$RHEL_IMG/httpd.c"
+        cp "$RHEL_IMG/usr/sbin/httpd" "$RHEL_IMG/usr/bin/python3"
+}
+
+@test "on a system with httpd and no apache2 (RHEL family) the default service is httpd.service, run as apache" {
+        make_rhel_image
+        before=$(snapshot "$RHEL_IMG")
+        run "$PYSHARE" --root="$RHEL_IMG" --dry-run setup rhelapp --group=imgdeploy
+        assert_status 0
+        assert_output_has "plan for setup rhelapp: venv /opt/pyshare/rhelapp, service httpd.service, user apache, group imgdeploy"
+        [ "$before" = "$(snapshot "$RHEL_IMG")" ]
+        # Where both exist, Debian's apache2 wins; its apache2ctl is missing from this image.
+        printf '[Service]\nExecStart=/bin/true\n' >"$RHEL_IMG/usr/lib/systemd/system/apache2.service"
+        run "$PYSHARE" --root="$RHEL_IMG" --dry-run setup rhelapp --group=imgdeploy
+        assert_status 69
+        assert_output_has "apache2.service has no /usr/sbin/apache2ctl"
+}
