@@ -195,6 +195,16 @@ _e2e_cgroup_create() {
 			[[ -n $(<"$base/$f") ]] || cat "$base/../$f" >"$base/$f"
 			[[ -n $(<"$dir/$f") ]] || cat "$base/$f" >"$dir/$f"
 		done
+		# The CPU weight of a cgroup is that of one task of the cgroup it is in: left at the
+		# default, all containers together would get as much CPU as one busy process of the
+		# host, where their processes had a task's weight each. pyshare-e2e/ gets as much as
+		# two busy tasks per CPU; the containers in it share that equally.
+		if [[ -e $base/cpu.shares ]]; then
+			echo $((1024 * 2 * $(nproc))) >"$base/cpu.shares" || e2e_fail "cannot set $base/cpu.shares"
+		elif [[ -e $base/cpu.weight ]]; then
+			echo $((100 * 2 * $(nproc) > 10000 ? 10000 : 100 * 2 * $(nproc))) >"$base/cpu.weight" ||
+				e2e_fail "cannot set $base/cpu.weight"
+		fi
 		E2E_CGROUPS+=("$dir")
 	done < <(_e2e_cgroup_bases)
 	((${#E2E_CGROUPS[@]} > 0)) || e2e_fail "no cgroup hierarchy is mounted (/proc/self/mountinfo)"
