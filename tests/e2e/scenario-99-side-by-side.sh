@@ -7,8 +7,8 @@
 # keeps in its apache2.service cgroup (name=systemd and cgroup2, as the host sees them) must
 # belong to that container's pid namespace. Both copies must pass, and neither may leave a
 # cgroup behind. (Started from the host's root cgroups, the two systemds shared one
-# system.slice/apache2.service: a restart in one container stopped the other's Apache too, and
-# MainPID went to 0.)
+# system.slice/apache2.service, each seeing the other's processes in it: MainPID went to 0 after
+# a restart, and stops waited 90 s for a cgroup that never emptied.)
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
