@@ -28,6 +28,11 @@ E2E_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 E2E_NAME=$(basename "$0" .sh)
 E2E_DEFERRED=()
 E2E_START=$(date +%s.%N)
+# What this scenario leaves on the host carries its tag: its temporary directories
+# (pyshare-e2e.TAG.*) and, in their environment, the processes it starts. tests/e2e/run gives
+# each scenario its own and looks for both after the scenario ended; a scenario run by hand has
+# its shell's PID; the scenarios that a scenario runs inherit it.
+export E2E_TAG=${E2E_TAG:-s$$}
 
 e2e_log() { printf 'e2e: %s\n' "$*" >&2; }
 e2e_step() { printf '\n== [%s s] %s\n' "$(e2e_since "$E2E_START")" "$*" >&2; }
@@ -58,7 +63,7 @@ e2e_rmtree() {
 # could not register the cleanup).
 e2e_tmpdir() {
 	local d
-	d=$(mktemp -d "${TMPDIR:-/tmp}/pyshare-e2e.XXXXXX")
+	d=$(mktemp -d "${TMPDIR:-/tmp}/pyshare-e2e.$E2E_TAG.XXXXXX")
 	e2e_defer e2e_rmtree "$d"
 	printf -v "$1" '%s' "$d"
 }
@@ -124,6 +129,143 @@ e2e_rootfs() {
 	printf '%s\n' "$tree"
 }
 
+# ---- a cgroup of its own for each container --------------------------------------------------
+#
+# With --keep-unit and --register=no, systemd-nspawn asks no service manager for a scope: the
+# container stays in the cgroups of the process that started nspawn, in every hierarchy, and
+# gets a cgroup namespace rooted there. Where the host's systemd hierarchy is cgroup2 (unified,
+# or hybrid as on a host without systemd whose /sys/fs/cgroup has the v1 controllers, name=systemd
+# and cgroup2 at unified/), --keep-unit also makes nspawn move itself into <its cgroup2 cgroup>/
+# supervisor and the container into <that>/payload (create_subcgroup() in
+# src/nspawn/nspawn-cgroup.c). Started from the root cgroups, as on such a host, every container
+# would get the same /payload and the same name=systemd root: their systemds would manage the
+# same system.slice/apache2.service, each seeing the other's processes (MainPID=0 after a
+# restart, stops waiting 90 s for a cgroup that never empties). So e2e_boot makes a cgroup
+# pyshare-e2e/MACHINE below the one it runs in, in every mounted hierarchy (each v1 controller,
+# name=systemd, cgroup2), starts nspawn inside it, and removes it after the poweroff: each
+# container's systemd has a subtree, and processes, of its own.
+
+# Every mounted cgroup hierarchy of this process, one a line: the directory of pyshare-e2e/
+# below the cgroup it runs in (/sys/fs/cgroup/memory/A/B/pyshare-e2e for "4:memory:/A/B").
+_e2e_cgroup_bases() {
+	awk 'FNR == NR {
+		# /proc/self/cgroup: ID:CONTROLLERS:PATH ("0::PATH" for cgroup2).
+		i = index($0, ":"); rest = substr($0, i + 1); j = index(rest, ":")
+		path[substr(rest, 1, j - 1)] = substr(rest, j + 1)
+		next
+	}
+	{
+		# /proc/self/mountinfo: ... ROOT MOUNTPOINT ... - FSTYPE SOURCE SUPEROPTS
+		for (i = 7; i <= NF && $i != "-"; i++) ;
+		key = ""
+		if ($(i + 1) == "cgroup2") key = "/cgroup2"
+		else if ($(i + 1) == "cgroup") {
+			split($(i + 3), o, ",")
+			delete opt
+			for (k in o) opt[o[k]] = 1
+			for (h in path) {
+				if (h == "") continue
+				n = split(h, c, ","); all = 1
+				for (k = 1; k <= n; k++) if (!(c[k] in opt)) all = 0
+				if (all) { key = h; break }
+			}
+		}
+		if (key == "" || key in done) next
+		p = path[key == "/cgroup2" ? "" : key]
+		if (p == "") next
+		done[key] = 1
+		# A mount of a subtree (root not /) shows the paths below its root.
+		if ($4 != "/") { if (index(p, $4) != 1) next; p = substr(p, length($4) + 1) }
+		sub(/\/$/, "", p)
+		print $5 p "/pyshare-e2e"
+	}' /proc/self/cgroup /proc/self/mountinfo
+}
+
+# _e2e_cgroup_create MACHINE: the cgroup pyshare-e2e/MACHINE in every hierarchy (their
+# directories in E2E_CGROUPS); removed at exit, after the poweroff.
+_e2e_cgroup_create() {
+	local base dir f
+	E2E_CGROUPS=()
+	while read -r base; do
+		dir=$base/$1
+		mkdir -p "$dir" || e2e_fail "cannot make the cgroup $dir"
+		# A new cpuset has no CPUs and no memory nodes until it is given some: its parent's.
+		for f in cpuset.cpus cpuset.mems; do
+			[[ -e $dir/$f ]] || continue
+			[[ -n $(<"$base/$f") ]] || cat "$base/../$f" >"$base/$f"
+			[[ -n $(<"$dir/$f") ]] || cat "$base/$f" >"$dir/$f"
+		done
+		# The CPU weight of a cgroup is that of one task of the cgroup it is in: left at the
+		# default, all containers together would get as much CPU as one busy process of the
+		# host, where their processes had a task's weight each. pyshare-e2e/ gets as much as
+		# two busy tasks per CPU; the containers in it share that equally.
+		if [[ -e $base/cpu.shares ]]; then
+			echo $((1024 * 2 * $(nproc))) >"$base/cpu.shares" || e2e_fail "cannot set $base/cpu.shares"
+		elif [[ -e $base/cpu.weight ]]; then
+			echo $((100 * 2 * $(nproc) > 10000 ? 10000 : 100 * 2 * $(nproc))) >"$base/cpu.weight" ||
+				e2e_fail "cannot set $base/cpu.weight"
+		fi
+		E2E_CGROUPS+=("$dir")
+	done < <(_e2e_cgroup_bases)
+	((${#E2E_CGROUPS[@]} > 0)) || e2e_fail "no cgroup hierarchy is mounted (/proc/self/mountinfo)"
+	e2e_defer _e2e_cgroup_remove "${E2E_CGROUPS[@]}"
+}
+
+# Move this (sub)shell into E2E_CGROUPS: what it executes next starts there.
+_e2e_cgroup_enter() {
+	local dir
+	for dir in "${E2E_CGROUPS[@]}"; do
+		echo "$BASHPID" >"$dir/cgroup.procs" || {
+			echo "e2e: cannot move process $BASHPID into $dir" >&2
+			return 1
+		}
+	done
+}
+
+# _e2e_cgroup_remove DIR...: remove each DIR with what the container's systemd and nspawn made
+# below it, and pyshare-e2e/ when nothing else is in it. A DIR that still holds processes after
+# 10 s is a leak: they are named (and killed) and the scenario fails.
+_e2e_cgroup_remove() {
+	local dir deadline pids killed
+	for dir; do
+		deadline=$((SECONDS + 10))
+		killed=""
+		while [[ -d $dir ]]; do
+			find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null
+			[[ -d $dir ]] || break
+			if ((SECONDS >= deadline)); then
+				[[ -z $killed ]] || {
+					e2e_log "cannot remove the cgroup $dir"
+					break
+				}
+				pids=$(find "$dir" -name cgroup.procs -exec cat {} + 2>/dev/null | sort -un | tr '\n' ' ')
+				e2e_log "the cgroup $dir still holds processes after the poweroff: ${pids:-none} (killed)"
+				# shellcheck disable=SC2086 # a list of pids
+				[[ -z $pids ]] || kill -9 $pids 2>/dev/null
+				E2E_LEAKED=1
+				killed=1
+				deadline=$((SECONDS + 5))
+			fi
+			sleep 0.1
+		done
+		rmdir "${dir%/*}" 2>/dev/null || true
+	done
+}
+
+# e2e_cgroup_sweep: remove the cgroups of containers whose scenario is gone (a run killed with
+# SIGKILL leaves them): pyshare-e2e/pe2e-NAME-PID with no process PID.
+e2e_cgroup_sweep() {
+	local base dir
+	while read -r base; do
+		for dir in "$base"/pe2e-*; do
+			[[ -d $dir && ! -e /proc/${dir##*-} ]] || continue
+			e2e_log "removing the cgroup $dir left by an earlier run"
+			find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null || true
+		done
+		rmdir "$base" 2>/dev/null || true
+	done < <(_e2e_cgroup_bases)
+}
+
 # ---- the booted container ------------------------------------------------------------------
 
 # Is PID alive and not a zombie (kill -0 succeeds on a zombie)?
@@ -143,6 +285,18 @@ _e2e_ns_pids() {
 	return 0
 }
 
+# The container's PID 1 of the systemd-nspawn process NSPAWN_PID: nspawn's child, once it has
+# exec'd systemd (nothing yet: prints nothing).
+_e2e_leader_of() {
+	local child
+	for child in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+		if [[ $(cat "/proc/$child/comm" 2>/dev/null) == systemd ]]; then
+			printf '%s\n' "$child"
+			return 0
+		fi
+	done
+}
+
 # e2e_boot TREE [--no-volatile]
 # Boots TREE with its own systemd in a private network namespace (only loopback: Apache's port
 # 80 is always free there, whatever the host runs). With the default --volatile=overlay every
@@ -150,16 +304,20 @@ _e2e_ns_pids() {
 # a throwaway copy.
 e2e_boot() {
 	local tree=${1:?usage: e2e_boot TREE [--no-volatile]} volatile=(--volatile=overlay)
-	local start deadline children child state=""
+	local start deadline state=""
 	[[ ${2:-} == --no-volatile ]] && volatile=()
 	[[ -z ${E2E_NSPAWN_PID:-} ]] || e2e_fail "e2e_boot: a container is already running"
 	E2E_MACHINE=$(printf 'pe2e-%s-%s' "${E2E_NAME#scenario-}" "$$" | tr -c 'a-zA-Z0-9-\n' - | cut -c1-60)
-	E2E_CONSOLE=$(mktemp "${TMPDIR:-/tmp}/pyshare-e2e-console.XXXXXX")
+	E2E_CONSOLE=$(mktemp "${TMPDIR:-/tmp}/pyshare-e2e-console.$E2E_TAG.XXXXXX")
 	e2e_defer rm -f "$E2E_CONSOLE"
+	_e2e_cgroup_create "$E2E_MACHINE"
 	start=$(e2e_now)
-	systemd-nspawn --boot --directory="$tree" --register=no --keep-unit "${volatile[@]}" \
-		--machine="$E2E_MACHINE" --private-network --console=read-only \
-		</dev/null >"$E2E_CONSOLE" 2>&1 &
+	# In a subshell moved into the container's own cgroups, which then becomes nspawn.
+	(
+		_e2e_cgroup_enter || exit 125
+		exec systemd-nspawn --boot --directory="$tree" --register=no --keep-unit "${volatile[@]}" \
+			--machine="$E2E_MACHINE" --private-network --console=read-only
+	) </dev/null >"$E2E_CONSOLE" 2>&1 &
 	E2E_NSPAWN_PID=$!
 	E2E_LEADER=""
 	deadline=$((SECONDS + ${E2E_BOOT_TIMEOUT:-60}))
@@ -169,10 +327,7 @@ e2e_boot() {
 			cat "$E2E_CONSOLE" >&2
 			e2e_fail "systemd-nspawn exited during boot"
 		}
-		children=$(cat /proc/"$E2E_NSPAWN_PID"/task/*/children 2>/dev/null) || true
-		for child in $children; do
-			[[ $(cat "/proc/$child/comm" 2>/dev/null) != systemd ]] || E2E_LEADER=$child
-		done
+		E2E_LEADER=$(_e2e_leader_of "$E2E_NSPAWN_PID")
 		((SECONDS < deadline)) || e2e_fail "no systemd in the container after ${E2E_BOOT_TIMEOUT:-60} s"
 		[[ -n $E2E_LEADER ]] || sleep 0.05
 	done
@@ -187,7 +342,8 @@ e2e_boot() {
 		fi
 		sleep 0.1
 	done
-	e2e_log "booted $tree as $E2E_MACHINE (leader $E2E_LEADER) in $(e2e_since "$start") s: $state"
+	e2e_log "booted $tree as $E2E_MACHINE (leader $E2E_LEADER, in the cgroup pyshare-e2e/$E2E_MACHINE" \
+		"of each hierarchy) in $(e2e_since "$start") s: $state"
 	if [[ $state == degraded ]]; then
 		e2e_exec systemctl --failed --no-legend --no-pager >&2 || true
 	fi
