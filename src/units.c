@@ -231,33 +231,6 @@ const char *unit_apache_command(const char *unit)
         return NULL;
 }
 
-int apache_run_user(const char *command, const char *chroot_dir, char **ret_user, char **ret_output)
-{
-        _cleanup_free_ char *full = chroot_dir ? xasprintf("%s%s", chroot_dir, command) : NULL;
-        if (access(full ? full : command, X_OK) < 0)
-                return -PS_E_NOTFOUND;
-        char *argv[] = {(char *)command, "-t", "-D", "DUMP_RUN_CFG", NULL};
-        _cleanup_free_ char *out = NULL;
-        int r = run_command(argv, chroot_dir, 30 * 1000, &out);
-        if (r < 0)
-                return r;
-        /* User: name="www-data" id=33 */
-        const char *p = strstr(out, "\nUser: name=\"");
-        if (!p && startswith(out, "User: name=\""))
-                p = out - 1;
-        if (r != 0 || !p) {
-                if (ret_output)
-                        *ret_output = TAKE_PTR(out);
-                return -EIO;
-        }
-        p += strlen("\nUser: name=\"");
-        const char *q = strchr(p, '"');
-        if (!q)
-                return -EIO;
-        *ret_user = xstrndup(p, (size_t)(q - p));
-        return 0;
-}
-
 const char *unit_apache_cgi_text(void)
 {
         return "# Written by pyshare (setup --cgi): CGI scripts get only the environment Apache passes\n"

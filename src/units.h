@@ -18,9 +18,6 @@ int unit_file_groups(int rootfd, const char *unit, char ***ret_groups);
 const char *unit_default_service(int rootfd);
 /* Whether unit is Apache (apache2 on Debian, httpd on RHEL/Fedora), and its control command. */
 const char *unit_apache_command(const char *unit);
-/* User of `apache2ctl -t -D DUMP_RUN_CFG` (httpd -t -D DUMP_RUN_CFG), run in chroot_dir when
- * given. -PS_E_NOTFOUND without the command; -EIO (output in *ret_output) when it fails. */
-int apache_run_user(const char *command, const char *chroot_dir, char **ret_user, char **ret_output);
 
 char *unit_dropin_text(const char *service_env_path);
 /* Apache's configuration snippet that passes PYTHONPATH on to CGI scripts. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "verbs.h"
 #include "acl.h"
+#include "apache.h"
 #include "bus.h"
 #include "config.h"
 #include "envfile.h"
@@ -1251,12 +1252,11 @@ static int run_probe(const struct ctx *x, const struct app *a, char *const *requ
 
 /* Who the service runs as now (Apache's run configuration, or the unit's User= as systemd has
  * it), without messages: NULL when it cannot be told. */
-static char *current_service_user(const char *unit)
+static char *current_service_user(int rootfd, const char *unit)
 {
         char *u = NULL;
-        const char *apache = unit_apache_command(unit);
-        if (apache)
-                return apache_run_user(apache, NULL, &u, NULL) >= 0 ? u : NULL;
+        if (unit_apache_command(unit))
+                return apache_run_user(rootfd, apache_layout_of_unit(rootfd, unit), &u, NULL, NULL) >= 0 ? u : NULL;
         bool found = false, dynamic = false;
         if (bus_unit_user(unit, &found, &u, &dynamic) < 0 || !found || dynamic) {
                 free(u);
@@ -1525,15 +1525,19 @@ static int detect_user(const struct ctx *x, const char *unit, char **ret)
 {
         const char *apache = unit_apache_command(unit);
         if (apache) {
-                _cleanup_free_ char *out = NULL;
-                int r = apache_run_user(apache, x->root, ret, &out);
+                /* Read from the configuration files, never by running Apache's tools: under
+                 * --root they are the image's programs. */
+                _cleanup_free_ char *reason = NULL;
+                enum apache_layout layout = apache_layout_of_unit(x->rootfd, unit);
+                int r = apache_run_user(x->rootfd, layout, ret, NULL, &reason);
                 if (r == -PS_E_NOTFOUND) {
-                        log_error("%s has no %s: is Apache installed? Install it or pass --user=USER", unit, apache);
+                        log_error("%s has no %s: is Apache installed? Install it or pass --user=USER", unit,
+                                  apache_main_file(layout));
                         return -PS_E_NOTFOUND;
                 }
                 if (r < 0) {
-                        log_error("cannot read the run user of %s from `%s -t -D DUMP_RUN_CFG`%s%s; pass --user=USER",
-                                  unit, apache, out ? ": " : "", out ? strstrip(out) : "");
+                        log_error("cannot read the run user of %s from its configuration: %s; pass --user=USER", unit,
+                                  reason ? reason : strerror(-r));
                         return -PS_E_NOTFOUND;
                 }
                 return 0;
@@ -2014,7 +2018,7 @@ int verb_probe(struct ctx *x, const char *app_name, const struct probe_opts *o)
                 return r;
         if (bus_systemd_running()) {
                 /* Probe as the user the service runs as now, not only as setup found it. */
-                _cleanup_free_ char *now = current_service_user(a.cfg.service);
+                _cleanup_free_ char *now = current_service_user(x->rootfd, a.cfg.service);
                 if (now && strcmp(now, a.user.name) != 0) {
                         struct ps_user u = {0};
                         if (user_lookup(-1, now, &u) >= 0 && u.uid != 0) {
