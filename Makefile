@@ -87,7 +87,8 @@ unit: $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
 
 $(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJS) tests/unit/helpers.h
 	@mkdir -p $(BUILD)/unit
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJS) $(ALL_LDFLAGS) $(PKG_LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -DFIXTURES_DIR='"$(CURDIR)/tests/unit/fixtures"' -o $@ $< $(LIB_OBJS) $(ALL_LDFLAGS) \
+	      $(PKG_LIBS) -lcmocka
 
 system: pyshare
 	tests/system/run

@@ -719,8 +719,9 @@ static bool module_loaded(const struct conf *cf, const char *name)
 
 static void set_str(char **dst, const char *v)
 {
+        char *copy = v ? xstrdup(v) : NULL; /* v may be *dst itself */
         free(*dst);
-        *dst = v ? xstrdup(v) : NULL;
+        *dst = copy;
 }
 
 static void add_group_setting(struct conf *cf, bool application, char section, const char *arg, const char *value)
