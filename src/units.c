@@ -24,7 +24,8 @@ static char *template_of(const char *unit)
 }
 
 /* Reads the first unit file called name in the search path, following alias symlinks by
- * their target's name (as systemd resolves aliases), never by path. */
+ * their target's name (as systemd resolves aliases), never by path; *ret_name is the path
+ * of the file read ("/lib/systemd/system/x.service"). */
 static int read_unit(int rootfd, const char *name, unsigned hops, char **ret_text, char **ret_name)
 {
         for (size_t i = 0; i < ELEMENTSOF(unit_dirs); i++) {
@@ -48,7 +49,7 @@ static int read_unit(int rootfd, const char *name, unsigned hops, char **ret_tex
                 int r = file_read_at(dfd, name, 1024 * 1024, ret_text, NULL, NULL);
                 if (r < 0)
                         return r;
-                *ret_name = xstrdup(name);
+                *ret_name = xasprintf("/%s/%s", unit_dirs[i], name);
                 return 0;
         }
         return -PS_E_NOTFOUND;
@@ -126,7 +127,7 @@ static void parse_service_settings(const char *text, struct service_identity *id
 
 /* Drop-ins of one directory name ("x.service.d") across the search path, by file name; a
  * name in an earlier directory hides the same name in later ones. */
-static void collect_dropins(int rootfd, const char *dname, char ***names, char ***texts)
+static void collect_dropins(int rootfd, const char *dname, char ***names, char ***paths, char ***texts)
 {
         for (size_t i = 0; i < ELEMENTSOF(unit_dirs); i++) {
                 _cleanup_free_ char *rel = xasprintf("%s/%s", unit_dirs[i], dname);
@@ -145,13 +146,14 @@ static void collect_dropins(int rootfd, const char *dname, char ***names, char *
                         if (file_read_at(keep, de->d_name, 1024 * 1024, &text, NULL, NULL) < 0)
                                 continue;
                         strv_push(names, de->d_name);
+                        strv_consume(paths, xasprintf("/%s/%s", rel, de->d_name));
                         strv_consume(texts, text);
                 }
                 closedir(d);
         }
 }
 
-static int unit_file_identity(int rootfd, const char *unit, struct service_identity *id)
+int unit_files_read(int rootfd, const char *unit, char ***ret_paths, char ***ret_texts)
 {
         _cleanup_free_ char *text = NULL, *name = NULL, *tmpl = template_of(unit);
         int r = read_unit(rootfd, unit, 0, &text, &name);
@@ -159,27 +161,51 @@ static int unit_file_identity(int rootfd, const char *unit, struct service_ident
                 r = read_unit(rootfd, tmpl, 0, &text, &name);
         if (r < 0)
                 return r;
-        parse_service_settings(text, id);
+
+        /* Drop-in directories, the most specific first, so that a file name in one hides the
+         * same name in the later ones (systemd.unit(5)): the unit's, its template's, then
+         * those of its dash prefixes ("a-b-.service.d", "a-.service.d"), then the type's
+         * ("service.d"). */
+        _cleanup_strv_ char **dirs = NULL, **names = NULL, **paths = NULL, **texts = NULL;
+        strv_consume(&dirs, xasprintf("%s.d", unit));
+        if (tmpl)
+                strv_consume(&dirs, xasprintf("%s.d", tmpl));
+        const char *dot = strrchr(unit, '.');
+        for (const char *p = dot ? dot : unit; dot && p > unit; p--)
+                if (*p == '-' && p != dot - 1)
+                        strv_consume(&dirs, xasprintf("%.*s-%s.d", (int)(p - unit), unit, dot));
+        if (dot)
+                strv_consume(&dirs, xasprintf("%s.d", dot + 1));
+        for (size_t i = 0; dirs[i]; i++)
+                collect_dropins(rootfd, dirs[i], &names, &paths, &texts);
 
         /* Drop-ins apply in the order of their file names, whatever directory holds them. */
-        _cleanup_strv_ char **names = NULL, **texts = NULL;
-        _cleanup_free_ char *d1 = xasprintf("%s.d", unit);
-        collect_dropins(rootfd, d1, &names, &texts);
-        if (tmpl) {
-                _cleanup_free_ char *d2 = xasprintf("%s.d", tmpl);
-                collect_dropins(rootfd, d2, &names, &texts);
-        }
+        char **out_paths = NULL, **out_texts = NULL;
+        strv_consume(&out_paths, TAKE_PTR(name));
+        strv_consume(&out_texts, TAKE_PTR(text));
         size_t n = strv_length(names);
         for (size_t pass = 0; pass < n; pass++) {
                 size_t best = SIZE_MAX;
                 for (size_t i = 0; i < n; i++)
                         if (texts[i] && (best == SIZE_MAX || strcmp(names[i], names[best]) < 0))
                                 best = i;
-                parse_service_settings(texts[best], id);
-                free(texts[best]);
-                texts[best] = NULL;
+                strv_consume(&out_paths, TAKE_PTR(paths[best]));
+                strv_consume(&out_texts, TAKE_PTR(texts[best]));
                 names[best][0] = 0x7f; /* sorts last from now on */
         }
+        *ret_paths = out_paths;
+        *ret_texts = out_texts;
+        return 0;
+}
+
+static int unit_file_identity(int rootfd, const char *unit, struct service_identity *id)
+{
+        _cleanup_strv_ char **paths = NULL, **texts = NULL;
+        int r = unit_files_read(rootfd, unit, &paths, &texts);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; texts[i]; i++)
+                parse_service_settings(texts[i], id);
         return 0;
 }
 

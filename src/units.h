@@ -7,6 +7,10 @@
 
 /* Whether the unit exists in the unit search path below rootfd. */
 int unit_file_exists(int rootfd, const char *unit, bool *ret);
+/* The unit's file and its drop-ins, as systemd finds them in the search path below rootfd,
+ * in the order systemd applies them: paths ("/etc/systemd/system/x.service.d/a.conf") and
+ * texts, parallel lists. -PS_E_NOTFOUND without a unit file (or when it is masked). */
+int unit_files_read(int rootfd, const char *unit, char ***ret_paths, char ***ret_texts);
 /* User= and DynamicUser= of unit from its file and drop-ins (the last assignment wins);
  * *ret_user NULL when it has no User= (it runs as root). -PS_E_NOTFOUND without a unit file. */
 int unit_file_user(int rootfd, const char *unit, char **ret_user, bool *ret_dynamic);
