@@ -22,6 +22,15 @@ static void add_problem(char ***l, const char *file, unsigned line, const char *
         free(msg);
 }
 
+/* Appends an owned message, within the cap. */
+static void push_problem(char ***l, char *msg)
+{
+        if (strv_length(*l) >= APACHE_MAX_ITEMS)
+                free(msg);
+        else
+                strv_consume(l, msg);
+}
+
 static bool is_name_start(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; }
 static bool is_name_char(char c) { return is_name_start(c) || (c >= '0' && c <= '9'); }
 static bool is_blank(char c) { return c == ' ' || c == '\t'; }
@@ -84,8 +93,10 @@ static struct apache_var *sh_get_or_add(struct apache_envvars *e, const char *na
         return v;
 }
 
-static void sh_set(struct apache_envvars *e, const char *name, const char *value, const char *where, bool export)
+static int sh_set(struct apache_envvars *e, const char *name, const char *value, const char *where, bool export)
 {
+        if (e->n >= APACHE_MAX_ITEMS && !sh_find(e, name, strlen(name)))
+                return -E2BIG;
         struct apache_var *v = sh_get_or_add(e, name);
         if (value) {
                 free(v->value);
@@ -93,8 +104,11 @@ static void sh_set(struct apache_envvars *e, const char *name, const char *value
                 free(v->where);
                 v->where = xstrdup(where);
         }
+        if (!v->where)
+                v->where = xstrdup(where); /* "export NAME" before any value */
         if (export)
                 v->exported = true;
+        return 0;
 }
 
 static void sh_unset(struct apache_envvars *e, const char *name)
@@ -375,8 +389,8 @@ static int sh_command(struct shell *sh, const char *file, unsigned lineno, char 
                                         return -EINVAL;
                                 if (unset)
                                         sh_unset(sh->e, w[i]);
-                                else
-                                        sh_set(sh->e, w[i], NULL, where, true);
+                                else if (sh_set(sh->e, w[i], NULL, where, true) < 0)
+                                        return -E2BIG;
                                 continue;
                         }
                         if (unset)
@@ -386,7 +400,7 @@ static int sh_command(struct shell *sh, const char *file, unsigned lineno, char 
                         buf_append(&b, "", 1);
                         _cleanup_free_ char *name = xstrndup(w[i], k);
                         if (r >= 0)
-                                sh_set(sh->e, name, b.p, where, true);
+                                r = sh_set(sh->e, name, b.p, where, true);
                         buf_free(&b);
                         if (r < 0)
                                 return r;
@@ -406,7 +420,7 @@ static int sh_command(struct shell *sh, const char *file, unsigned lineno, char 
                 buf_append(&b, "", 1);
                 _cleanup_free_ char *name = xstrndup(w[i], k);
                 if (r >= 0)
-                        sh_set(sh->e, name, b.p, where, false);
+                        r = sh_set(sh->e, name, b.p, where, false);
                 buf_free(&b);
                 if (r < 0)
                         return r;
@@ -422,7 +436,8 @@ static int sh_run_text(struct shell *sh, const char *path, const char *text, siz
         unsigned lineno;
         char *line;
         while ((line = next_logical_line(&lr, &lineno))) {
-                _cleanup_free_ char *owned = line;
+                _cleanup_free_ char *owned = line; /* freed at the end of each round */
+                (void)owned;
                 if (++sh->lines > APACHE_MAX_LINES) {
                         add_problem(&sh->e->unparsed, path, lineno, "more than %d lines: the rest is not read",
                                     APACHE_MAX_LINES);
@@ -619,6 +634,8 @@ struct conf {
         char *const *env;
         char **defines; /* "NAME=VALUE" or "NAME" */
         unsigned depth, lines;
+        size_t bytes;
+        bool stopped; /* a cap was reached: nothing more is read */
         int vhost;
         struct group_setting *groups;
         size_t n_groups;
@@ -742,11 +759,11 @@ static void wsgi_daemon(struct conf *cf, char **a, size_t n, const char *where)
 {
         struct apache_config *c = cf->c;
         if (n < 1 || c->n_daemons >= APACHE_MAX_ITEMS) {
-                strv_consume(&c->problems, xasprintf("%s: WSGIDaemonProcess without a name", where));
+                push_problem(&c->problems, xasprintf("%s: WSGIDaemonProcess without a name", where));
                 return;
         }
         if (apache_config_daemon(c, a[0]))
-                strv_consume(&c->problems,
+                push_problem(&c->problems,
                              xasprintf("%s: conflict: a second WSGIDaemonProcess %s (httpd refuses to start)", where, a[0]));
         c->daemons = xrealloc(c->daemons, (c->n_daemons + 1) * sizeof(*c->daemons));
         struct apache_daemon *d = &c->daemons[c->n_daemons++];
@@ -779,7 +796,7 @@ static void wsgi_script(struct conf *cf, char **a, size_t n, bool match, const c
 {
         struct apache_config *c = cf->c;
         if (n < 2 || c->n_scripts >= APACHE_MAX_ITEMS) {
-                strv_consume(&c->problems, xasprintf("%s: WSGIScriptAlias needs a URL and a path", where));
+                push_problem(&c->problems, xasprintf("%s: WSGIScriptAlias needs a URL and a path", where));
                 return;
         }
         c->scripts = xrealloc(c->scripts, (c->n_scripts + 1) * sizeof(*c->scripts));
@@ -819,7 +836,7 @@ static void directive(struct conf *cf, const char *name, char **a, size_t n, con
                         include_path(cf, a[i], strcasecmp(name, "IncludeOptional") == 0, where);
         } else if (strcasecmp(name, "ServerRoot") == 0 && n == 1)
                 set_str(&c->server_root, a[0]);
-        else if (strcasecmp(name, "Define") == 0 && n >= 1) {
+        else if (strcasecmp(name, "Define") == 0 && n >= 1 && strv_length(cf->defines) < APACHE_MAX_ITEMS) {
                 strv_consume(&cf->defines, n >= 2 ? xasprintf("%s=%s", a[0], a[1]) : xstrdup(a[0]));
         } else if (strcasecmp(name, "UnDefine") == 0 && n == 1) {
                 for (size_t i = 0; cf->defines && cf->defines[i]; i++)
@@ -900,10 +917,14 @@ static int parse_text(struct conf *cf, const char *file, const char *text, size_
         unsigned lineno;
         char *line;
         while ((line = next_logical_line(&lr, &lineno))) {
-                _cleanup_free_ char *owned = line;
+                _cleanup_free_ char *owned = line; /* freed at the end of each round */
+                (void)owned;
+                if (cf->stopped)
+                        break;
                 if (++cf->lines > APACHE_MAX_LINES) {
                         add_problem(&c->problems, file, lineno, "more than %d lines: the rest is not read",
                                     APACHE_MAX_LINES);
+                        cf->stopped = true;
                         break;
                 }
                 char *s = strstrip(line);
@@ -995,20 +1016,28 @@ static int parse_text(struct conf *cf, const char *file, const char *text, size_
 static int parse_file(struct conf *cf, const char *path, const char *where)
 {
         struct apache_config *c = cf->c;
-        if (strv_length(c->files) >= APACHE_MAX_FILES || cf->depth >= APACHE_MAX_DEPTH) {
-                strv_consume(&c->problems, xasprintf("%s: %s not read: more than %d files or %d levels of Include",
-                                                     where, path, APACHE_MAX_FILES, APACHE_MAX_DEPTH));
+        if (cf->stopped)
+                return 0;
+        if (strv_length(c->files) >= APACHE_MAX_FILES || cf->depth >= APACHE_MAX_DEPTH ||
+            cf->bytes >= APACHE_MAX_TOTAL_SIZE) {
+                /* Said once: past a cap, every further Include would say it again. */
+                push_problem(&c->problems, xasprintf("%s: %s not read: more than %d files, %d levels of Include or "
+                                                     "%d bytes; the rest of the configuration is not read either",
+                                                     where, path, APACHE_MAX_FILES, APACHE_MAX_DEPTH,
+                                                     APACHE_MAX_TOTAL_SIZE));
+                cf->stopped = true;
                 return 0;
         }
         _cleanup_free_ char *text = NULL;
         size_t n;
         int r = root_read_file(cf->rootfd, path, APACHE_MAX_FILE_SIZE, &text, &n, NULL);
         if (r < 0 || memchr(text, 0, n)) {
-                strv_consume(&c->problems, xasprintf("%s: unreadable: cannot read %s: %s", where, path,
+                push_problem(&c->problems, xasprintf("%s: unreadable: cannot read %s: %s", where, path,
                                                      strerror(r < 0 ? -r : EINVAL)));
                 return 0;
         }
         strv_push(&c->files, path);
+        cf->bytes += n;
         cf->depth++;
         r = parse_text(cf, path, text, n);
         cf->depth--;
@@ -1118,7 +1147,7 @@ static int include_path(struct conf *cf, const char *pattern, bool optional, con
                 struct stat st;
                 if (root_stat(cf->rootfd, full, &st) < 0) {
                         if (!optional)
-                                strv_consume(&c->problems,
+                                push_problem(&c->problems,
                                              xasprintf("%s: Include %s: no such file (httpd refuses to start)", where, full));
                         return 0;
                 }
@@ -1127,7 +1156,7 @@ static int include_path(struct conf *cf, const char *pattern, bool optional, con
         }
         found = include_glob(cf, "", full + 1, where);
         if (found == 0 && !optional)
-                strv_consume(&c->problems,
+                push_problem(&c->problems,
                              xasprintf("%s: Include %s: no file matches (httpd refuses to start)", where, full));
         return 0;
 }
@@ -1242,7 +1271,7 @@ int apache_config_read(int rootfd, enum apache_layout layout, char *const *env, 
                 set_str(&s->process_group, !pg || strcmp(pg, "%{GLOBAL}") == 0 ? "" : pg);
                 set_str(&s->application_group, ag ? ag : "%{RESOURCE}");
                 if (*s->process_group && !strstr(s->process_group, "%{") && !apache_config_daemon(&c, s->process_group))
-                        strv_consume(&c.problems,
+                        push_problem(&c.problems,
                                      xasprintf("%s: conflict: process group %s is not defined by a WSGIDaemonProcess",
                                                s->where, s->process_group));
         }

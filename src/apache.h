@@ -9,6 +9,7 @@
 /* Caps: a hostile or broken configuration costs bounded time and memory. */
 #define APACHE_MAX_FILE_SIZE (1024 * 1024)
 #define APACHE_MAX_FILES 1024
+#define APACHE_MAX_TOTAL_SIZE (16 * 1024 * 1024)
 #define APACHE_MAX_DEPTH 16
 #define APACHE_MAX_LINES 200000
 #define APACHE_MAX_ITEMS 4096

@@ -438,7 +438,7 @@ static void test_caps(void **state)
         assert_int_equal(apache_config_read(t->fd, APACHE_RHEL, NULL, NULL, &c), 0);
         assert_int_equal(strv_length(c.files), APACHE_MAX_DEPTH);
         assert_int_equal(strv_length(c.problems), 1);
-        assert_true(strstr(c.problems[0], "not read: more than 1024 files or 16 levels of Include") != NULL);
+        assert_true(strstr(c.problems[0], "not read: more than 1024 files, 16 levels of Include or 16777216 bytes") != NULL);
         apache_config_free(&c);
 
         /* Too large, a FIFO, a directory loop: each a problem, never a hang. */
