@@ -189,6 +189,8 @@ static int sh_expand(struct shell *sh, const char *s, size_t n, unsigned depth, 
         bool dq = false;
         for (size_t i = 0; i < n; i++) {
                 char c = s[i];
+                if (c == '`')
+                        return -EINVAL; /* command substitution */
                 if (c == '\'' && !dq) {
                         const char *e = memchr(s + i + 1, '\'', n - i - 1);
                         if (!e)
@@ -204,9 +206,7 @@ static int sh_expand(struct shell *sh, const char *s, size_t n, unsigned depth, 
                         if (dq && !strchr("$`\"\\", d))
                                 buf_append(out, "\\", 1);
                         buf_append(out, &d, 1);
-                } else if (c == '`')
-                        return -EINVAL;
-                else if (c == '$' && i + 1 < n && s[i + 1] == '{') {
+                } else if (c == '$' && i + 1 < n && s[i + 1] == '{') {
                         size_t j = i + 2;
                         int nest = 1;
                         for (; j < n; j++) {
@@ -816,10 +816,9 @@ static void wsgi_script(struct conf *cf, char **a, size_t n, bool match, const c
 
 struct section {
         char *name;
-        bool skip;
-        char kind; /* 'v' VirtualHost, 'd' Directory, 'l' Location, 0 other */
         char *arg;
         int saved_vhost;
+        char kind; /* 'v' VirtualHost, 'd' Directory, 'l' Location, 'x' Files..., 0 other */
 };
 
 static int include_path(struct conf *cf, const char *pattern, bool optional, const char *where);
@@ -1085,7 +1084,7 @@ static void include_one(struct conf *cf, const char *path, const char *where)
                 if (cf->depth >= APACHE_MAX_DEPTH)
                         return;
                 _cleanup_strv_ char **names = NULL;
-                if (list_dir(cf->rootfd, path, NULL, &names) < 0)
+                if (list_dir(cf->rootfd, path, NULL, &names) < 0 || !names)
                         return;
                 cf->depth++;
                 for (size_t i = 0; names[i]; i++) {
@@ -1115,7 +1114,7 @@ static size_t include_glob(struct conf *cf, const char *dir, const char *rest, c
                 return 1;
         }
         _cleanup_strv_ char **names = NULL;
-        if (list_dir(cf->rootfd, *dir ? dir : "/", comp, &names) < 0)
+        if (list_dir(cf->rootfd, *dir ? dir : "/", comp, &names) < 0 || !names)
                 return 0;
         size_t found = 0;
         for (size_t i = 0; names[i]; i++) {

@@ -450,15 +450,15 @@ static int read_proc_file(pid_t pid, const char *name, size_t max, char **ret, s
 static void proc_fill(struct service_proc *p)
 {
         _cleanup_free_ char *cmd = NULL, *status = NULL, *environ = NULL;
-        size_t n;
-        if (read_proc_file(p->pid, "cmdline", 4096, &cmd, &n) >= 0) {
+        size_t n = 0;
+        if (read_proc_file(p->pid, "cmdline", 4096, &cmd, &n) >= 0 && cmd) {
                 for (size_t i = 0; i + 1 < n; i++)
                         if (cmd[i] == 0)
                                 cmd[i] = ' ';
                 p->cmdline = TAKE_PTR(cmd);
         } else
                 p->cmdline = xstrdup("");
-        if (read_proc_file(p->pid, "status", 16384, &status, &n) >= 0) {
+        if (read_proc_file(p->pid, "status", 16384, &status, &n) >= 0 && status) {
                 char *save = NULL;
                 for (char *l = strtok_r(status, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
                         unsigned long a, b;
@@ -476,7 +476,7 @@ static void proc_fill(struct service_proc *p)
                         }
                 }
         }
-        if (read_proc_file(p->pid, "environ", 1024 * 1024, &environ, &n) >= 0) {
+        if (read_proc_file(p->pid, "environ", 1024 * 1024, &environ, &n) >= 0 && environ) {
                 p->env = xcalloc(1, sizeof(char *));
                 for (size_t i = 0; i < n; i += strlen(environ + i) + 1)
                         if (environ[i])
@@ -488,7 +488,7 @@ static pid_t proc_ppid(pid_t pid)
 {
         _cleanup_free_ char *stat = NULL;
         size_t n;
-        if (read_proc_file(pid, "stat", 4096, &stat, &n) < 0)
+        if (read_proc_file(pid, "stat", 4096, &stat, &n) < 0 || !stat)
                 return -1;
         /* "PID (comm) S PPID ...": comm may hold spaces and parentheses; the last ')' ends it. */
         const char *e = strrchr(stat, ')');

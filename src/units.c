@@ -183,7 +183,7 @@ int unit_files_read(int rootfd, const char *unit, char ***ret_paths, char ***ret
         char **out_paths = NULL, **out_texts = NULL;
         strv_consume(&out_paths, TAKE_PTR(name));
         strv_consume(&out_texts, TAKE_PTR(text));
-        size_t n = strv_length(names);
+        size_t n = texts && paths ? strv_length(names) : 0;
         for (size_t pass = 0; pass < n; pass++) {
                 size_t best = SIZE_MAX;
                 for (size_t i = 0; i < n; i++)
