@@ -52,13 +52,6 @@ static void read_debian(int rootfd, char *const *env, struct apache_envvars *e, 
         assert_int_equal(apache_config_read(rootfd, APACHE_DEBIAN, exported, NULL, c), 0);
 }
 
-static void assert_no_problems(char *const *l)
-{
-        for (size_t i = 0; l && l[i]; i++)
-                print_error("unexpected: %s\n", l[i]);
-        assert_int_equal(strv_length(l), 0);
-}
-
 static void test_debian_stock(void **state)
 {
         struct tmp *t = *state;
@@ -66,8 +59,8 @@ static void test_debian_stock(void **state)
         struct apache_envvars e = {0};
         struct apache_config c = {0};
         read_debian(t->fd, NULL, &e, &c);
-        assert_no_problems(e.unparsed);
-        assert_no_problems(c.problems);
+        assert_strv_empty(e.unparsed);
+        assert_strv_empty(c.problems);
 
         const struct apache_var *v = apache_envvars_get(&e, "APACHE_RUN_USER");
         assert_non_null(v);
@@ -148,7 +141,7 @@ static void test_envvars_pythonpath(void **state)
         char *env[] = {"PYTHONPATH=/opt/a", "HOME=/root", NULL};
         struct apache_envvars e = {0};
         assert_int_equal(apache_envvars_parse(t->fd, "/etc/apache2/envvars", text, strlen(text), env, &e), 0);
-        assert_no_problems(e.unparsed);
+        assert_strv_empty(e.unparsed);
         const struct apache_var *v = apache_envvars_get(&e, "PYTHONPATH");
         assert_string_equal(v->value, "/opt/a:/srv/legacy");
         assert_string_equal(v->where, "/etc/apache2/envvars:2");
@@ -194,7 +187,7 @@ static void test_envvars_not_understood(void **state)
                            "  J=3\n";
         struct apache_envvars e = {0};
         assert_int_equal(apache_envvars_parse(t->fd, "/etc/apache2/envvars", text, strlen(text), NULL, &e), 0);
-        char *want[] = {
+        assert_strv_equal(e.unparsed,
                 "/etc/apache2/envvars:2: export B=$(hostname)",
                 "/etc/apache2/envvars:3: C=1 /bin/true",
                 "/etc/apache2/envvars:4: ulimit -n 65536",
@@ -202,14 +195,7 @@ static void test_envvars_not_understood(void **state)
                 "/etc/apache2/envvars:6: export E=`id -u`",
                 "/etc/apache2/envvars:7: if [ -r /etc/x -a -r /etc/y ]; then",
                 "/etc/apache2/envvars:10: export G=\"unterminated",
-                "/etc/apache2/envvars:11: export H=${A:?}",
-                NULL,
-        };
-        for (size_t i = 0; want[i] || e.unparsed[i]; i++) {
-                assert_non_null(want[i]);
-                assert_non_null(e.unparsed[i]);
-                assert_string_equal(e.unparsed[i], want[i]);
-        }
+                "/etc/apache2/envvars:11: export H=${A:?}");
         assert_string_equal(apache_envvars_get(&e, "A")->value, "1");
         /* The block whose condition was not understood runs neither way. */
         assert_null(apache_envvars_get(&e, "F"));
@@ -232,7 +218,7 @@ static void test_envvars_instance_and_source(void **state)
         char *env[] = {"APACHE_CONFDIR=/etc/apache2-foo", NULL};
         struct apache_envvars e = {0};
         assert_int_equal(apache_debian_envvars(t->fd, env, &e), 0);
-        assert_no_problems(e.unparsed);
+        assert_strv_empty(e.unparsed);
         assert_string_equal(apache_envvars_get(&e, "APACHE_PID_FILE")->value, "/var/run/apache2-foo/apache2.pid");
         assert_string_equal(apache_envvars_get(&e, "LANG")->value, "de_DE.UTF-8");
         assert_string_equal(apache_envvars_get(&e, "LANG")->where, "/etc/default/locale:1");
@@ -268,15 +254,10 @@ static void test_include_globs(void **state)
         check_errno(symlinkat("/etc/hostname.conf", t->fd, "etc/httpd/link.conf"));
         struct apache_config c = {0};
         assert_int_equal(apache_config_read(t->fd, APACHE_RHEL, NULL, NULL, &c), 0);
-        char *want[] = {"A (/etc/httpd/conf.d/a.conf:1)",           "B (/etc/httpd/conf.d/b.conf:1)",
+        assert_strv_equal(c.passenv,"A (/etc/httpd/conf.d/a.conf:1)",           "B (/etc/httpd/conf.d/b.conf:1)",
                         "ONE (/etc/httpd/sites/one/site.conf:1)",   "TWO (/etc/httpd/sites/two/site.conf:1)",
                         "DIRSUB (/etc/httpd/dir/sub/z.conf:1)",     "DIR (/etc/httpd/dir/y.conf:1)",
-                        "INROOT (/etc/httpd/link.conf:1)",          NULL};
-        for (size_t i = 0; want[i] || c.passenv[i]; i++) {
-                assert_non_null(want[i]);
-                assert_non_null(c.passenv[i]);
-                assert_string_equal(c.passenv[i], want[i]);
-        }
+                        "INROOT (/etc/httpd/link.conf:1)");
         assert_int_equal(strv_length(c.problems), 1);
         assert_string_equal(c.problems[0], "/etc/httpd/conf/httpd.conf:9: Include /etc/httpd/missing.conf: no such "
                                            "file (httpd refuses to start)");
@@ -327,14 +308,9 @@ static void test_ifmodule_ifdefine(void **state)
         char *defines[] = {"FOREGROUND", NULL};
         struct apache_config c = {0};
         assert_int_equal(apache_config_read(t->fd, APACHE_RHEL, NULL, defines, &c), 0);
-        char *want[] = {"BYFILE (/etc/httpd/conf/httpd.conf:6)", "FG (/etc/httpd/conf/httpd.conf:18)",
+        assert_strv_equal(c.passenv,"BYFILE (/etc/httpd/conf/httpd.conf:6)", "FG (/etc/httpd/conf/httpd.conf:18)",
                         "/srv/x (/etc/httpd/conf/httpd.conf:22)", "UNDEFINED (/etc/httpd/conf/httpd.conf:26)",
-                        "${NOPE} (/etc/httpd/conf/httpd.conf:28)", NULL};
-        for (size_t i = 0; want[i] || c.passenv[i]; i++) {
-                assert_non_null(want[i]);
-                assert_non_null(c.passenv[i]);
-                assert_string_equal(c.passenv[i], want[i]);
-        }
+                        "${NOPE} (/etc/httpd/conf/httpd.conf:28)");
         assert_int_equal(strv_length(c.problems), 1);
         assert_string_equal(c.problems[0],
                             "/etc/httpd/conf/httpd.conf:28: PassEnv: ${NOPE} is not defined (httpd keeps it as written)");
@@ -412,18 +388,11 @@ static void test_wsgi_daemons_and_scripts(void **state)
         assert_string_equal(c.scripts[3].process_group, ""); /* the other vhost has no WSGIProcessGroup */
         assert_int_equal(c.scripts[3].vhost, 2);
         assert_string_equal(c.scripts[4].process_group, "missing");
-        char *want[] = {
+        assert_strv_equal(c.problems,
                 "/etc/apache2/sites-enabled/apps.conf:21: conflict: a second WSGIDaemonProcess app1 (httpd refuses "
                 "to start)",
                 "/etc/apache2/sites-enabled/apps.conf:20: conflict: process group missing is not defined by a "
-                "WSGIDaemonProcess",
-                NULL,
-        };
-        for (size_t i = 0; want[i] || c.problems[i]; i++) {
-                assert_non_null(want[i]);
-                assert_non_null(c.problems[i]);
-                assert_string_equal(c.problems[i], want[i]);
-        }
+                "WSGIDaemonProcess");
         assert_int_equal(strv_length(c.vhosts), 3);
         apache_config_free(&c);
         apache_envvars_free(&e);

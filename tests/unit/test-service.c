@@ -11,18 +11,6 @@
 
 static const unsigned files_only = SERVICE_FILES_ONLY | SERVICE_NO_PROCESSES;
 
-static void assert_strv(char *const *got, char *const *want)
-{
-        for (size_t i = 0; want[i] || (got && got[i]); i++) {
-                if (!want[i] || !got || !got[i])
-                        print_error("entry %zu: got %s, want %s\n", i, got && got[i] ? got[i] : "(end)",
-                                    want[i] ? want[i] : "(end)");
-                assert_non_null(want[i]);
-                assert_non_null(got[i]);
-                assert_string_equal(got[i], want[i]);
-        }
-}
-
 static void assert_var(const struct service_model *m, const char *name, const char *value, const char *where)
 {
         const struct service_var *v = service_env_get(&m->next, name);
@@ -33,12 +21,12 @@ static void assert_var(const struct service_model *m, const char *name, const ch
         assert_string_equal(v->where, where);
 }
 
-static void assert_findings(const struct service_model *m, char *const *want)
+static void assert_findings(const struct service_model *m, const char *const *want)
 {
         _cleanup_strv_ char **got = NULL;
         for (size_t i = 0; i < m->n_findings; i++)
                 strv_consume(&got, xasprintf("%s: %s", m->findings[i].cause, m->findings[i].text));
-        assert_strv(got, want);
+        assert_strv_equal_at(__FILE__, __LINE__, got, want);
 }
 
 static void test_unit_dropins(void **state)
@@ -66,18 +54,15 @@ static void test_unit_dropins(void **state)
         write_file(t->fd, "usr/lib/systemd/system/service.d/20-prefix.conf", "[Service]\nEnvironment=NEVER=1\n");
         struct service_model m = {0};
         assert_int_equal(service_model_build(t->fd, "web-app.service", files_only, &m), 0);
-        char *files[] = {"/etc/systemd/system/web-app.service", "/usr/lib/systemd/system/service.d/05-all.conf",
+        assert_strv_equal(m.unit_files, "/etc/systemd/system/web-app.service", "/usr/lib/systemd/system/service.d/05-all.conf",
                          "/etc/systemd/system/web-app.service.d/10-a.conf",
                          "/usr/lib/systemd/system/web-.service.d/20-prefix.conf",
-                         "/run/systemd/system/web-app.service.d/30-b.conf", NULL};
-        assert_strv(m.unit_files, files);
+                          "/run/systemd/system/web-app.service.d/30-b.conf");
         assert_false(m.from_bus);
         assert_false(m.apache);
         assert_string_equal(m.user, "u2");
-        char *groups[] = {"g3", NULL};
-        assert_strv(m.supplementary_groups, groups);
-        char *exec[] = {"/usr/bin/gunicorn app", NULL};
-        assert_strv(m.exec_start, exec);
+        assert_strv_equal(m.supplementary_groups, "g3");
+        assert_strv_equal(m.exec_start, "/usr/bin/gunicorn app");
         assert_null(service_env_get(&m.next, "A"));
         assert_null(service_env_get(&m.next, "LIB"));
         assert_null(service_env_get(&m.next, "NEVER"));
@@ -97,16 +82,9 @@ static void test_environment_words(void **state)
 {
         _cleanup_strv_ char **l =
                 service_parse_environment("A=1 \"B=two words\" 'C=x\"y' D=a\\ b bad-key=1 E=%%x \"F=tab\\tend\" G=");
-        char *want[] = {"A=1", "B=two words", "C=x\"y", "D=a b", "E=%x", NULL};
-        /* F holds a tab: systemd accepts it in Environment=, env_value_check does not; the
+        /* F holds a tab: systemd accepts it in Environment=, env_value_check does not, and the
          * model drops what it could not write back either. G= is empty and valid. */
-        assert_string_equal(l[0], want[0]);
-        assert_string_equal(l[1], want[1]);
-        assert_string_equal(l[2], want[2]);
-        assert_string_equal(l[3], want[3]);
-        assert_string_equal(l[4], want[4]);
-        assert_string_equal(l[5], "G=");
-        assert_null(l[6]);
+        assert_strv_equal(l, "A=1", "B=two words", "C=x\"y", "D=a b", "E=%x", "G=");
 }
 
 static void test_environment_files(void **state)
@@ -130,7 +108,7 @@ static void test_environment_files(void **state)
         assert_var(&m, "PYTHONPATH", "/srv/legacy", "/etc/other.env:3");
         assert_var(&m, "X", "1", "/etc/other.env:1");
         assert_null(service_env_get(&m.next, "PYTHONHOME"));
-        char *want[] = {
+        const char *want[] = {
                 "ignored-line: /etc/other.env:4: systemd ignores \"export NAME=\" lines in an EnvironmentFile: remove "
                 "\"export \"",
                 "unreadable: web.service cannot read its EnvironmentFile=/etc/required-missing.env (No such file or "
@@ -191,7 +169,7 @@ static void test_apache_envvars_override(void **state)
         assert_var(&m, "APACHE_RUN_USER", "www-data", "/etc/apache2/envvars:16");
         assert_string_equal(service_daemon_user(&m, apache_config_daemon(&m.conf, "plain")), "www-data");
         assert_string_equal(service_daemon_user(&m, apache_config_daemon(&m.conf, "app")), "alice");
-        char *want[] = {
+        const char *want[] = {
                 "daemon-user: /etc/apache2/sites-enabled/app.conf:1: WSGIDaemonProcess app runs as alice, not as "
                 "Apache's user www-data: alice needs access too",
                 "pythonpath-overridden: /etc/apache2/envvars:48: PYTHONPATH=/srv/legacy replaces "
@@ -214,7 +192,7 @@ static void test_apache_envvars_override(void **state)
         debian_apache(t->fd, "export PYTHONPATH=$(cat /etc/pp)\n");
         assert_int_equal(service_model_build(t->fd, "apache2.service", files_only, &m), 0);
         assert_var(&m, "PYTHONPATH", "/opt/pyshare/app/site", "/etc/pyshare/services/apache2.service.env:1");
-        char *unparsed[] = {"unparsed: /etc/apache2/envvars:48: export PYTHONPATH=$(cat /etc/pp): not understood, so "
+        const char *unparsed[] = {"unparsed: /etc/apache2/envvars:48: export PYTHONPATH=$(cat /etc/pp): not understood, so "
                             "not applied here (apachectl runs it)",
                             NULL};
         assert_findings(&m, unparsed);
