@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "rootfile.h"
+#include "fileio.h"
 
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -37,35 +38,9 @@ int root_stat(int rootfd, const char *path, struct stat *ret)
 
 int root_read_file(int rootfd, const char *path, size_t max, char **ret, size_t *ret_len, struct stat *ret_st)
 {
-        /* Pin with O_PATH, check the pinned inode, then open that inode: a name looked at and
-         * then opened could be swapped for a FIFO or a device node in between. */
         _cleanup_close_ int pin = -1;
         int r = root_open(rootfd, path, O_PATH, &pin);
         if (r < 0)
                 return r;
-        struct stat st;
-        if (fstat(pin, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -EINVAL;
-        if ((size_t)st.st_size > max)
-                return -EFBIG;
-        char proc[64];
-        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pin);
-        _cleanup_close_ int fd = open(proc, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        _cleanup_buf_ struct buf b = {0};
-        r = read_until(fd, now_ms() + 10 * 1000, &b, max + 1);
-        if (r < 0)
-                return r;
-        if (b.len > max)
-                return -EFBIG; /* it grew while we read */
-        buf_append(&b, "", 1);
-        if (ret_len)
-                *ret_len = b.len - 1;
-        if (ret_st)
-                *ret_st = st;
-        *ret = TAKE_PTR(b.p);
-        return 0;
+        return file_read_pinned(pin, max, ret, ret_len, ret_st);
 }
