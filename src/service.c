@@ -101,176 +101,6 @@ static char **env_list(const struct service_env *e)
 
 /* ---- unit files ------------------------------------------------------------------------- */
 
-/* One word of a systemd setting: quotes and C escapes removed (extract_first_word with
- * EXTRACT_UNQUOTE|EXTRACT_CUNESCAPE), specifiers %% kept as one %. */
-static const char *next_word(const char *p, struct buf *out, bool *ret_ok)
-{
-        *ret_ok = true;
-        while (*p == ' ' || *p == '\t')
-                p++;
-        if (!*p)
-                return NULL;
-        char quote = 0;
-        for (; *p && (quote || (*p != ' ' && *p != '\t')); p++) {
-                if (!quote && (*p == '"' || *p == '\''))
-                        quote = *p;
-                else if (quote && *p == quote)
-                        quote = 0;
-                else if (*p == '\\' && p[1]) {
-                        static const char from[] = "abfnrtv\\\"' s", to[] = "\a\b\f\n\r\t\v\\\"' \0 ";
-                        const char *k = strchr(from, p[1]);
-                        char c = k ? to[k - from] : p[1];
-                        if (k && p[1] == 's')
-                                c = ' ';
-                        if (!k)
-                                buf_append(out, "\\", 1);
-                        buf_append(out, &c, 1);
-                        p++;
-                } else if (*p == '%' && p[1] == '%') {
-                        buf_append(out, "%", 1);
-                        p++;
-                } else
-                        buf_append(out, p, 1);
-        }
-        if (quote)
-                *ret_ok = false;
-        return p;
-}
-
-char **service_parse_environment(const char *value)
-{
-        char **l = xcalloc(1, sizeof(char *));
-        const char *p = value;
-        for (;;) {
-                struct buf w = {0};
-                bool ok;
-                p = next_word(p, &w, &ok);
-                if (!p) {
-                        buf_free(&w);
-                        break;
-                }
-                buf_append(&w, "", 1);
-                const char *eq = strchr(w.p, '=');
-                if (ok && eq) {
-                        _cleanup_free_ char *key = xstrndup(w.p, (size_t)(eq - w.p));
-                        if (env_key_valid(key) && env_value_check(eq + 1) >= 0)
-                                strv_push(&l, w.p);
-                }
-                buf_free(&w);
-        }
-        return l;
-}
-
-struct unit_settings {
-        char **environment;       /* "KEY=VALUE" */
-        char **environment_where; /* parallel: "file:line" */
-        char **environment_files;
-        char **unset;
-        char *user, *group;
-        char **supplementary;
-        bool dynamic;
-        char **exec_start;
-};
-
-static void unit_settings_free(struct unit_settings *u)
-{
-        strv_free(u->environment);
-        strv_free(u->environment_where);
-        strv_free(u->environment_files);
-        strv_free(u->unset);
-        free(u->user);
-        free(u->group);
-        strv_free(u->supplementary);
-        strv_free(u->exec_start);
-}
-
-static bool parse_bool(const char *v)
-{
-        return strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 || strcmp(v, "1") == 0 || strcmp(v, "on") == 0;
-}
-
-static void parse_unit_text(const char *path, const char *text, struct unit_settings *u)
-{
-        bool in_service = false;
-        const char *p = text, *end = text + strlen(text);
-        unsigned lineno = 0;
-        while (p < end) {
-                /* A backslash at the end continues the line (systemd joins with a space). */
-                struct buf b = {0};
-                unsigned first = lineno + 1;
-                while (p < end) {
-                        const char *nl = memchr(p, '\n', (size_t)(end - p));
-                        const char *e = nl ? nl : end;
-                        lineno++;
-                        size_t n = (size_t)(e - p);
-                        bool cont = n > 0 && p[n - 1] == '\\';
-                        buf_append(&b, p, cont ? n - 1 : n);
-                        p = nl ? nl + 1 : end;
-                        if (!cont)
-                                break;
-                        buf_append(&b, " ", 1);
-                }
-                buf_append(&b, "", 1);
-                char *s = strstrip(b.p);
-                if (*s == '[')
-                        in_service = strcmp(s, "[Service]") == 0;
-                char *eq = strchr(s, '=');
-                if (!in_service || *s == '#' || *s == ';' || *s == '[' || !eq) {
-                        buf_free(&b);
-                        continue;
-                }
-                *eq = 0;
-                const char *key = strstrip(s);
-                char *value = strstrip(eq + 1);
-                _cleanup_free_ char *where = xasprintf("%s:%u", path, first);
-                if (strcmp(key, "Environment") == 0) {
-                        if (!*value) {
-                                strv_free(u->environment);
-                                strv_free(u->environment_where);
-                                u->environment = u->environment_where = NULL;
-                        }
-                        _cleanup_strv_ char **l = service_parse_environment(value);
-                        for (size_t i = 0; l[i]; i++) {
-                                strv_push(&u->environment, l[i]);
-                                strv_push(&u->environment_where, where);
-                        }
-                } else if (strcmp(key, "EnvironmentFile") == 0) {
-                        if (!*value) {
-                                strv_free(u->environment_files);
-                                u->environment_files = NULL;
-                        } else
-                                strv_push(&u->environment_files, value);
-                } else if (strcmp(key, "UnsetEnvironment") == 0) {
-                        char *save = NULL;
-                        for (char *w = strtok_r(value, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
-                                strv_push(&u->unset, w);
-                } else if (strcmp(key, "User") == 0) {
-                        free(u->user);
-                        u->user = *value ? xstrdup(value) : NULL;
-                } else if (strcmp(key, "Group") == 0) {
-                        free(u->group);
-                        u->group = *value ? xstrdup(value) : NULL;
-                } else if (strcmp(key, "SupplementaryGroups") == 0) {
-                        if (!*value) {
-                                strv_free(u->supplementary);
-                                u->supplementary = NULL;
-                        }
-                        char *save = NULL;
-                        for (char *w = strtok_r(value, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
-                                strv_push(&u->supplementary, w);
-                } else if (strcmp(key, "DynamicUser") == 0)
-                        u->dynamic = parse_bool(value);
-                else if (strcmp(key, "ExecStart") == 0) {
-                        if (!*value) {
-                                strv_free(u->exec_start);
-                                u->exec_start = NULL;
-                        } else
-                                strv_push(&u->exec_start, value);
-                }
-                buf_free(&b);
-        }
-}
-
 /* The line of the last assignment to key in an EnvironmentFile's text (0 when not found). */
 static unsigned line_of_key(const char *text, const char *key)
 {
@@ -359,14 +189,10 @@ static void systemd_environment(int rootfd, struct service_model *m, char *const
 
 static int from_files(int rootfd, struct service_model *m)
 {
-        _cleanup_strv_ char **paths = NULL, **texts = NULL;
-        int r = unit_files_read(rootfd, m->unit, &paths, &texts);
+        struct unit_service_settings u = {0};
+        int r = unit_file_settings(rootfd, m->unit, &m->unit_files, &u);
         if (r < 0)
                 return r;
-        struct unit_settings u = {0};
-        for (size_t i = 0; texts[i]; i++)
-                parse_unit_text(paths[i], texts[i], &u);
-        m->unit_files = TAKE_PTR(paths);
         m->user = TAKE_PTR(u.user);
         m->group = TAKE_PTR(u.group);
         m->supplementary_groups = TAKE_PTR(u.supplementary);
@@ -374,7 +200,7 @@ static int from_files(int rootfd, struct service_model *m)
         m->exec_start = TAKE_PTR(u.exec_start);
         m->environment_files = TAKE_PTR(u.environment_files);
         systemd_environment(rootfd, m, u.environment, u.environment_where, u.unset);
-        unit_settings_free(&u);
+        unit_service_settings_free(&u);
         return 0;
 }
 
@@ -401,11 +227,8 @@ static int from_bus(int rootfd, struct service_model *m)
         m->environment_files = TAKE_PTR(e.environment_files);
         systemd_environment(rootfd, m, e.environment, NULL, NULL);
         /* ExecStart= as text and the unit files' line numbers come from the files. */
-        _cleanup_strv_ char **paths = NULL, **texts = NULL;
-        if (unit_files_read(rootfd, m->unit, &paths, &texts) >= 0) {
-                struct unit_settings u = {0};
-                for (size_t i = 0; texts[i]; i++)
-                        parse_unit_text(paths[i], texts[i], &u);
+        struct unit_service_settings u = {0};
+        if (unit_file_settings(rootfd, m->unit, NULL, &u) >= 0) {
                 m->exec_start = TAKE_PTR(u.exec_start);
                 /* Give each Environment= variable its file and line where the files agree. */
                 for (size_t i = 0; u.environment && u.environment[i]; i++) {
@@ -417,8 +240,8 @@ static int from_bus(int rootfd, struct service_model *m)
                                 v->where = xstrdup(u.environment_where[i]);
                         }
                 }
-                unit_settings_free(&u);
         }
+        unit_service_settings_free(&u);
         if (m->need_reload)
                 add_finding(m, SERVICE_CAUSE_RELOAD,
                             "%s: its unit files changed since systemd loaded them; the next start gets what systemd "

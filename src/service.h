@@ -92,6 +92,3 @@ bool service_proc_runs_code(const struct service_model *m, const struct service_
 /* The user a WSGI daemon process group runs as: its user=, else Apache's User. */
 const char *service_daemon_user(const struct service_model *m, const struct apache_daemon *d);
 
-/* Parses a unit file's Environment= value as systemd does (whitespace-separated words,
- * quotes, C escapes, %% ); invalid words are dropped. "KEY=VALUE" list. */
-char **service_parse_environment(const char *value);

@@ -71,57 +71,163 @@ int unit_file_exists(int rootfd, const char *unit, bool *ret)
         return 0;
 }
 
-/* What a [Service] section says about who the service runs as; the last assignment wins, and
- * an empty SupplementaryGroups= resets the list, as in systemd. */
-struct service_identity {
-        char *user;
-        bool dynamic;
-        char *group;
-        char **supplementary;
-};
-
-static void service_identity_free(struct service_identity *id)
+/* One word of a systemd setting: quotes and C escapes removed (extract_first_word with
+ * EXTRACT_UNQUOTE|EXTRACT_CUNESCAPE), specifiers %% kept as one %. */
+static const char *next_word(const char *p, struct buf *out, bool *ret_ok)
 {
-        free(id->user);
-        free(id->group);
-        strv_free(id->supplementary);
+        *ret_ok = true;
+        while (*p == ' ' || *p == '\t')
+                p++;
+        if (!*p)
+                return NULL;
+        char quote = 0;
+        for (; *p && (quote || (*p != ' ' && *p != '\t')); p++) {
+                if (!quote && (*p == '"' || *p == '\''))
+                        quote = *p;
+                else if (quote && *p == quote)
+                        quote = 0;
+                else if (*p == '\\' && p[1]) {
+                        static const char from[] = "abfnrtv\\\"' s", to[] = "\a\b\f\n\r\t\v\\\"' \0 ";
+                        const char *k = strchr(from, p[1]);
+                        char c = k ? to[k - from] : p[1];
+                        if (k && p[1] == 's')
+                                c = ' ';
+                        if (!k)
+                                buf_append(out, "\\", 1);
+                        buf_append(out, &c, 1);
+                        p++;
+                } else if (*p == '%' && p[1] == '%') {
+                        buf_append(out, "%", 1);
+                        p++;
+                } else
+                        buf_append(out, p, 1);
+        }
+        if (quote)
+                *ret_ok = false;
+        return p;
 }
 
-static void parse_service_settings(const char *text, struct service_identity *id)
+char **unit_parse_environment(const char *value)
 {
-        _cleanup_free_ char *copy = xstrdup(text);
+        char **l = xcalloc(1, sizeof(char *));
+        const char *p = value;
+        for (;;) {
+                struct buf w = {0};
+                bool ok;
+                p = next_word(p, &w, &ok);
+                if (!p) {
+                        buf_free(&w);
+                        break;
+                }
+                buf_append(&w, "", 1);
+                const char *eq = strchr(w.p, '=');
+                if (ok && eq) {
+                        _cleanup_free_ char *key = xstrndup(w.p, (size_t)(eq - w.p));
+                        if (env_key_valid(key) && env_value_check(eq + 1) >= 0)
+                                strv_push(&l, w.p);
+                }
+                buf_free(&w);
+        }
+        return l;
+}
+
+
+void unit_service_settings_free(struct unit_service_settings *u)
+{
+        strv_free(u->environment);
+        strv_free(u->environment_where);
+        strv_free(u->environment_files);
+        strv_free(u->unset);
+        free(u->user);
+        free(u->group);
+        strv_free(u->supplementary);
+        strv_free(u->exec_start);
+}
+
+static bool parse_bool(const char *v)
+{
+        return strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 || strcmp(v, "1") == 0 || strcmp(v, "on") == 0;
+}
+
+void unit_parse_service(const char *path, const char *text, struct unit_service_settings *u)
+{
         bool in_service = false;
-        char *save = NULL;
-        for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                char *s = strstrip(line);
-                if (*s == '[') {
+        const char *p = text, *end = text + strlen(text);
+        unsigned lineno = 0;
+        while (p < end) {
+                /* A backslash at the end continues the line (systemd joins with a space). */
+                struct buf b = {0};
+                unsigned first = lineno + 1;
+                while (p < end) {
+                        const char *nl = memchr(p, '\n', (size_t)(end - p));
+                        const char *e = nl ? nl : end;
+                        lineno++;
+                        size_t n = (size_t)(e - p);
+                        bool cont = n > 0 && p[n - 1] == '\\';
+                        buf_append(&b, p, cont ? n - 1 : n);
+                        p = nl ? nl + 1 : end;
+                        if (!cont)
+                                break;
+                        buf_append(&b, " ", 1);
+                }
+                buf_append(&b, "", 1);
+                char *s = strstrip(b.p);
+                if (*s == '[')
                         in_service = strcmp(s, "[Service]") == 0;
+                char *eq = strchr(s, '=');
+                if (!in_service || *s == '#' || *s == ';' || *s == '[' || !eq) {
+                        buf_free(&b);
                         continue;
                 }
-                if (!in_service || *s == '#' || *s == ';')
-                        continue;
-                char *eq = strchr(s, '=');
-                if (!eq)
-                        continue;
                 *eq = 0;
-                char *key = strstrip(s), *value = strstrip(eq + 1);
-                if (strcmp(key, "User") == 0) {
-                        free(id->user);
-                        id->user = *value ? xstrdup(value) : NULL;
+                const char *key = strstrip(s);
+                char *value = strstrip(eq + 1);
+                _cleanup_free_ char *where = xasprintf("%s:%u", path, first);
+                if (strcmp(key, "Environment") == 0) {
+                        if (!*value) {
+                                strv_free(u->environment);
+                                strv_free(u->environment_where);
+                                u->environment = u->environment_where = NULL;
+                        }
+                        _cleanup_strv_ char **l = unit_parse_environment(value);
+                        for (size_t i = 0; l[i]; i++) {
+                                strv_push(&u->environment, l[i]);
+                                strv_push(&u->environment_where, where);
+                        }
+                } else if (strcmp(key, "EnvironmentFile") == 0) {
+                        if (!*value) {
+                                strv_free(u->environment_files);
+                                u->environment_files = NULL;
+                        } else
+                                strv_push(&u->environment_files, value);
+                } else if (strcmp(key, "UnsetEnvironment") == 0) {
+                        char *save = NULL;
+                        for (char *w = strtok_r(value, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
+                                strv_push(&u->unset, w);
+                } else if (strcmp(key, "User") == 0) {
+                        free(u->user);
+                        u->user = *value ? xstrdup(value) : NULL;
                 } else if (strcmp(key, "Group") == 0) {
-                        free(id->group);
-                        id->group = *value ? xstrdup(value) : NULL;
+                        free(u->group);
+                        u->group = *value ? xstrdup(value) : NULL;
                 } else if (strcmp(key, "SupplementaryGroups") == 0) {
                         if (!*value) {
-                                strv_free(id->supplementary);
-                                id->supplementary = NULL;
+                                strv_free(u->supplementary);
+                                u->supplementary = NULL;
                         }
-                        char *gsave = NULL;
-                        for (char *g = strtok_r(value, " \t", &gsave); g; g = strtok_r(NULL, " \t", &gsave))
-                                strv_push(&id->supplementary, g);
+                        char *save = NULL;
+                        for (char *w = strtok_r(value, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
+                                strv_push(&u->supplementary, w);
                 } else if (strcmp(key, "DynamicUser") == 0)
-                        id->dynamic = strcmp(value, "yes") == 0 || strcmp(value, "true") == 0 ||
-                                      strcmp(value, "1") == 0 || strcmp(value, "on") == 0;
+                        u->dynamic = parse_bool(value);
+                else if (strcmp(key, "ExecStart") == 0) {
+                        if (!*value) {
+                                strv_free(u->exec_start);
+                                u->exec_start = NULL;
+                        } else
+                                strv_push(&u->exec_start, value);
+                }
+                buf_free(&b);
         }
 }
 
@@ -198,40 +304,44 @@ int unit_files_read(int rootfd, const char *unit, char ***ret_paths, char ***ret
         return 0;
 }
 
-static int unit_file_identity(int rootfd, const char *unit, struct service_identity *id)
+int unit_file_settings(int rootfd, const char *unit, char ***ret_paths, struct unit_service_settings *ret)
 {
         _cleanup_strv_ char **paths = NULL, **texts = NULL;
         int r = unit_files_read(rootfd, unit, &paths, &texts);
         if (r < 0)
                 return r;
+        struct unit_service_settings u = {0};
         for (size_t i = 0; texts[i]; i++)
-                parse_service_settings(texts[i], id);
+                unit_parse_service(paths[i], texts[i], &u);
+        if (ret_paths)
+                *ret_paths = TAKE_PTR(paths);
+        *ret = u;
         return 0;
 }
 
 int unit_file_user(int rootfd, const char *unit, char **ret_user, bool *ret_dynamic)
 {
-        struct service_identity id = {0};
-        int r = unit_file_identity(rootfd, unit, &id);
+        struct unit_service_settings u = {0};
+        int r = unit_file_settings(rootfd, unit, NULL, &u);
         if (r >= 0) {
-                *ret_user = TAKE_PTR(id.user);
-                *ret_dynamic = id.dynamic;
+                *ret_user = TAKE_PTR(u.user);
+                *ret_dynamic = u.dynamic;
         }
-        service_identity_free(&id);
+        unit_service_settings_free(&u);
         return r;
 }
 
 int unit_file_groups(int rootfd, const char *unit, char ***ret_groups)
 {
-        struct service_identity id = {0};
-        int r = unit_file_identity(rootfd, unit, &id);
+        struct unit_service_settings u = {0};
+        int r = unit_file_settings(rootfd, unit, NULL, &u);
         if (r >= 0) {
-                char **groups = TAKE_PTR(id.supplementary);
-                if (id.group)
-                        strv_push(&groups, id.group);
+                char **groups = TAKE_PTR(u.supplementary);
+                if (u.group)
+                        strv_push(&groups, u.group);
                 *ret_groups = groups;
         }
-        service_identity_free(&id);
+        unit_service_settings_free(&u);
         return r;
 }
 

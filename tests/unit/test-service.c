@@ -4,6 +4,7 @@
 #include "service.h"
 #include "helpers.h"
 #include "envfile.h"
+#include "units.h"
 
 #ifndef FIXTURES_DIR
 #error "FIXTURES_DIR is given by the Makefile"
@@ -81,7 +82,7 @@ static void test_unit_dropins(void **state)
 static void test_environment_words(void **state)
 {
         _cleanup_strv_ char **l =
-                service_parse_environment("A=1 \"B=two words\" 'C=x\"y' D=a\\ b bad-key=1 E=%%x \"F=tab\\tend\" G=");
+                unit_parse_environment("A=1 \"B=two words\" 'C=x\"y' D=a\\ b bad-key=1 E=%%x \"F=tab\\tend\" G=");
         /* F holds a tab: systemd accepts it in Environment=, env_value_check does not, and the
          * model drops what it could not write back either. G= is empty and valid. */
         assert_strv_equal(l, "A=1", "B=two words", "C=x\"y", "D=a b", "E=%x", "G=");
