@@ -108,9 +108,8 @@ static void test_run_user_from_envvars(void **state)
 {
         struct tmp *t = *state;
         debian_tree(t->fd, stock);
-        _cleanup_free_ char *text = read_file(t->fd, "etc/apache2/envvars");
-        _cleanup_free_ char *changed = xasprintf("%sexport APACHE_RUN_USER=web2\nAPACHE_RUN_GROUP=web2\n", text);
-        write_file(t->fd, "etc/apache2/envvars", changed);
+        append_file(t->fd, "etc/apache2/envvars", "export APACHE_RUN_USER=web2\nAPACHE_RUN_GROUP=web2\n",
+                    "etc/apache2/envvars");
         _cleanup_free_ char *user = NULL, *group = NULL;
         assert_int_equal(apache_run_user(t->fd, APACHE_DEBIAN, &user, &group, NULL), 0);
         assert_string_equal(user, "web2");
@@ -211,9 +210,7 @@ static void test_envvars_instance_and_source(void **state)
         debian_tree(t->fd, stock);
         /* apache2@foo: APACHE_CONFDIR=/etc/apache2-foo from the unit; Debian's block gives the
          * suffix. */
-        _cleanup_free_ char *text = read_file(t->fd, "etc/apache2/envvars");
-        _cleanup_free_ char *changed = xasprintf("%s. /etc/default/locale\nexport LANG\n", text);
-        write_file(t->fd, "etc/apache2-foo/envvars", changed);
+        append_file(t->fd, "etc/apache2/envvars", ". /etc/default/locale\nexport LANG\n", "etc/apache2-foo/envvars");
         write_file(t->fd, "etc/default/locale", "LANG=de_DE.UTF-8\n");
         char *env[] = {"APACHE_CONFDIR=/etc/apache2-foo", NULL};
         struct apache_envvars e = {0};

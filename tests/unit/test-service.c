@@ -146,9 +146,7 @@ static void debian_apache(int rootfd, const char *extra)
         copy_fixture(rootfd, "ports.conf", "etc/apache2/ports.conf");
         copy_fixture(rootfd, "envvars", "etc/apache2/envvars");
         copy_fixture(rootfd, "mods-available/wsgi.load", "etc/apache2/mods-enabled/wsgi.load");
-        _cleanup_free_ char *text = read_file(rootfd, "etc/apache2/envvars");
-        _cleanup_free_ char *changed = xasprintf("%s%s", text, extra);
-        write_file(rootfd, "etc/apache2/envvars", changed);
+        append_file(rootfd, "etc/apache2/envvars", extra, "etc/apache2/envvars");
 }
 
 static void test_apache_envvars_override(void **state)
