@@ -4,6 +4,7 @@
 #include "rootfile.h"
 
 #include <dirent.h>
+#include <elf.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 
@@ -1352,4 +1353,64 @@ int apache_run_user(int rootfd, enum apache_layout layout, char **ret_user, char
         apache_config_free(&c);
         apache_envvars_free(&e);
         return r;
+}
+
+/* ---- which libpython mod_wsgi.so links ---------------------------------------------------- */
+
+/* The file offset of virtual address addr, through the PT_LOAD segments. */
+static bool elf_offset(const char *img, size_t len, const Elf64_Ehdr *eh, uint64_t addr, uint64_t *ret)
+{
+        for (uint16_t i = 0; i < eh->e_phnum; i++) {
+                const Elf64_Phdr *ph = (const Elf64_Phdr *)(img + eh->e_phoff + (size_t)i * sizeof(Elf64_Phdr));
+                if (ph->p_type == PT_LOAD && addr >= ph->p_vaddr && addr - ph->p_vaddr < ph->p_filesz) {
+                        *ret = ph->p_offset + (addr - ph->p_vaddr);
+                        return *ret < len;
+                }
+        }
+        return false;
+}
+
+int apache_elf_libpython(int rootfd, const char *path, char **ret)
+{
+        _cleanup_free_ char *img = NULL;
+        size_t len;
+        int r = root_read_file(rootfd, path, 64 * 1024 * 1024, &img, &len, NULL);
+        if (r < 0)
+                return r;
+        const Elf64_Ehdr *eh = (const Elf64_Ehdr *)img;
+        if (len < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+            eh->e_ident[EI_DATA] != ELFDATA2LSB || eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phoff > len ||
+            (len - eh->e_phoff) / sizeof(Elf64_Phdr) < eh->e_phnum)
+                return -EINVAL;
+        const Elf64_Phdr *dyn = NULL;
+        for (uint16_t i = 0; i < eh->e_phnum; i++) {
+                const Elf64_Phdr *ph = (const Elf64_Phdr *)(img + eh->e_phoff + (size_t)i * sizeof(Elf64_Phdr));
+                if (ph->p_type == PT_DYNAMIC)
+                        dyn = ph;
+        }
+        if (!dyn || dyn->p_offset > len || (len - dyn->p_offset) < dyn->p_filesz)
+                return -EINVAL;
+        const Elf64_Dyn *d = (const Elf64_Dyn *)(img + dyn->p_offset);
+        size_t nd = dyn->p_filesz / sizeof(Elf64_Dyn);
+        uint64_t strtab = 0, strsz = 0;
+        for (size_t i = 0; i < nd && d[i].d_tag != DT_NULL; i++) {
+                if (d[i].d_tag == DT_STRTAB)
+                        strtab = d[i].d_un.d_ptr;
+                else if (d[i].d_tag == DT_STRSZ)
+                        strsz = d[i].d_un.d_val;
+        }
+        uint64_t stroff;
+        if (!strtab || !elf_offset(img, len, eh, strtab, &stroff) || strsz > len - stroff)
+                return -EINVAL;
+        for (size_t i = 0; i < nd && d[i].d_tag != DT_NULL; i++) {
+                if (d[i].d_tag != DT_NEEDED || d[i].d_un.d_val >= strsz)
+                        continue;
+                const char *name = img + stroff + d[i].d_un.d_val;
+                size_t max = strsz - d[i].d_un.d_val;
+                if (strnlen(name, max) < max && startswith(name, "libpython")) {
+                        *ret = xstrdup(name);
+                        return 0;
+                }
+        }
+        return -ENOENT;
 }

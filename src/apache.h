@@ -87,6 +87,11 @@ const struct apache_daemon *apache_config_daemon(const struct apache_config *c, 
 /* Splits a python-path or WSGIPythonPath value the way mod_wsgi does (at ':'). */
 char **apache_split_python_path(const char *value);
 
+/* The libpython that the shared object at path (below rootfd) links, from its DT_NEEDED
+ * entries ("libpython3.11.so.1.0"), read from the ELF file without loading it. -ENOENT when
+ * the file is missing or links none, -EINVAL when it is not a 64-bit little-endian ELF file. */
+int apache_elf_libpython(int rootfd, const char *path, char **ret);
+
 /* Debian's envvars as apache2ctl sources it: with APACHE_CONFDIR=/etc/apache2 and the
  * environment systemd gives (env, may be NULL). -PS_E_NOTFOUND when there is none. */
 int apache_debian_envvars(int rootfd, char *const *env, struct apache_envvars *ret);

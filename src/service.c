@@ -449,6 +449,12 @@ static void apache_part(int rootfd, struct service_model *m)
                 return;
         m->run_user = xstrdup(m->conf.user);
         m->run_group = xstrdup(m->conf.group);
+        if (m->conf.wsgi_module_path) {
+                int r = apache_elf_libpython(rootfd, m->conf.wsgi_module_path, &m->wsgi_libpython);
+                if (r < 0 && r != -ENOENT)
+                        add_finding(m, SERVICE_CAUSE_UNREADABLE, "LoadModule wsgi_module %s: %s: Apache fails to start",
+                                    m->conf.wsgi_module_path, strerror(-r));
+        }
         for (size_t i = 0; m->conf.problems && m->conf.problems[i]; i++) {
                 const char *p = m->conf.problems[i];
                 add_finding(m,
@@ -537,6 +543,7 @@ void service_model_free(struct service_model *m)
         apache_envvars_free(&m->envvars);
         free(m->run_user);
         free(m->run_group);
+        free(m->wsgi_libpython);
         for (size_t i = 0; i < m->n_procs; i++) {
                 free(m->procs[i].role);
                 free(m->procs[i].cmdline);

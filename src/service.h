@@ -69,6 +69,7 @@ struct service_model {
         bool envvars_read;
         struct apache_envvars envvars;
         char *run_user, *run_group; /* who Apache's children run as (User/Group) */
+        char *wsgi_libpython; /* the libpython mod_wsgi.so links ("libpython3.11.so.1.0"), or NULL */
         struct service_proc *procs;
         size_t n_procs;
         struct service_finding *findings;

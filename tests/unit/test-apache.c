@@ -426,6 +426,35 @@ static void test_caps(void **state)
         apache_config_free(&c);
 }
 
+static void test_elf_libpython(void **state)
+{
+        struct tmp *t = *state;
+        /* This test binary links libpython (through pyembed.c), as mod_wsgi.so does. */
+        char self[4096];
+        ssize_t k = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        assert_true(k > 0);
+        self[k] = 0;
+        int rootfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(rootfd >= 0);
+        _cleanup_free_ char *lib = NULL;
+        assert_int_equal(apache_elf_libpython(rootfd, self, &lib), 0);
+        assert_true(startswith(lib, "libpython3."));
+        assert_true(strstr(lib, ".so") != NULL);
+        /* Not an ELF file, a cut one, and one without libpython. */
+        write_file(t->fd, "text.so", "not an ELF file\n");
+        _cleanup_free_ char *img = read_file(rootfd, self + 1);
+        close(rootfd);
+        assert_non_null(img);
+        int fd = openat(t->fd, "cut.so", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        assert_int_equal(write(fd, img, 200), 200);
+        close(fd);
+        char *none = NULL;
+        assert_int_equal(apache_elf_libpython(t->fd, "/text.so", &none), -EINVAL);
+        assert_int_equal(apache_elf_libpython(t->fd, "/cut.so", &none), -EINVAL);
+        assert_int_equal(apache_elf_libpython(t->fd, "/missing.so", &none), -ENOENT);
+        assert_null(none);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -433,7 +462,7 @@ int main(void)
                 tmp_test(test_envvars_pythonpath),    tmp_test(test_envvars_not_understood),
                 tmp_test(test_envvars_instance_and_source), tmp_test(test_include_globs),
                 tmp_test(test_ifmodule_ifdefine),     tmp_test(test_wsgi_daemons_and_scripts),
-                tmp_test(test_caps),
+                tmp_test(test_caps),                  tmp_test(test_elf_libpython),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
