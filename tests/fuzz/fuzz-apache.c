@@ -2,7 +2,8 @@
 /* libFuzzer target for the Apache configuration reader (src/apache.c, apache_config_read):
  * the input is httpd.conf in an otherwise empty root (Include lines find nothing, or the file
  * itself). It must not crash, hang or leak; whatever it finds stays within its caps, and every
- * daemon, script and problem names where it came from. */
+ * daemon, script and problem names where it came from. The same bytes then go through the
+ * ELF reader that finds mod_wsgi.so's libpython. */
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -61,5 +62,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (!from_a_file(&c, c.problems[i]))
                         abort();
         apache_config_free(&c);
+
+        /* The same bytes as a shared object: the ELF reader must stay within them. */
+        char *lib = NULL;
+        int r = apache_elf_libpython(rootfd, "/etc/httpd/conf/httpd.conf", &lib);
+        if (r >= 0 && (!lib || strncmp(lib, "libpython", 9) != 0))
+                abort();
+        free(lib);
         return 0;
 }
