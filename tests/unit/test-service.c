@@ -76,7 +76,21 @@ static void test_unit_dropins(void **state)
         assert_int_equal(m.n_findings, 0);
         service_model_free(&m);
 
+        /* setup's user lookup under --root reads the same files the same way. */
+        _cleanup_free_ char *user = NULL;
+        bool dynamic = true;
+        assert_int_equal(unit_file_user(t->fd, "web-app.service", &user, &dynamic), 0);
+        assert_string_equal(user, "u2");
+        assert_false(dynamic);
+        _cleanup_strv_ char **groups = NULL;
+        assert_int_equal(unit_file_groups(t->fd, "web-app.service", &groups), 0);
+        assert_strv_equal(groups, "g3");
+
         assert_int_equal(service_model_build(t->fd, "nosuch.service", files_only, &m), -PS_E_NOTFOUND);
+        /* A masked unit does not exist either. */
+        check_errno(symlinkat("/dev/null", t->fd, "etc/systemd/system/masked.service"));
+        write_file(t->fd, "lib/systemd/system/masked.service", "[Service]\nUser=x\n");
+        assert_int_equal(service_model_build(t->fd, "masked.service", files_only, &m), -PS_E_NOTFOUND);
 }
 
 static void test_environment_words(void **state)
