@@ -32,8 +32,8 @@ ALL_LDFLAGS = -pie -pthread -Wl,-z,relro,-z,now $(LDFLAGS) $(EXTRA_LDFLAGS)
 
 # Every module but main.c, so that unit tests and fuzzers link the real code.
 LIB_SRCS := src/log.c src/util.c src/names.c src/envfile.c src/output.c src/fileio.c \
-            src/config.c src/acl.c src/fswalk.c src/perms.c src/users.c src/units.c src/bus.c \
-            src/pyembed.c src/venv.c src/privdrop.c src/probe.c src/pip.c \
+            src/rootfile.c src/config.c src/acl.c src/fswalk.c src/perms.c src/users.c src/units.c \
+            src/apache.c src/bus.c src/pyembed.c src/venv.c src/privdrop.c src/probe.c src/service.c src/pip.c \
             src/app.c src/wiring.c src/tree.c src/requirements.c \
             src/verb-setup.c src/verb-probe.c src/verb-repair.c src/verb-remove.c src/verb-status.c \
             src/cli.c
@@ -89,7 +89,8 @@ unit: $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
 
 $(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJS) tests/unit/helpers.h
 	@mkdir -p $(BUILD)/unit
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJS) $(ALL_LDFLAGS) $(PKG_LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -DFIXTURES_DIR='"$(CURDIR)/tests/unit/fixtures"' -o $@ $< $(LIB_OBJS) $(ALL_LDFLAGS) \
+	      $(PKG_LIBS) -lcmocka
 
 system: pyshare
 	tests/system/run

@@ -470,3 +470,88 @@ static int call_unit_method(const char *method, const char *unit)
 
 int bus_start_unit(const char *unit) { return call_unit_method("StartUnit", unit); }
 int bus_stop_unit(const char *unit) { return call_unit_method("StopUnit", unit); }
+
+static int get_strv(sd_bus *bus, const char *path, const char *iface, const char *prop, char ***ret)
+{
+        sd_bus_error err = SD_BUS_ERROR_NULL;
+        char **l = NULL;
+        int r = sd_bus_get_property_strv(bus, DEST, path, iface, prop, &err, &l);
+        sd_bus_error_free(&err);
+        if (r < 0)
+                return r;
+        *ret = l ? l : xcalloc(1, sizeof(char *)); /* sd-bus allocates with malloc: a strv like ours */
+        return 0;
+}
+
+static int get_env_files(sd_bus *bus, const char *path, char ***ret)
+{
+        sd_bus_error err = SD_BUS_ERROR_NULL;
+        _cleanup_msg_ sd_bus_message *reply = NULL;
+        int r = sd_bus_get_property(bus, DEST, path, "org.freedesktop.systemd1.Service", "EnvironmentFiles", &err,
+                                    &reply, "a(sb)");
+        sd_bus_error_free(&err);
+        if (r < 0)
+                return r;
+        if ((r = sd_bus_message_enter_container(reply, 'a', "(sb)")) < 0)
+                return r;
+        char **l = xcalloc(1, sizeof(char *));
+        const char *file;
+        int ignore;
+        while ((r = sd_bus_message_read(reply, "(sb)", &file, &ignore)) > 0)
+                strv_consume(&l, xasprintf("%s%s", ignore ? "-" : "", file));
+        if (r < 0) {
+                strv_free(l);
+                return r;
+        }
+        *ret = l;
+        return 0;
+}
+
+void bus_unit_exec_free(struct bus_unit_exec *e)
+{
+        free(e->fragment_path);
+        strv_free(e->dropin_paths);
+        strv_free(e->environment);
+        strv_free(e->environment_files);
+        free(e->user);
+        free(e->group);
+        strv_free(e->supplementary_groups);
+        *e = (struct bus_unit_exec){0};
+}
+
+int bus_unit_exec(const char *unit, struct bus_unit_exec *ret)
+{
+        _cleanup_bus_ sd_bus *bus = NULL;
+        int r = sd_bus_open_system(&bus);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *path = NULL, *load = NULL, *active = NULL;
+        if ((r = unit_path(bus, unit, &path)) < 0 ||
+            (r = get_string(bus, path, "org.freedesktop.systemd1.Unit", "LoadState", &load)) < 0)
+                return r;
+        struct bus_unit_exec e = {.found = strcmp(load, "loaded") == 0};
+        if (!e.found) {
+                *ret = e;
+                return 0;
+        }
+        static const char *const svc = "org.freedesktop.systemd1.Service";
+        sd_bus_error err = SD_BUS_ERROR_NULL;
+        if ((r = get_string(bus, path, "org.freedesktop.systemd1.Unit", "ActiveState", &active)) < 0 ||
+            (r = get_bool(bus, path, "org.freedesktop.systemd1.Unit", "NeedDaemonReload", &e.need_reload)) < 0 ||
+            (r = get_string(bus, path, "org.freedesktop.systemd1.Unit", "FragmentPath", &e.fragment_path)) < 0 ||
+            (r = get_strv(bus, path, "org.freedesktop.systemd1.Unit", "DropInPaths", &e.dropin_paths)) < 0 ||
+            (r = get_strv(bus, path, svc, "Environment", &e.environment)) < 0 ||
+            (r = get_env_files(bus, path, &e.environment_files)) < 0 ||
+            (r = get_string(bus, path, svc, "User", &e.user)) < 0 ||
+            (r = get_string(bus, path, svc, "Group", &e.group)) < 0 ||
+            (r = get_strv(bus, path, svc, "SupplementaryGroups", &e.supplementary_groups)) < 0 ||
+            (r = get_bool(bus, path, svc, "DynamicUser", &e.dynamic_user)) < 0 ||
+            (r = sd_bus_get_property_trivial(bus, DEST, path, svc, "MainPID", &err, 'u', &e.main_pid)) < 0) {
+                sd_bus_error_free(&err);
+                bus_unit_exec_free(&e);
+                return r;
+        }
+        e.active = strcmp(active, "active") == 0 || strcmp(active, "reloading") == 0 || strcmp(active, "activating") == 0;
+        *ret = e;
+        return 0;
+}

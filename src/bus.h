@@ -45,3 +45,20 @@ void bus_job_free(bus_job *j);
 /* StartUnit/StopUnit with mode "replace", without waiting for the job. */
 int bus_start_unit(const char *unit);
 int bus_stop_unit(const char *unit);
+
+/* What the manager has loaded for a service: the environment and identity its next start
+ * gets (as loaded, which differs from the files while a daemon-reload is pending). */
+struct bus_unit_exec {
+        bool found; /* LoadState is loaded */
+        bool active, need_reload;
+        uint32_t main_pid;
+        char *fragment_path;
+        char **dropin_paths;
+        char **environment;       /* Environment=, "KEY=VALUE" in order */
+        char **environment_files; /* EnvironmentFile=, "-/path" when a missing file is ignored */
+        char *user, *group;
+        char **supplementary_groups;
+        bool dynamic_user;
+};
+int bus_unit_exec(const char *unit, struct bus_unit_exec *ret);
+void bus_unit_exec_free(struct bus_unit_exec *e);

@@ -123,6 +123,11 @@ int file_read_at(int dirfd, const char *name, size_t max, char **ret, size_t *re
         _cleanup_close_ int pin = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         if (pin < 0)
                 return -errno;
+        return file_read_pinned(pin, max, ret, ret_len, ret_st);
+}
+
+int file_read_pinned(int pin, size_t max, char **ret, size_t *ret_len, struct stat *ret_st)
+{
         struct stat st;
         if (fstat(pin, &st) < 0)
                 return -errno;

@@ -31,6 +31,8 @@ int symlink_ensure_at(int dirfd, const char *name, const char *target, bool dry_
  * with fstat before the pinned inode is opened, so a FIFO, device node or symlink is never
  * opened. -EFBIG when larger, -EINVAL when not a regular file. The result is NUL-terminated. */
 int file_read_at(int dirfd, const char *name, size_t max, char **ret, size_t *ret_len, struct stat *ret_st);
+/* The same for an inode pinned with O_PATH (pin stays open). */
+int file_read_pinned(int pin, size_t max, char **ret, size_t *ret_len, struct stat *ret_st);
 
 /* Writes content to dirfd/name as root:root with mode: temporary file, fsync, rename, fsync of
  * the directory. A file that already has this content, owner and mode is not touched

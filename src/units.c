@@ -24,7 +24,8 @@ static char *template_of(const char *unit)
 }
 
 /* Reads the first unit file called name in the search path, following alias symlinks by
- * their target's name (as systemd resolves aliases), never by path. */
+ * their target's name (as systemd resolves aliases), never by path; *ret_name is the path
+ * of the file read ("/lib/systemd/system/x.service"). */
 static int read_unit(int rootfd, const char *name, unsigned hops, char **ret_text, char **ret_name)
 {
         for (size_t i = 0; i < ELEMENTSOF(unit_dirs); i++) {
@@ -48,7 +49,7 @@ static int read_unit(int rootfd, const char *name, unsigned hops, char **ret_tex
                 int r = file_read_at(dfd, name, 1024 * 1024, ret_text, NULL, NULL);
                 if (r < 0)
                         return r;
-                *ret_name = xstrdup(name);
+                *ret_name = xasprintf("/%s/%s", unit_dirs[i], name);
                 return 0;
         }
         return -PS_E_NOTFOUND;
@@ -70,63 +71,169 @@ int unit_file_exists(int rootfd, const char *unit, bool *ret)
         return 0;
 }
 
-/* What a [Service] section says about who the service runs as; the last assignment wins, and
- * an empty SupplementaryGroups= resets the list, as in systemd. */
-struct service_identity {
-        char *user;
-        bool dynamic;
-        char *group;
-        char **supplementary;
-};
-
-static void service_identity_free(struct service_identity *id)
+/* One word of a systemd setting: quotes and C escapes removed (extract_first_word with
+ * EXTRACT_UNQUOTE|EXTRACT_CUNESCAPE), specifiers %% kept as one %. */
+static const char *next_word(const char *p, struct buf *out, bool *ret_ok)
 {
-        free(id->user);
-        free(id->group);
-        strv_free(id->supplementary);
+        *ret_ok = true;
+        while (*p == ' ' || *p == '\t')
+                p++;
+        if (!*p)
+                return NULL;
+        char quote = 0;
+        for (; *p && (quote || (*p != ' ' && *p != '\t')); p++) {
+                if (!quote && (*p == '"' || *p == '\''))
+                        quote = *p;
+                else if (quote && *p == quote)
+                        quote = 0;
+                else if (*p == '\\' && p[1]) {
+                        static const char from[] = "abfnrtv\\\"' s", to[] = "\a\b\f\n\r\t\v\\\"' \0 ";
+                        const char *k = strchr(from, p[1]);
+                        char c = k ? to[k - from] : p[1];
+                        if (k && p[1] == 's')
+                                c = ' ';
+                        if (!k)
+                                buf_append(out, "\\", 1);
+                        buf_append(out, &c, 1);
+                        p++;
+                } else if (*p == '%' && p[1] == '%') {
+                        buf_append(out, "%", 1);
+                        p++;
+                } else
+                        buf_append(out, p, 1);
+        }
+        if (quote)
+                *ret_ok = false;
+        return p;
 }
 
-static void parse_service_settings(const char *text, struct service_identity *id)
+char **unit_parse_environment(const char *value)
 {
-        _cleanup_free_ char *copy = xstrdup(text);
+        char **l = xcalloc(1, sizeof(char *));
+        const char *p = value;
+        for (;;) {
+                struct buf w = {0};
+                bool ok;
+                p = next_word(p, &w, &ok);
+                if (!p) {
+                        buf_free(&w);
+                        break;
+                }
+                buf_append(&w, "", 1);
+                const char *eq = strchr(w.p, '=');
+                if (ok && eq) {
+                        _cleanup_free_ char *key = xstrndup(w.p, (size_t)(eq - w.p));
+                        if (env_key_valid(key) && env_value_check(eq + 1) >= 0)
+                                strv_push(&l, w.p);
+                }
+                buf_free(&w);
+        }
+        return l;
+}
+
+
+void unit_service_settings_free(struct unit_service_settings *u)
+{
+        strv_free(u->environment);
+        strv_free(u->environment_where);
+        strv_free(u->environment_files);
+        strv_free(u->unset);
+        free(u->user);
+        free(u->group);
+        strv_free(u->supplementary);
+        strv_free(u->exec_start);
+}
+
+static bool parse_bool(const char *v)
+{
+        return strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 || strcmp(v, "1") == 0 || strcmp(v, "on") == 0;
+}
+
+void unit_parse_service(const char *path, const char *text, struct unit_service_settings *u)
+{
         bool in_service = false;
-        char *save = NULL;
-        for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                char *s = strstrip(line);
-                if (*s == '[') {
+        const char *p = text, *end = text + strlen(text);
+        unsigned lineno = 0;
+        while (p < end) {
+                /* A backslash at the end continues the line (systemd joins with a space). */
+                struct buf b = {0};
+                unsigned first = lineno + 1;
+                while (p < end) {
+                        const char *nl = memchr(p, '\n', (size_t)(end - p));
+                        const char *e = nl ? nl : end;
+                        lineno++;
+                        size_t n = (size_t)(e - p);
+                        bool cont = n > 0 && p[n - 1] == '\\';
+                        buf_append(&b, p, cont ? n - 1 : n);
+                        p = nl ? nl + 1 : end;
+                        if (!cont)
+                                break;
+                        buf_append(&b, " ", 1);
+                }
+                buf_append(&b, "", 1);
+                char *s = strstrip(b.p);
+                if (*s == '[')
                         in_service = strcmp(s, "[Service]") == 0;
+                char *eq = strchr(s, '=');
+                if (!in_service || *s == '#' || *s == ';' || *s == '[' || !eq) {
+                        buf_free(&b);
                         continue;
                 }
-                if (!in_service || *s == '#' || *s == ';')
-                        continue;
-                char *eq = strchr(s, '=');
-                if (!eq)
-                        continue;
                 *eq = 0;
-                char *key = strstrip(s), *value = strstrip(eq + 1);
-                if (strcmp(key, "User") == 0) {
-                        free(id->user);
-                        id->user = *value ? xstrdup(value) : NULL;
+                const char *key = strstrip(s);
+                char *value = strstrip(eq + 1);
+                _cleanup_free_ char *where = xasprintf("%s:%u", path, first);
+                if (strcmp(key, "Environment") == 0) {
+                        if (!*value) {
+                                strv_free(u->environment);
+                                strv_free(u->environment_where);
+                                u->environment = u->environment_where = NULL;
+                        }
+                        _cleanup_strv_ char **l = unit_parse_environment(value);
+                        for (size_t i = 0; l[i]; i++) {
+                                strv_push(&u->environment, l[i]);
+                                strv_push(&u->environment_where, where);
+                        }
+                } else if (strcmp(key, "EnvironmentFile") == 0) {
+                        if (!*value) {
+                                strv_free(u->environment_files);
+                                u->environment_files = NULL;
+                        } else
+                                strv_push(&u->environment_files, value);
+                } else if (strcmp(key, "UnsetEnvironment") == 0) {
+                        char *save = NULL;
+                        for (char *w = strtok_r(value, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
+                                strv_push(&u->unset, w);
+                } else if (strcmp(key, "User") == 0) {
+                        free(u->user);
+                        u->user = *value ? xstrdup(value) : NULL;
                 } else if (strcmp(key, "Group") == 0) {
-                        free(id->group);
-                        id->group = *value ? xstrdup(value) : NULL;
+                        free(u->group);
+                        u->group = *value ? xstrdup(value) : NULL;
                 } else if (strcmp(key, "SupplementaryGroups") == 0) {
                         if (!*value) {
-                                strv_free(id->supplementary);
-                                id->supplementary = NULL;
+                                strv_free(u->supplementary);
+                                u->supplementary = NULL;
                         }
-                        char *gsave = NULL;
-                        for (char *g = strtok_r(value, " \t", &gsave); g; g = strtok_r(NULL, " \t", &gsave))
-                                strv_push(&id->supplementary, g);
+                        char *save = NULL;
+                        for (char *w = strtok_r(value, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
+                                strv_push(&u->supplementary, w);
                 } else if (strcmp(key, "DynamicUser") == 0)
-                        id->dynamic = strcmp(value, "yes") == 0 || strcmp(value, "true") == 0 ||
-                                      strcmp(value, "1") == 0 || strcmp(value, "on") == 0;
+                        u->dynamic = parse_bool(value);
+                else if (strcmp(key, "ExecStart") == 0) {
+                        if (!*value) {
+                                strv_free(u->exec_start);
+                                u->exec_start = NULL;
+                        } else
+                                strv_push(&u->exec_start, value);
+                }
+                buf_free(&b);
         }
 }
 
 /* Drop-ins of one directory name ("x.service.d") across the search path, by file name; a
  * name in an earlier directory hides the same name in later ones. */
-static void collect_dropins(int rootfd, const char *dname, char ***names, char ***texts)
+static void collect_dropins(int rootfd, const char *dname, char ***names, char ***paths, char ***texts)
 {
         for (size_t i = 0; i < ELEMENTSOF(unit_dirs); i++) {
                 _cleanup_free_ char *rel = xasprintf("%s/%s", unit_dirs[i], dname);
@@ -145,13 +252,14 @@ static void collect_dropins(int rootfd, const char *dname, char ***names, char *
                         if (file_read_at(keep, de->d_name, 1024 * 1024, &text, NULL, NULL) < 0)
                                 continue;
                         strv_push(names, de->d_name);
+                        strv_consume(paths, xasprintf("/%s/%s", rel, de->d_name));
                         strv_consume(texts, text);
                 }
                 closedir(d);
         }
 }
 
-static int unit_file_identity(int rootfd, const char *unit, struct service_identity *id)
+int unit_files_read(int rootfd, const char *unit, char ***ret_paths, char ***ret_texts)
 {
         _cleanup_free_ char *text = NULL, *name = NULL, *tmpl = template_of(unit);
         int r = read_unit(rootfd, unit, 0, &text, &name);
@@ -159,53 +267,81 @@ static int unit_file_identity(int rootfd, const char *unit, struct service_ident
                 r = read_unit(rootfd, tmpl, 0, &text, &name);
         if (r < 0)
                 return r;
-        parse_service_settings(text, id);
+
+        /* Drop-in directories, the most specific first, so that a file name in one hides the
+         * same name in the later ones (systemd.unit(5)): the unit's, its template's, then
+         * those of its dash prefixes ("a-b-.service.d", "a-.service.d"), then the type's
+         * ("service.d"). */
+        _cleanup_strv_ char **dirs = NULL, **names = NULL, **paths = NULL, **texts = NULL;
+        strv_consume(&dirs, xasprintf("%s.d", unit));
+        if (tmpl)
+                strv_consume(&dirs, xasprintf("%s.d", tmpl));
+        const char *dot = strrchr(unit, '.');
+        for (const char *p = dot ? dot : unit; dot && p > unit; p--)
+                if (*p == '-' && p != dot - 1)
+                        strv_consume(&dirs, xasprintf("%.*s-%s.d", (int)(p - unit), unit, dot));
+        if (dot)
+                strv_consume(&dirs, xasprintf("%s.d", dot + 1));
+        for (size_t i = 0; dirs[i]; i++)
+                collect_dropins(rootfd, dirs[i], &names, &paths, &texts);
 
         /* Drop-ins apply in the order of their file names, whatever directory holds them. */
-        _cleanup_strv_ char **names = NULL, **texts = NULL;
-        _cleanup_free_ char *d1 = xasprintf("%s.d", unit);
-        collect_dropins(rootfd, d1, &names, &texts);
-        if (tmpl) {
-                _cleanup_free_ char *d2 = xasprintf("%s.d", tmpl);
-                collect_dropins(rootfd, d2, &names, &texts);
-        }
-        size_t n = strv_length(names);
+        char **out_paths = NULL, **out_texts = NULL;
+        strv_consume(&out_paths, TAKE_PTR(name));
+        strv_consume(&out_texts, TAKE_PTR(text));
+        size_t n = texts && paths ? strv_length(names) : 0;
         for (size_t pass = 0; pass < n; pass++) {
                 size_t best = SIZE_MAX;
                 for (size_t i = 0; i < n; i++)
                         if (texts[i] && (best == SIZE_MAX || strcmp(names[i], names[best]) < 0))
                                 best = i;
-                parse_service_settings(texts[best], id);
-                free(texts[best]);
-                texts[best] = NULL;
+                strv_consume(&out_paths, TAKE_PTR(paths[best]));
+                strv_consume(&out_texts, TAKE_PTR(texts[best]));
                 names[best][0] = 0x7f; /* sorts last from now on */
         }
+        *ret_paths = out_paths;
+        *ret_texts = out_texts;
+        return 0;
+}
+
+int unit_file_settings(int rootfd, const char *unit, char ***ret_paths, struct unit_service_settings *ret)
+{
+        _cleanup_strv_ char **paths = NULL, **texts = NULL;
+        int r = unit_files_read(rootfd, unit, &paths, &texts);
+        if (r < 0)
+                return r;
+        struct unit_service_settings u = {0};
+        for (size_t i = 0; texts[i]; i++)
+                unit_parse_service(paths[i], texts[i], &u);
+        if (ret_paths)
+                *ret_paths = TAKE_PTR(paths);
+        *ret = u;
         return 0;
 }
 
 int unit_file_user(int rootfd, const char *unit, char **ret_user, bool *ret_dynamic)
 {
-        struct service_identity id = {0};
-        int r = unit_file_identity(rootfd, unit, &id);
+        struct unit_service_settings u = {0};
+        int r = unit_file_settings(rootfd, unit, NULL, &u);
         if (r >= 0) {
-                *ret_user = TAKE_PTR(id.user);
-                *ret_dynamic = id.dynamic;
+                *ret_user = TAKE_PTR(u.user);
+                *ret_dynamic = u.dynamic;
         }
-        service_identity_free(&id);
+        unit_service_settings_free(&u);
         return r;
 }
 
 int unit_file_groups(int rootfd, const char *unit, char ***ret_groups)
 {
-        struct service_identity id = {0};
-        int r = unit_file_identity(rootfd, unit, &id);
+        struct unit_service_settings u = {0};
+        int r = unit_file_settings(rootfd, unit, NULL, &u);
         if (r >= 0) {
-                char **groups = TAKE_PTR(id.supplementary);
-                if (id.group)
-                        strv_push(&groups, id.group);
+                char **groups = TAKE_PTR(u.supplementary);
+                if (u.group)
+                        strv_push(&groups, u.group);
                 *ret_groups = groups;
         }
-        service_identity_free(&id);
+        unit_service_settings_free(&u);
         return r;
 }
 
@@ -229,33 +365,6 @@ const char *unit_apache_command(const char *unit)
         if (strcmp(unit, "httpd.service") == 0 || startswith(unit, "httpd@"))
                 return "/usr/sbin/httpd";
         return NULL;
-}
-
-int apache_run_user(const char *command, const char *chroot_dir, char **ret_user, char **ret_output)
-{
-        _cleanup_free_ char *full = chroot_dir ? xasprintf("%s%s", chroot_dir, command) : NULL;
-        if (access(full ? full : command, X_OK) < 0)
-                return -PS_E_NOTFOUND;
-        char *argv[] = {(char *)command, "-t", "-D", "DUMP_RUN_CFG", NULL};
-        _cleanup_free_ char *out = NULL;
-        int r = run_command(argv, chroot_dir, 30 * 1000, &out);
-        if (r < 0)
-                return r;
-        /* User: name="www-data" id=33 */
-        const char *p = strstr(out, "\nUser: name=\"");
-        if (!p && startswith(out, "User: name=\""))
-                p = out - 1;
-        if (r != 0 || !p) {
-                if (ret_output)
-                        *ret_output = TAKE_PTR(out);
-                return -EIO;
-        }
-        p += strlen("\nUser: name=\"");
-        const char *q = strchr(p, '"');
-        if (!q)
-                return -EIO;
-        *ret_user = xstrndup(p, (size_t)(q - p));
-        return 0;
 }
 
 const char *unit_apache_cgi_text(void)

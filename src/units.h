@@ -7,6 +7,30 @@
 
 /* Whether the unit exists in the unit search path below rootfd. */
 int unit_file_exists(int rootfd, const char *unit, bool *ret);
+/* The unit's file and its drop-ins, as systemd finds them in the search path below rootfd,
+ * in the order systemd applies them: paths ("/etc/systemd/system/x.service.d/a.conf") and
+ * texts, parallel lists. -PS_E_NOTFOUND without a unit file (or when it is masked). */
+int unit_files_read(int rootfd, const char *unit, char ***ret_paths, char ***ret_texts);
+/* What a unit's [Service] sections say about its processes' environment and identity, as
+ * systemd applies them: the last assignment wins, an empty one resets a list. */
+struct unit_service_settings {
+        char **environment;       /* Environment= words, "KEY=VALUE" */
+        char **environment_where; /* parallel: "FILE:LINE" */
+        char **environment_files; /* EnvironmentFile= values ("-/path" included) */
+        char **unset;             /* UnsetEnvironment= words */
+        char *user, *group;
+        char **supplementary;
+        bool dynamic;
+        char **exec_start;
+};
+void unit_service_settings_free(struct unit_service_settings *u);
+/* Applies the [Service] settings of one unit file or drop-in (path names it in "where"). */
+void unit_parse_service(const char *path, const char *text, struct unit_service_settings *u);
+/* Reads the unit and its drop-ins (unit_files_read) and applies them in order. */
+int unit_file_settings(int rootfd, const char *unit, char ***ret_paths, struct unit_service_settings *ret);
+/* Parses an Environment= value as systemd does (whitespace-separated words, quotes, C escapes,
+ * %% ); invalid words are dropped. "KEY=VALUE" list. */
+char **unit_parse_environment(const char *value);
 /* User= and DynamicUser= of unit from its file and drop-ins (the last assignment wins);
  * *ret_user NULL when it has no User= (it runs as root). -PS_E_NOTFOUND without a unit file. */
 int unit_file_user(int rootfd, const char *unit, char **ret_user, bool *ret_dynamic);
@@ -18,9 +42,6 @@ int unit_file_groups(int rootfd, const char *unit, char ***ret_groups);
 const char *unit_default_service(int rootfd);
 /* Whether unit is Apache (apache2 on Debian, httpd on RHEL/Fedora), and its control command. */
 const char *unit_apache_command(const char *unit);
-/* User of `apache2ctl -t -D DUMP_RUN_CFG` (httpd -t -D DUMP_RUN_CFG), run in chroot_dir when
- * given. -PS_E_NOTFOUND without the command; -EIO (output in *ret_output) when it fails. */
-int apache_run_user(const char *command, const char *chroot_dir, char **ret_user, char **ret_output);
 
 char *unit_dropin_text(const char *service_env_path);
 /* Apache's configuration snippet that passes PYTHONPATH on to CGI scripts. */

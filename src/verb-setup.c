@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "verbs.h"
+#include "apache.h"
 #include "app.h"
 #include "bus.h"
 #include "config.h"
@@ -55,18 +56,20 @@ static int check_setup_names(const char *app, const struct setup_opts *o)
 /* The service user: --user, the stored one, or what the service runs as. */
 static int detect_user(const struct ctx *x, const char *unit, char **ret)
 {
-        const char *apache = unit_apache_command(unit);
-        if (apache) {
-                _cleanup_free_ char *out = NULL;
-                int r = apache_run_user(apache, x->root, ret, &out);
+        if (unit_apache_command(unit)) {
+                /* Read from the configuration files, never by running Apache's tools: under
+                 * --root they are the image's programs. */
+                _cleanup_free_ char *reason = NULL;
+                enum apache_layout layout = apache_layout_of_unit(x->rootfd, unit);
+                int r = apache_run_user(x->rootfd, layout, ret, NULL, &reason);
                 if (r == -PS_E_NOTFOUND)
                         return log_error_errno(-PS_E_NOTFOUND, "%s has no %s: is Apache installed? Install it or pass "
                                                "--user=USER",
-                                               unit, apache);
+                                               unit, apache_main_file(layout));
                 if (r < 0)
-                        return log_error_errno(-PS_E_NOTFOUND, "cannot read the run user of %s from `%s -t -D "
-                                               "DUMP_RUN_CFG`%s%s; pass --user=USER",
-                                               unit, apache, out ? ": " : "", out ? strstrip(out) : "");
+                        return log_error_errno(-PS_E_NOTFOUND, "cannot read the run user of %s from its configuration: "
+                                               "%s; pass --user=USER",
+                                               unit, reason ? reason : strerror(-r));
                 return 0;
         }
         bool dynamic = false, found = true;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Apache as the service: the default service and its run user from apache2ctl, httpd on a
+# Apache as the service: the default service and its run user read from its configuration files, httpd on a
 # RHEL-family system, and the CGI conf that passes PYTHONPATH on.
 load helpers
 
@@ -13,7 +13,7 @@ teardown_file() {
         if [ -n "${RHEL_IMG:-}" ]; then rm -rf "$RHEL_IMG"; fi
 }
 
-@test "the default service is apache2 and its user comes from apache2ctl -t -D DUMP_RUN_CFG" {
+@test "the default service is apache2; its user, read from envvars and apache2.conf, is the one apache2ctl -t -D DUMP_RUN_CFG gives" {
         require_cmd apache2ctl
         want=$(apache2ctl -t -D DUMP_RUN_CFG 2>/dev/null | sed -n 's/^User: name="\([^"]*\)".*/\1/p')
         [ -n "$want" ]
@@ -59,16 +59,49 @@ make_rhel_image() {
         cp "$RHEL_IMG/usr/sbin/httpd" "$RHEL_IMG/usr/bin/python3"
 }
 
-@test "on a system with httpd and no apache2 (RHEL family) the default service is httpd.service, run as apache" {
+@test "on a system with httpd and no apache2 (RHEL family) the default service is httpd.service, run as apache from httpd.conf; its httpd never runs" {
         make_rhel_image
         before=$(snapshot "$RHEL_IMG")
         run "$PYSHARE" --root="$RHEL_IMG" --dry-run setup rhelapp --group=imgdeploy
         assert_status 0
         assert_output_has "plan for setup rhelapp: venv /opt/pyshare/rhelapp, service httpd.service, user apache, group imgdeploy"
         [ "$before" = "$(snapshot "$RHEL_IMG")" ]
-        # Where both exist, Debian's apache2 wins; its apache2ctl is missing from this image.
+        [ ! -e "$RHEL_IMG/tool-ran" ]
+        # Where both exist, Debian's apache2 wins; its configuration is missing from this image.
         printf '[Service]\nExecStart=/bin/true\n' >"$RHEL_IMG/usr/lib/systemd/system/apache2.service"
         run "$PYSHARE" --root="$RHEL_IMG" --dry-run setup rhelapp --group=imgdeploy
         assert_status 69
-        assert_output_has "apache2.service has no /usr/sbin/apache2ctl"
+        assert_output_has "apache2.service has no /etc/apache2/apache2.conf: is Apache installed? Install it or pass --user=USER"
+        [ ! -e "$RHEL_IMG/tool-ran" ]
+        rm -rf "$RHEL_IMG"
+}
+
+@test "--root on a Debian image whose apache2ctl is hostile: it never runs; the run user comes from the image's envvars" {
+        require_cmd apache2ctl
+        IMG=$(mktemp -d /var/tmp/pst-deb.XXXXXX)
+        chmod 755 "$IMG"
+        mkdir -p "$IMG/etc" "$IMG/usr/sbin" "$IMG/usr/bin" "$IMG/lib/systemd/system"
+        cp -a /etc/apache2 "$IMG/etc/apache2"
+        sed -i -e 's/^export APACHE_RUN_USER=.*/export APACHE_RUN_USER=imgweb/' "$IMG/etc/apache2/envvars"
+        printf 'root:x:0:0:root:/root:/bin/bash\nimgweb:x:4902:4902::/nonexistent:/usr/sbin/nologin\n' >"$IMG/etc/passwd"
+        printf 'root:x:0:\nimgweb:x:4902:\nimgdeploy:x:4901:\n' >"$IMG/etc/group"
+        cp /lib/systemd/system/apache2.service "$IMG/lib/systemd/system/"
+        for t in apache2ctl apachectl apache2; do hostile_tool "$IMG/usr/sbin/$t"; done
+        printf '#include <stdio.h>\nint main(void) { puts("3.11"); return 0; }\n' >"$IMG/python3.c"
+        cc -static -O1 -o "$IMG/usr/bin/python3" "$IMG/python3.c"
+        rm -f "$IMG/python3.c"
+        before=$(snapshot "$IMG")
+        run "$PYSHARE" --root="$IMG" --dry-run setup debapp --group=imgdeploy
+        assert_status 0
+        assert_output_has "plan for setup debapp: venv /opt/pyshare/debapp, service apache2.service, user imgweb, group imgdeploy"
+        [ ! -e "$IMG/tool-ran" ]
+        [ ! -e /tool-ran ]
+        [ "$before" = "$(snapshot "$IMG")" ]
+        # A User that names a variable envvars does not set: one error naming the file and line.
+        sed -i -e '/^export APACHE_RUN_USER=/d' "$IMG/etc/apache2/envvars"
+        run "$PYSHARE" --root="$IMG" --dry-run setup debapp --group=imgdeploy
+        assert_status 69
+        assert_output_has "cannot read the run user of apache2.service from its configuration: /etc/apache2/apache2.conf:115: User \${APACHE_RUN_USER}: the variable is not set; pass --user=USER"
+        [ ! -e "$IMG/tool-ran" ]
+        rm -rf "$IMG"
 }

@@ -172,6 +172,17 @@ static inline char *read_file(int dirfd, const char *rel)
         return b.p;
 }
 
+/* Writes dirfd/rel (which must exist) with extra appended to dirfd/dst_rel. */
+static inline void append_file(int dirfd, const char *rel, const char *extra, const char *dst_rel)
+{
+        char *text = read_file(dirfd, rel);
+        assert_non_null(text);
+        char *changed = xasprintf("%s%s", text, extra);
+        write_file(dirfd, dst_rel, changed);
+        free(changed);
+        free(text);
+}
+
 static inline bool exists_at(int dirfd, const char *rel)
 {
         struct stat st;

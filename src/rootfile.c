@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "rootfile.h"
+#include "fileio.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+
+int root_open(int rootfd, const char *path, int flags, int *ret_fd)
+{
+        while (*path == '/')
+                path++;
+        if (!*path)
+                path = ".";
+        /* RESOLVE_IN_ROOT: "/" and ".." stop at rootfd, as chroot would, without chroot. */
+        /* openat2 refuses flags that O_PATH ignores: add O_NOCTTY only to a real open. */
+        if (!(flags & O_PATH))
+                flags |= O_NOCTTY;
+        struct open_how how = {
+                .flags = (uint64_t)(flags | O_CLOEXEC),
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+        };
+        int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+        if (fd < 0)
+                return -errno;
+        *ret_fd = fd;
+        return 0;
+}
+
+int root_stat(int rootfd, const char *path, struct stat *ret)
+{
+        _cleanup_close_ int fd = -1;
+        int r = root_open(rootfd, path, O_PATH, &fd);
+        if (r < 0)
+                return r;
+        return fstat(fd, ret) < 0 ? -errno : 0;
+}
+
+int root_read_file(int rootfd, const char *path, size_t max, char **ret, size_t *ret_len, struct stat *ret_st)
+{
+        _cleanup_close_ int pin = -1;
+        int r = root_open(rootfd, path, O_PATH, &pin);
+        if (r < 0)
+                return r;
+        return file_read_pinned(pin, max, ret, ret_len, ret_st);
+}
