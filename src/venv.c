@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "venv.h"
 #include "fileio.h"
+#include "fswalk.h"
 #include "paths.h"
+#include "sandbox.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -37,6 +39,76 @@ int venv_state(int prefixfd, const char *app, enum venv_state *ret)
         return 0;
 }
 
+struct reclaim {
+        int err;
+        const char *what; /* why the tree was refused */
+};
+
+static void reclaim_fail(struct reclaim *c, int err, const char *what)
+{
+        if (!c->err) {
+                c->err = err;
+                c->what = what;
+        }
+}
+
+static int reclaim_entry(const struct walk_entry *e, void *userdata)
+{
+        struct reclaim *c = userdata;
+        if (S_ISREG(e->stx.stx_mode) && e->stx.stx_nlink > 1) {
+                reclaim_fail(c, -EMLINK, "a hard-linked file");
+                return -EMLINK;
+        }
+        _cleanup_close_ int pinned = -1;
+        int fd = e->fd;
+        if (fd < 0) {
+                int r = walk_pin(e, &pinned);
+                if (r < 0) {
+                        reclaim_fail(c, r, "an entry that changed");
+                        return r;
+                }
+                fd = pinned;
+        }
+        /* Owner changes clear set-uid and set-gid bits of files. */
+        if (fchownat(fd, "", 0, 0, AT_EMPTY_PATH) < 0) {
+                reclaim_fail(c, -errno, "an entry that cannot be given to root");
+                return -errno;
+        }
+        return 0;
+}
+
+static void reclaim_skipped(const struct walk_entry *e, enum walk_skip why, int err, void *userdata)
+{
+        struct reclaim *c = userdata;
+        if (why == WALK_SKIP_SYMLINK) {
+                if (fchownat(e->dirfd, e->name, 0, 0, AT_SYMLINK_NOFOLLOW) < 0)
+                        reclaim_fail(c, -errno, "a symlink that cannot be given to root");
+                return;
+        }
+        reclaim_fail(c, why == WALK_SKIP_ERROR && err < 0 ? err : -EPERM,
+                     why == WALK_SKIP_SPECIAL ? "a device node, FIFO or socket"
+                     : why == WALK_SKIP_MOUNT ? "a mount point"
+                     : why == WALK_SKIP_DEPTH ? "a tree too deep"
+                                              : "an entry that could not be looked at");
+}
+
+/* Everything below the venv back to root:root, the top to 0700 first: what the sandboxed
+ * Python made is root's before anything reads it. A tree with what `python -m venv` never
+ * makes (hard links, special files, mounts) is refused. */
+static int venv_reclaim(int prefixfd, const char *app, int fd, const char **ret_what)
+{
+        if (fchown(fd, 0, 0) < 0 || fchmod(fd, 0700) < 0)
+                return -errno;
+        struct reclaim c = {0};
+        const struct walk_ops ops = {.entry = reclaim_entry, .skipped = reclaim_skipped};
+        int r = fswalk(prefixfd, app, app, &ops, &c);
+        if (c.err) {
+                *ret_what = c.what;
+                return c.err;
+        }
+        return r < 0 ? r : 0;
+}
+
 int venv_create(int prefixfd, const char *app, const char *venv_path, const char *python, const char *chroot_dir,
                 char **ret_output)
 {
@@ -54,8 +126,29 @@ int venv_create(int prefixfd, const char *app, const char *venv_path, const char
         if (fchown(fd, 0, 0) < 0 || fchmod(fd, 0700) < 0)
                 return -errno;
 
-        char *argv[] = {(char *)python, "-m", "venv", (char *)venv_path, NULL};
-        r = run_command(argv, chroot_dir, 10 * 60 * 1000, ret_output);
+        /* -I: neither the current directory nor PYTHON* variables nor the user site. */
+        char *argv[] = {(char *)python, "-I", "-m", "venv", (char *)venv_path, NULL};
+        if (!chroot_dir)
+                r = run_command(argv, NULL, 10 * 60 * 1000, ret_output);
+        else {
+                /* The image's Python never runs as root on the host: root in a user namespace
+                 * is an unused host id, which alone may write the new directory meanwhile. */
+                uid_t id;
+                if ((r = sandbox_pick_id(&id)) < 0)
+                        return r;
+                if (fchown(fd, id, id) < 0)
+                        return -errno;
+                r = sandbox_run(argv, chroot_dir, id, 10 * 60 * 1000, ret_output);
+                const char *what = NULL;
+                int k = venv_reclaim(prefixfd, app, fd, &what);
+                if (k < 0) {
+                        if (ret_output && what) {
+                                free(*ret_output);
+                                *ret_output = xasprintf("the image's Python made %s in the virtualenv", what);
+                        }
+                        return k;
+                }
+        }
         if (r < 0)
                 return r;
         if (r != 0)

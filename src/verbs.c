@@ -1524,6 +1524,14 @@ static int check_setup_names(const char *app, const struct setup_opts *o)
 static int detect_user(const struct ctx *x, const char *unit, char **ret)
 {
         const char *apache = unit_apache_command(unit);
+        if (apache && x->root) {
+                /* Issue 10 finding 8: never run the image's apache2ctl/httpd (as root on the host).
+                 * The reader of the image's Apache configuration replaces this refusal. */
+                log_error("cannot read the run user of %s in the image %s without running its %s as root on the host; "
+                          "pass --user=USER",
+                          unit, x->root, apache);
+                return -PS_E_NOTFOUND;
+        }
         if (apache) {
                 _cleanup_free_ char *out = NULL;
                 int r = apache_run_user(apache, x->root, ret, &out);
