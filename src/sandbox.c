@@ -129,6 +129,11 @@ static int sandbox_child(void *userdata, const char **ret_step)
          * the program does with chroot() or "..". Mounts stay in this namespace. */
         STEP(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0, "make the mounts private");
         STEP(mount(s->root_dir, s->root_dir, NULL, MS_BIND | MS_REC, NULL) == 0, "bind-mount the image");
+        /* A device node in the image (a 0666 copy of the host's disk) opens nothing; set-uid
+         * files give nothing. Mounts below the image get the same. */
+        struct mount_attr attr = {.attr_set = MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID};
+        STEP(mount_setattr(AT_FDCWD, s->root_dir, AT_RECURSIVE, &attr, sizeof(attr)) == 0,
+             "mount the image nodev,nosuid");
         STEP(chdir(s->root_dir) == 0, "enter the image");
         STEP(syscall(SYS_pivot_root, ".", ".") == 0, "pivot_root into the image");
         STEP(umount2(".", MNT_DETACH) == 0, "detach the host's root");
@@ -177,7 +182,8 @@ static int sandbox_parent(pid_t pid, void *userdata)
         return write(s->go[1], "g", 1) == 1 ? 0 : -errno;
 }
 
-int sandbox_run(char *const argv[], const char *root_dir, uid_t id, int timeout_ms, char **ret_output)
+int sandbox_run(char *const argv[], char *const env[], const char *root_dir, uid_t id, int timeout_ms,
+                char **ret_output)
 {
         struct sandbox s = {.root_dir = root_dir, .id = id, .ready = {-1, -1}, .go = {-1, -1}};
         if (pipe2(s.ready, O_CLOEXEC) < 0)
@@ -188,7 +194,7 @@ int sandbox_run(char *const argv[], const char *root_dir, uid_t id, int timeout_
                 close(s.ready[1]);
                 return r;
         }
-        const struct run_hooks h = {.child = sandbox_child, .parent = sandbox_parent, .userdata = &s};
+        const struct run_hooks h = {.child = sandbox_child, .parent = sandbox_parent, .userdata = &s, .env = env};
         int r = run_command_with(argv, &h, timeout_ms, ret_output);
         for (size_t i = 0; i < 2; i++) {
                 closep(&s.ready[i]);

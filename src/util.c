@@ -316,7 +316,7 @@ int run_command_with(char *const argv[], const struct run_hooks *h, int timeout_
                 if (chdir("/") < 0)
                         _exit(126);
                 umask(022);
-                execve(argv[0], argv, clean_env);
+                execve(argv[0], argv, h && h->env ? h->env : clean_env);
                 _exit(errno == ENOENT ? 127 : 126);
         }
         close(pipefd[1]);

@@ -125,9 +125,10 @@ int run_command(char *const argv[], const char *chroot_dir, int timeout_ms, char
 /* The same with hooks: child() runs in the child after its stdio is set and before chdir("/")
  * and execve, in place of the chroot (a failure: "pyshare: STEP: error" in the output and
  * status 126); parent() runs in the parent right after the fork (a failure kills the child
- * and is returned). */
+ * and is returned); env replaces the fixed environment when given. */
 struct run_hooks {
         const char *chroot_dir;
+        char *const *env;
         int (*child)(void *userdata, const char **ret_step);
         int (*parent)(pid_t pid, void *userdata);
         void *userdata;

@@ -1295,14 +1295,20 @@ static int pip_user(const struct ctx *x, struct ps_user *ret)
 static int run_pip(const struct ctx *x, const struct app *a, char *const *args, bool capture)
 {
         struct ps_user u = {0};
-        int r = pip_user(x, &u);
-        if (r < 0) {
+        _cleanup_free_ char *pip = xasprintf("%s/bin/pip", a->venv), *out = NULL;
+        int r;
+        /* Issue 10 finding 8: in an image, pip runs in the sandbox (venv.c), never as one of
+         * the image's uids on the host; no user is needed in the image for it. */
+        if (x->root) {
+                r = venv_pip_in_image(x->rootfd, a->prefix_rel, a->name, pip, args, x->root, 20 * 60 * 1000, &out);
+                if (r == 0 && !capture && out)
+                        fputs(out, stdout);
+        } else if ((r = pip_user(x, &u)) < 0) {
                 if (r == -PS_E_NOTFOUND)
                         log_error("user %s does not exist", PIP_USER);
                 return r;
-        }
-        _cleanup_free_ char *pip = xasprintf("%s/bin/pip", a->venv), *out = NULL;
-        r = pip_run(&u, a->gid, pip, args, x->root, 20 * 60 * 1000, capture, &out);
+        } else
+                r = pip_run(&u, a->gid, pip, args, NULL, 20 * 60 * 1000, capture, &out);
         ps_user_free(&u);
         if (r == -ETIMEDOUT) {
                 log_error("pip did not finish within 20 minutes and was stopped%s%s", out && *out ? ":\n" : "",
@@ -1310,8 +1316,9 @@ static int run_pip(const struct ctx *x, const struct app *a, char *const *args, 
                 return -ETIMEDOUT;
         }
         if (r != 0) {
-                log_error("pip failed (%s %d) as %s in group %s%s%s", r < 0 ? "error" : "exit status", r < 0 ? -r : r,
-                          PIP_USER, a->cfg.group, out && *out ? ":\n" : "", out && *out ? strstrip(out) : "");
+                log_error("pip failed (%s %d) %s %s%s%s", r < 0 ? "error" : "exit status", r < 0 ? -r : r,
+                          x->root ? "in the image's sandbox, for group" : "as " PIP_USER " in group", a->cfg.group,
+                          out && *out ? ":\n" : "", out && *out ? strstrip(out) : "");
                 return r < 0 ? r : -EIO;
         }
         return 0;
@@ -2440,7 +2447,10 @@ int verb_pip(struct ctx *x, const char *app_name, char *const *args)
         int r = begin_change(x, "pip", app_name, &a, &lockfd);
         if (r < 0)
                 return r;
-        log_info("pip %s as %s in group %s", a.venv, PIP_USER, a.cfg.group);
+        if (x->root)
+                log_info("pip %s in a sandbox, without privileges on the host", a.venv);
+        else
+                log_info("pip %s as %s in group %s", a.venv, PIP_USER, a.cfg.group);
         if ((r = run_pip(x, &a, args, false)) < 0)
                 return r;
         struct perms_stats st = {0};

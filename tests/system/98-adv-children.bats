@@ -20,6 +20,7 @@ MARKS=/var/tmp/pst-adv-plant-marks
 PWNED=/root/PWNED-by-image
 
 setup_file() {
+        require_cmd losetup mknod cc
         adv_fixtures
         adv_cleanup "$APP"
         adv_unit "$CUNIT"
@@ -43,7 +44,7 @@ setup_file() {
 }
 
 teardown_file() {
-        [ -z "${IMG:-}" ] || rm -rf "$IMG"
+        drop_images
         rm -f "$PWNED" /PWNED-by-image
         adv_cleanup "$APP"
         rm -f "/etc/systemd/system/$CUNIT" "/etc/pyshare/services/$CUNIT.env"
@@ -103,19 +104,70 @@ assert_nothing_planted_ran() {
         assert_status 0
 }
 
-# An image whose python3 and apache2ctl are the hostile static binary (lib/adv/image_python.c),
-# with its own users, groups and units.
+# A disk of the host: a loop device over a file of zeros. The images carry a 0666 device node
+# for it (/dev/pst-disk), which no program of an image may write through.
+DISK_FILE=/var/tmp/pst-adv-disk.img
+make_disk() {
+        [ -f "$BATS_FILE_TMPDIR/disk" ] && return 0
+        rm -f "$DISK_FILE"
+        truncate -s 1M "$DISK_FILE"
+        losetup -f --show "$DISK_FILE" >"$BATS_FILE_TMPDIR/disk"
+}
+
+disk_untouched() {
+        local disk
+        disk=$(cat "$BATS_FILE_TMPDIR/disk")
+        if [ -n "$(head -c 64 "$disk" | tr -d '\0')" ]; then
+                echo "the image's program wrote to the host's disk $disk" >&2
+                return 1
+        fi
+}
+
+# An empty image with its own users, groups and units, and the device node.
+image_base() {
+        local img
+        img=$(mktemp -d /var/tmp/pst-adv-img.XXXXXX)
+        echo "$img" >>"$BATS_FILE_TMPDIR/images"
+        chmod 755 "$img"
+        mkdir -p "$img/usr/bin" "$img/usr/sbin" "$img/etc/systemd/system" "$img/opt" "$img/tmp" "$img/dev"
+        chmod 1777 "$img/tmp"
+        printf 'root:x:0:0:root:/root:/bin/sh\nimgsvc:x:4900:4900::/nonexistent:/usr/sbin/nologin\n' >"$img/etc/passwd"
+        printf 'root:x:0:\nimgsvc:x:4900:\nimgdeploy:x:4901:\n' >"$img/etc/group"
+        printf '[Service]\nUser=imgsvc\nExecStart=/bin/true\n' >"$img/etc/systemd/system/imgweb.service"
+        printf '[Service]\nExecStart=/usr/sbin/apache2ctl start\n' >"$img/etc/systemd/system/apache2.service"
+        make_disk
+        local disk
+        disk=$(cat "$BATS_FILE_TMPDIR/disk")
+        mknod -m 0666 "$img/dev/pst-disk" b "$((0x$(stat -c %t "$disk")))" "$((0x$(stat -c %T "$disk")))"
+        IMG=$img
+}
+
+# An image whose python3 and apache2ctl are the hostile static binary (lib/adv/image_python.c).
 make_hostile_image() {
-        IMG=$(mktemp -d /var/tmp/pst-adv-img.XXXXXX)
-        chmod 755 "$IMG"
-        mkdir -p "$IMG/usr/bin" "$IMG/usr/sbin" "$IMG/etc/systemd/system" "$IMG/opt" "$IMG/tmp"
-        chmod 1777 "$IMG/tmp"
+        image_base
         install -m 0755 "$ADV_BIN/image_python" "$IMG/usr/bin/python3"
         install -m 0755 "$ADV_BIN/image_python" "$IMG/usr/sbin/apache2ctl"
-        printf 'root:x:0:0:root:/root:/bin/sh\nimgsvc:x:4900:4900::/nonexistent:/usr/sbin/nologin\n' >"$IMG/etc/passwd"
-        printf 'root:x:0:\nimgsvc:x:4900:\nimgdeploy:x:4901:\n' >"$IMG/etc/group"
-        printf '[Service]\nUser=imgsvc\nExecStart=/bin/true\n' >"$IMG/etc/systemd/system/imgweb.service"
-        printf '[Service]\nExecStart=/usr/sbin/apache2ctl start\n' >"$IMG/etc/systemd/system/apache2.service"
+}
+
+# An image with a real Python: the host's /usr, read-only.
+make_python_image() {
+        image_base
+        rmdir "$IMG/usr/bin" "$IMG/usr/sbin"
+        mount --bind /usr "$IMG/usr"
+        mount -o remount,bind,ro "$IMG/usr"
+        for l in bin lib lib64 sbin; do ln -s "usr/$l" "$IMG/$l"; done
+}
+
+drop_images() {
+        local img
+        if [ -f "$BATS_FILE_TMPDIR/images" ]; then
+                while read -r img; do
+                        if mountpoint -q "$img/usr"; then umount "$img/usr"; fi
+                        rm -rf "$img"
+                done <"$BATS_FILE_TMPDIR/images"
+        fi
+        if [ -f "$BATS_FILE_TMPDIR/disk" ]; then losetup -d "$(cat "$BATS_FILE_TMPDIR/disk")"; fi
+        rm -f "$DISK_FILE" "$BATS_FILE_TMPDIR/images" "$BATS_FILE_TMPDIR/disk"
 }
 
 assert_not_pwned() {
@@ -132,6 +184,7 @@ assert_not_pwned() {
         guard_begin
         run "$PYSHARE" --root="$IMG" setup evil --service=imgweb --group=imgdeploy
         assert_not_pwned
+        disk_untouched
         guard_check
         assert_status 73
         assert_output_has "cannot create the virtualenv $IMG/opt/pyshare/evil with /usr/bin/python3 -m venv"
@@ -142,6 +195,7 @@ assert_not_pwned() {
         grep -qx "chroot escape: no" "$report"
         grep -qx "wrote through an inherited fd: no" "$report"
         grep -qx "wrote /root/PWNED-by-image after the escape: no" "$report"
+        grep -qx "wrote the image's device node: no" "$report"
         # what it made is root's, and the venv is left as an interrupted creation (made again next time)
         [ "$(stat -c '%u:%g %a' "$IMG/opt/pyshare/evil")" = "0:0 700" ]
         [ -z "$(find "$IMG/opt/pyshare/evil" \( ! -user 0 -o ! -group 0 \) -print)" ]
@@ -158,4 +212,31 @@ assert_not_pwned() {
         assert_status 69
         assert_output_has "pass --user=USER"
         [ ! -e "$IMG/opt/pyshare/evilweb" ]
+}
+
+@test "--root: the image's pip runs without root and without the image's uids on the host" {
+        make_python_image
+        run "$PYSHARE" --root="$IMG" setup good --service=imgweb --group=imgdeploy
+        assert_status 0
+        # a real pip in the sandbox installs, and what it wrote is root's, in the deploy group
+        mkdir -p "$IMG/var/tmp/wheels"
+        cp "$(wheel pstest_pure)" "$IMG/var/tmp/wheels/"
+        run "$PYSHARE" --root="$IMG" pip good install --no-index --no-deps "/var/tmp/wheels/$(basename "$(wheel pstest_pure)")"
+        assert_status 0
+        assert_output_has "pip /opt/pyshare/good in a sandbox, without privileges on the host"
+        assert_output_has "Successfully installed pstest-pure-1.0"
+        [ -z "$(find "$IMG/opt/pyshare/good" ! -type l \( ! -user 0 -o ! -group 4901 \) -print)" ]
+        ! grep -q '^_pyshare:' "$IMG/etc/passwd"
+        # a hostile pip the image ships gets nowhere
+        rm -f "$PWNED" /PWNED-by-image
+        install -m 0755 "$ADV_BIN/image_python" "$IMG/opt/pyshare/good/bin/pip"
+        guard_begin
+        run "$PYSHARE" --root="$IMG" pip good list
+        assert_not_pwned
+        disk_untouched
+        guard_check
+        assert_status 73
+        assert_output_has "wrote the image's device node: no"
+        assert_output_has "chroot escape: no"
+        [ -z "$(find "$IMG/opt/pyshare/good" ! -type l \( ! -user 0 -o ! -group 4901 \) -print)" ]
 }

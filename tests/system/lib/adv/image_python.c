@@ -1,7 +1,8 @@
 /* A hostile image's python3 (or apache2ctl), linked statically: what pyshare --root runs of an
  * image must not get out of it. It tries to write /root/PWNED-by-image where it stands, after
  * the classic chroot escape (mkdir, chroot into it, chdir("..") up, chroot(".")), and through
- * every directory fd it inherited; then it writes what it got to do into report.txt of the
+ * every directory fd it inherited, and to write to a device node of the image (/dev/pst-disk);
+ * then it writes what it got to do into report.txt of the
  * directory named by its last argument (the venv pyshare asked for), and fails. */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -34,6 +35,12 @@ int main(int argc, char **argv)
         snprintf(report, sizeof(report), "uid %d euid %d\n", (int)getuid(), (int)geteuid());
 
         note("wrote /root/PWNED-by-image in place", pwn(AT_FDCWD, "/root/PWNED-by-image"));
+
+        /* A device node the image brings along (the test's: a loop device over a host file). */
+        int dev = open("/dev/pst-disk", O_WRONLY | O_CLOEXEC);
+        note("wrote the image's device node", dev >= 0 && write(dev, "pwned by the image\n", 19) == 19 && fsync(dev) == 0);
+        if (dev >= 0)
+                close(dev);
 
         /* Inherited directory fds: climb from each to its root. */
         int through_fd = 0;
