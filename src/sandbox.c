@@ -64,7 +64,7 @@ int sandbox_pick_id(uid_t *ret_id)
                 if (getpwuid(id) || getgrgid((gid_t)id) || in_subid_ranges("/etc/subuid", id) ||
                     in_subid_ranges("/etc/subgid", id))
                         continue;
-                bool used;
+                bool used = true;
                 int r = id_in_use_by_process(id, &used);
                 if (r < 0)
                         return r;

@@ -226,7 +226,8 @@ assert_not_pwned() {
         assert_output_has "pip /opt/pyshare/good in a sandbox, without privileges on the host"
         assert_output_has "Successfully installed pstest-pure-1.0"
         [ -z "$(find "$IMG/opt/pyshare/good" ! -type l \( ! -user 0 -o ! -group 4901 \) -print)" ]
-        ! grep -q '^_pyshare:' "$IMG/etc/passwd"
+        run grep -c '^_pyshare:' "$IMG/etc/passwd"
+        [ "$output" = 0 ]
         # a hostile pip the image ships gets nowhere
         rm -f "$PWNED" /PWNED-by-image
         install -m 0755 "$ADV_BIN/image_python" "$IMG/opt/pyshare/good/bin/pip"
