@@ -1267,20 +1267,16 @@ static char *current_service_user(const char *unit)
 
 /* ---- pip, as pyshare's own user ------------------------------------------------------------ */
 
-/* pyshare's unprivileged user; created as a system user when the package did not. */
+/* pyshare's unprivileged user on the host (an image needs none: its pip runs in the sandbox);
+ * created as a system user when the package did not. */
 static int pip_user(const struct ctx *x, struct ps_user *ret)
 {
-        int rootfd = x->root ? x->rootfd : -1;
+        int rootfd = -1;
         int r = user_lookup(rootfd, PIP_USER, ret);
         if (r != -PS_E_NOTFOUND)
                 return r;
         char *argv[] = {"/usr/sbin/useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent", "--shell",
-                        "/usr/sbin/nologin", "--user-group", PIP_USER, NULL, NULL, NULL};
-        if (x->root) {
-                /* useradd --root: the user belongs in the image's passwd, not the host's. */
-                argv[9] = "--root";
-                argv[10] = (char *)x->root;
-        }
+                        "/usr/sbin/nologin", "--user-group", PIP_USER, NULL};
         _cleanup_free_ char *out = NULL;
         r = run_command(argv, NULL, 60 * 1000, &out);
         if (r != 0) {
