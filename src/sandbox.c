@@ -83,14 +83,6 @@ struct sandbox {
         int go[2];    /* parent → child: the id maps are written */
 };
 
-#define STEP(cond, what)                                                                           \
-        do {                                                                                       \
-                if (!(cond)) {                                                                     \
-                        *ret_step = what;                                                          \
-                        return errno ? -errno : -EPERM;                                            \
-                }                                                                                  \
-        } while (0)
-
 /* No capability now or after execve, even as the namespace's root. */
 static int drop_capabilities(const char **ret_step)
 {

@@ -53,6 +53,17 @@ static inline void strv_freep(char ***l) { strv_free(*l); }
                 _t;                                                                                \
         })
 
+/* In a function with a `const char **ret_step` parameter: unless cond holds, name the step and
+ * return -errno (-EPERM when the failed check set none). Clear errno before a check that is
+ * not a system call. */
+#define STEP(cond, what)                                                                           \
+        do {                                                                                       \
+                if (!(cond)) {                                                                     \
+                        *ret_step = what;                                                          \
+                        return errno ? -errno : -EPERM;                                            \
+                }                                                                                  \
+        } while (0)
+
 /* Error classes beyond errno. Functions return -errno or -PS_E_*; main.c maps them to exit
  * codes. Plain errno values mean "cannot create or write" (73). */
 enum {
