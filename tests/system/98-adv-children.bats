@@ -83,7 +83,7 @@ assert_nothing_planted_ran() {
 @test "an interrupted venv made again by setup from the planted directory runs none of them" {
         rm -rf "/opt/pyshare/$APP"
         install -d -m 0700 -o root -g root "/opt/pyshare/$APP"
-        planted "$PYSHARE" setup "$APP" --no-probe
+        planted "$PYSHARE" setup "$APP" --service="$CUNIT" --group="$DEPLOY_GROUP" --no-probe
         assert_nothing_planted_ran
         assert_status 0
         assert_output_has "created the virtualenv /opt/pyshare/$APP"
@@ -228,16 +228,21 @@ assert_not_pwned() {
         [ -z "$(find "$IMG/opt/pyshare/good" ! -type l \( ! -user 0 -o ! -group 4901 \) -print)" ]
         run grep -c '^_pyshare:' "$IMG/etc/passwd"
         [ "$output" = 0 ]
-        # a hostile pip the image ships gets nowhere
+}
+
+@test "--root: a hostile pip in the image's venv gets nowhere: no device node, no way out, nothing left its own" {
+        make_python_image
+        run "$PYSHARE" --root="$IMG" setup bad --service=imgweb --group=imgdeploy
+        assert_status 0
         rm -f "$PWNED" /PWNED-by-image
-        install -m 0755 "$ADV_BIN/image_python" "$IMG/opt/pyshare/good/bin/pip"
+        install -m 0755 "$ADV_BIN/image_python" "$IMG/opt/pyshare/bad/bin/pip"
         guard_begin
-        run "$PYSHARE" --root="$IMG" pip good list
+        run "$PYSHARE" --root="$IMG" pip bad list
         assert_not_pwned
         disk_untouched
         guard_check
         assert_status 73
         assert_output_has "wrote the image's device node: no"
         assert_output_has "chroot escape: no"
-        [ -z "$(find "$IMG/opt/pyshare/good" ! -type l \( ! -user 0 -o ! -group 4901 \) -print)" ]
+        [ -z "$(find "$IMG/opt/pyshare/bad" ! -type l \( ! -user 0 -o ! -group 4901 \) -print)" ]
 }
