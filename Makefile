@@ -31,12 +31,7 @@ LDFLAGS ?=
 ALL_LDFLAGS = -pie -pthread -Wl,-z,relro,-z,now $(LDFLAGS) $(EXTRA_LDFLAGS)
 
 # Every module but main.c, so that unit tests and fuzzers link the real code.
-LIB_SRCS := src/log.c src/util.c src/names.c src/envfile.c src/output.c src/fileio.c \
-            src/rootfile.c src/config.c src/acl.c src/fswalk.c src/perms.c src/users.c src/units.c \
-            src/apache.c src/bus.c src/pyembed.c src/venv.c src/privdrop.c src/probe.c src/service.c src/pip.c \
-            src/app.c src/wiring.c src/tree.c src/requirements.c \
-            src/verb-setup.c src/verb-probe.c src/verb-repair.c src/verb-remove.c src/verb-status.c \
-            src/cli.c
+LIB_SRCS := $(filter-out src/main.c,$(sort $(wildcard src/*.c)))
 SRCS     := $(LIB_SRCS) src/main.c
 
 BUILD   ?= build

@@ -112,14 +112,6 @@ static bool cannot_become_root(void)
         return (WIFEXITED(status) && WEXITSTATUS(status) == 0) || (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS);
 }
 
-#define STEP(cond, what)                                                                           \
-        do {                                                                                       \
-                if (!(cond)) {                                                                     \
-                        *ret_step = what;                                                          \
-                        return errno ? -errno : -EPERM;                                            \
-                }                                                                                  \
-        } while (0)
-
 int privdrop_verify(uid_t uid, gid_t gid, gid_t forbidden_gid, const char **ret_step)
 {
         errno = 0;

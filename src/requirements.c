@@ -5,54 +5,57 @@
 #include "log.h"
 #include "pip.h"
 #include "users.h"
+#include "venv.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
 
 #define REQ_STAMP ".pyshare-requirements"
 
-/* pyshare's unprivileged user; created as a system user when the package did not. */
-static int pip_user(const struct ctx *x, struct ps_user *ret)
+/* pyshare's unprivileged user on the host (an image needs none: its pip runs in the sandbox);
+ * created as a system user when the package did not. */
+static int pip_user(struct ps_user *ret)
 {
-        int rootfd = ids_root(x);
-        int r = user_lookup(rootfd, PIP_USER, ret);
+        int r = user_lookup(-1, PIP_USER, ret);
         if (r != -PS_E_NOTFOUND)
                 return r;
         char *argv[] = {"/usr/sbin/useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent", "--shell",
-                        "/usr/sbin/nologin", "--user-group", PIP_USER, NULL, NULL, NULL};
-        if (x->root) {
-                /* useradd --root: the user belongs in the image's passwd, not the host's. */
-                argv[9] = "--root";
-                argv[10] = (char *)x->root;
-        }
+                        "/usr/sbin/nologin", "--user-group", PIP_USER, NULL};
         _cleanup_free_ char *out = NULL;
         r = run_command(argv, NULL, 60 * 1000, &out);
         if (r != 0)
                 return log_error_errno(r < 0 ? r : -EIO, "cannot create the system user %s for pip: %s",
                                        PIP_USER, out ? strstrip(out) : strerror(-r));
         log_info("created the system user %s (pip runs as it, never as root)", PIP_USER);
-        return user_lookup(rootfd, PIP_USER, ret);
+        return user_lookup(-1, PIP_USER, ret);
 }
 
 int run_pip(const struct ctx *x, const struct app *a, char *const *args, bool capture)
 {
         struct ps_user u = {0};
-        int r = pip_user(x, &u);
-        if (r < 0) {
+        _cleanup_free_ char *pip = xasprintf("%s/bin/pip", a->venv), *out = NULL;
+        int r;
+        /* In an image, pip runs in the sandbox (venv.c), never as one of the image's uids on
+         * the host; the image needs no pip user for it. */
+        if (x->root) {
+                r = venv_pip_in_image(x->rootfd, a->prefix_rel, a->name, pip, args, x->root, 20 * 60 * 1000, &out);
+                if (r == 0 && !capture && out)
+                        fputs(out, stdout);
+        } else if ((r = pip_user(&u)) < 0) {
                 if (r == -PS_E_NOTFOUND)
                         log_error("user %s does not exist", PIP_USER);
                 return r;
-        }
-        _cleanup_free_ char *pip = xasprintf("%s/bin/pip", a->venv), *out = NULL;
-        r = pip_run(&u, a->gid, pip, args, x->root, 20 * 60 * 1000, capture, &out);
+        } else
+                r = pip_run(&u, a->gid, pip, args, NULL, 20 * 60 * 1000, capture, &out);
         ps_user_free(&u);
         if (r == -ETIMEDOUT)
                 return log_error_errno(-ETIMEDOUT, "pip did not finish within 20 minutes and was stopped%s%s",
                                        out && *out ? ":\n" : "", out ? out : "");
         if (r != 0)
-                return log_error_errno(r < 0 ? r : -EIO, "pip failed (%s %d) as %s in group %s%s%s",
-                                       r < 0 ? "error" : "exit status", r < 0 ? -r : r, PIP_USER, a->cfg.group,
-                                       out && *out ? ":\n" : "", out && *out ? strstrip(out) : "");
+                return log_error_errno(r < 0 ? r : -EIO, "pip failed (%s %d) %s %s%s%s",
+                                       r < 0 ? "error" : "exit status", r < 0 ? -r : r,
+                                       x->root ? "in the image's sandbox, for group" : "as " PIP_USER " in group",
+                                       a->cfg.group, out && *out ? ":\n" : "", out && *out ? strstrip(out) : "");
         return 0;
 }
 

@@ -3,8 +3,11 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -261,7 +264,20 @@ int read_until(int fd, long long deadline, struct buf *out, size_t cap)
         }
 }
 
-int run_command(char *const argv[], const char *chroot_dir, int timeout_ms, char **ret_output)
+/* fork(), but the child is the init of a new PID namespace, so that whatever it starts dies
+ * with it (the kernel kills the rest of a PID namespace when its init ends). Only root may
+ * make one: others get a plain fork, whose children are no more privileged than they are. */
+static pid_t fork_contained(void)
+{
+        if (geteuid() == 0) {
+                pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, NULL, NULL, NULL, NULL);
+                if (pid >= 0 || (errno != EPERM && errno != EINVAL && errno != ENOSPC && errno != EUSERS))
+                        return pid;
+        }
+        return fork();
+}
+
+int run_command_with(char *const argv[], const struct run_hooks *h, int timeout_ms, char **ret_output)
 {
         static char *const clean_env[] = {
                 "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -272,7 +288,8 @@ int run_command(char *const argv[], const char *chroot_dir, int timeout_ms, char
         if (pipe2(pipefd, O_CLOEXEC) < 0)
                 return -errno;
 
-        pid_t pid = fork();
+        fflush(NULL);
+        pid_t pid = fork_contained();
         if (pid < 0) {
                 int r = -errno;
                 close(pipefd[0]);
@@ -280,24 +297,47 @@ int run_command(char *const argv[], const char *chroot_dir, int timeout_ms, char
                 return r;
         }
         if (pid == 0) {
-                setpgid(0, 0);
+                setsid();
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
                 int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
                 if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(pipefd[1], 1) < 0 ||
                     dup2(pipefd[1], 2) < 0)
                         _exit(127);
-                if (chroot_dir && (chroot(chroot_dir) < 0 || chdir("/") < 0))
+                if (h && h->child) {
+                        const char *step = NULL;
+                        int r = h->child(h->userdata, &step);
+                        if (r < 0) {
+                                dprintf(2, "pyshare: %s: %s\n", step, strerror(-r));
+                                _exit(126);
+                        }
+                } else if (h && h->chroot_dir && chroot(h->chroot_dir) < 0)
+                        _exit(126);
+                /* Never the caller's directory: Python puts it first on sys.path. */
+                if (chdir("/") < 0)
                         _exit(126);
                 umask(022);
-                execve(argv[0], argv, clean_env);
+                execve(argv[0], argv, h && h->env ? h->env : clean_env);
                 _exit(errno == ENOENT ? 127 : 126);
         }
         close(pipefd[1]);
+        if (h && h->parent) {
+                int r = h->parent(pid, h->userdata);
+                if (r < 0) {
+                        close(pipefd[0]);
+                        kill(pid, SIGKILL);
+                        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                                ;
+                        return r;
+                }
+        }
 
         struct buf out = {0};
         bool timed_out = read_until(pipefd[0], now_ms() + timeout_ms, &out, RUN_OUTPUT_MAX) == -ETIMEDOUT;
         close(pipefd[0]);
-        if (timed_out)
+        if (timed_out) {
                 kill(-pid, SIGKILL);
+                kill(pid, SIGKILL);
+        }
 
         int status;
         while (waitpid(pid, &status, 0) < 0)
@@ -306,6 +346,12 @@ int run_command(char *const argv[], const char *chroot_dir, int timeout_ms, char
                         return -errno;
                 }
         return command_result(&out, ret_output, timed_out, status);
+}
+
+int run_command(char *const argv[], const char *chroot_dir, int timeout_ms, char **ret_output)
+{
+        const struct run_hooks h = {.chroot_dir = chroot_dir};
+        return run_command_with(argv, &h, timeout_ms, ret_output);
 }
 
 int command_result(struct buf *out, char **ret_output, bool timed_out, int status)

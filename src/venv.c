@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "venv.h"
 #include "fileio.h"
+#include "fswalk.h"
 #include "names.h"
+#include "sandbox.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -37,6 +39,147 @@ int venv_state(int prefixfd, const char *app, enum venv_state *ret)
         return 0;
 }
 
+/* Handing a venv to the sandbox's id and back (SECURITY.md walk rules: no-follow looks,
+ * changes only through pinned fds). */
+struct handover {
+        uid_t from;     /* entries owned (user or group) by from go to to_uid:to_gid */
+        uid_t to_uid;
+        gid_t to_gid;
+        bool all;       /* also entries of other owners (the hand-over to the sandbox) */
+        int err;
+        const char *what; /* why the tree was refused */
+};
+
+static void handover_fail(struct handover *c, int err, const char *what)
+{
+        if (!c->err) {
+                c->err = err;
+                c->what = what;
+        }
+}
+
+static bool handover_wants(const struct handover *c, const struct statx *stx)
+{
+        return c->all || stx->stx_uid == c->from || stx->stx_gid == c->from;
+}
+
+static int handover_entry(const struct walk_entry *e, void *userdata)
+{
+        struct handover *c = userdata;
+        /* A hard-linked file may be someone else's too: never given away. */
+        if (!handover_wants(c, &e->stx) || (c->all && S_ISREG(e->stx.stx_mode) && e->stx.stx_nlink > 1))
+                return 0;
+        _cleanup_close_ int pinned = -1;
+        int fd = e->fd;
+        if (fd < 0) {
+                int r = walk_pin(e, &pinned);
+                if (r < 0) {
+                        handover_fail(c, r, "an entry that changed meanwhile");
+                        return r;
+                }
+                fd = pinned;
+        }
+        /* Owner changes clear set-uid and set-gid bits of files. */
+        if (fchownat(fd, "", c->to_uid, c->to_gid, AT_EMPTY_PATH) < 0) {
+                handover_fail(c, -errno, "an entry whose owner cannot be changed");
+                return -errno;
+        }
+        return 0;
+}
+
+static void handover_skipped(const struct walk_entry *e, enum walk_skip why, int err, void *userdata)
+{
+        struct handover *c = userdata;
+        if (why == WALK_SKIP_SYMLINK || why == WALK_SKIP_SPECIAL) {
+                /* Never opened: changed relative to the parent's fd, without following. */
+                if (!c->all && handover_wants(c, &e->stx) &&
+                    fchownat(e->dirfd, e->name, c->to_uid, c->to_gid, AT_SYMLINK_NOFOLLOW) < 0)
+                        handover_fail(c, -errno, "an entry whose owner cannot be changed");
+                return;
+        }
+        handover_fail(c, why == WALK_SKIP_ERROR && err < 0 ? err : -EPERM,
+                      why == WALK_SKIP_MOUNT   ? "a mount point"
+                      : why == WALK_SKIP_DEPTH ? "a tree deeper than pyshare walks"
+                                               : "an entry that could not be looked at");
+}
+
+static int handover(int prefixfd, const char *app, uid_t from, uid_t to_uid, gid_t to_gid, bool all,
+                    const char **ret_what)
+{
+        struct handover c = {.from = from, .to_uid = to_uid, .to_gid = to_gid, .all = all};
+        const struct walk_ops ops = {.entry = handover_entry, .skipped = handover_skipped};
+        int r = fswalk(prefixfd, app, app, &ops, &c);
+        if (c.err) {
+                *ret_what = c.what;
+                return c.err;
+        }
+        return r < 0 ? r : 0;
+}
+
+/* Runs argv in the image root_dir as root of a user namespace whose host id is id (which
+ * owns the venv meanwhile), then gives everything that id owns in the venv back to root and
+ * the group gid: afterwards nothing of the image's making belongs to anyone but root. */
+static int run_on_venv(int prefixfd, const char *app, int fd, uid_t id, gid_t gid, char *const argv[],
+                       char *const env[], const char *root_dir, int timeout_ms, char **ret_output)
+{
+        int r = sandbox_run(argv, env, root_dir, id, timeout_ms, ret_output);
+        /* The top first: from here on the sandbox's id cannot reach anything below. */
+        struct stat st;
+        if (fstat(fd, &st) < 0 || fchown(fd, 0, gid) < 0 || fchmod(fd, st.st_mode & 02770) < 0)
+                return -errno;
+        const char *what = NULL;
+        int k = handover(prefixfd, app, id, 0, gid, false, &what);
+        if (k < 0) {
+                if (ret_output && what) {
+                        free(*ret_output);
+                        *ret_output = xasprintf("the image's program left %s in the virtualenv", what);
+                }
+                return k;
+        }
+        return r;
+}
+
+int venv_run_in_image(int prefixfd, const char *app, char *const argv[], char *const env[], const char *root_dir,
+                      int timeout_ms, char **ret_output)
+{
+        _cleanup_close_ int fd = openat(prefixfd, app, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        uid_t id;
+        int r = sandbox_pick_id(&id);
+        if (r < 0)
+                return r;
+        const char *what = NULL;
+        if ((r = handover(prefixfd, app, 0, id, id, true, &what)) < 0) {
+                int k = handover(prefixfd, app, id, 0, st.st_gid, false, &what);
+                (void)k;
+                if (ret_output)
+                        *ret_output = xasprintf("cannot hand the virtualenv to the sandbox: %s", what ? what : strerror(-r));
+                return r;
+        }
+        return run_on_venv(prefixfd, app, fd, id, st.st_gid, argv, env, root_dir, timeout_ms, ret_output);
+}
+
+int venv_pip_in_image(int rootfd, const char *prefix_rel, const char *app, const char *pip, char *const *args,
+                      const char *root_dir, int timeout_ms, char **ret_output)
+{
+        _cleanup_close_ int pfd = -1;
+        int r = dir_open(rootfd, prefix_rel, NULL, &pfd, NULL);
+        if (r < 0)
+                return r;
+        static char *const env[] = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/nonexistent", "LANG=C.UTF-8",
+                                    "PIP_NO_INPUT=1", "PIP_DISABLE_PIP_VERSION_CHECK=1", "PIP_NO_CACHE_DIR=1",
+                                    NULL};
+        _cleanup_strv_ char **argv = NULL;
+        strv_push(&argv, pip);
+        for (size_t i = 0; args && args[i]; i++)
+                strv_push(&argv, args[i]);
+        return venv_run_in_image(pfd, app, argv, env, root_dir, timeout_ms, ret_output);
+}
+
 int venv_create(int prefixfd, const char *app, const char *venv_path, const char *python, const char *chroot_dir,
                 char **ret_output)
 {
@@ -54,8 +197,22 @@ int venv_create(int prefixfd, const char *app, const char *venv_path, const char
         if (fchown(fd, 0, 0) < 0 || fchmod(fd, 0700) < 0)
                 return -errno;
 
-        char *argv[] = {(char *)python, "-m", "venv", (char *)venv_path, NULL};
-        r = run_command(argv, chroot_dir, 10 * 60 * 1000, ret_output);
+        /* -I: neither the current directory nor PYTHON* variables nor the user site. */
+        char *argv[] = {(char *)python, "-I", "-m", "venv", (char *)venv_path, NULL};
+        if (!chroot_dir)
+                r = run_command(argv, NULL, 10 * 60 * 1000, ret_output);
+        else {
+                /* The image's Python never runs as root on the host: root in a user namespace
+                 * is an unused host id, which alone may write the new directory meanwhile. */
+                uid_t id;
+                if ((r = sandbox_pick_id(&id)) < 0)
+                        return r;
+                if (fchown(fd, id, id) < 0)
+                        return -errno;
+                r = run_on_venv(prefixfd, app, fd, id, 0, argv, NULL, chroot_dir, 10 * 60 * 1000, ret_output);
+                if (fchmod(fd, 0700) < 0)
+                        return -errno;
+        }
         if (r < 0)
                 return r;
         if (r != 0)

@@ -16,10 +16,24 @@ enum venv_state {
 
 int venv_state(int prefixfd, const char *app, enum venv_state *ret);
 /* Creates prefixfd/app root:root 0700 (so nobody can plant anything while Python runs), runs
- * `python -m venv` on it (in chroot_dir, as an image build would, when given), then writes the
- * marker last. An interrupted creation is removed first. */
+ * `python -I -m venv` on it from /, then writes the marker last. An interrupted creation is
+ * removed first. With chroot_dir (an image), the image's Python runs in the sandbox
+ * (sandbox_run) on a directory that only the sandbox's id may write, and everything is given
+ * back to root:root before the marker. */
 int venv_create(int prefixfd, const char *app, const char *venv_path, const char *python, const char *chroot_dir,
                 char **ret_output);
+/* Runs argv, a program of the image root_dir that works on the venv prefixfd/app (its pip), with
+ * the environment env, without privileges on the host (sandbox_run): meanwhile the venv belongs
+ * to the sandbox's unused host id, which is root in there; afterwards everything in it that
+ * id owns belongs to root and the venv's group (modes and ACLs are the caller's to re-apply). Hard-linked files
+ * are not handed over. Returns as run_command does. */
+int venv_run_in_image(int prefixfd, const char *app, char *const argv[], char *const env[], const char *root_dir,
+                      int timeout_ms, char **ret_output);
+/* The venv's pip (the image's path pip) with args, as venv_run_in_image runs it, on the venv
+ * prefix_rel/app below rootfd, with pip's fixed environment (no input, no cache, no version
+ * check). */
+int venv_pip_in_image(int rootfd, const char *prefix_rel, const char *app, const char *pip, char *const *args,
+                      const char *root_dir, int timeout_ms, char **ret_output);
 /* "lib/python3.11/site-packages", the only lib/python3.*\/site-packages of the venv. */
 int venv_site_packages(int venvfd, char **ret_rel);
 

@@ -60,7 +60,10 @@ int verb_pip(struct ctx *x, const char *app_name, char *const *args)
         int r = begin_change(x, "pip", app_name, &a, &lockfd);
         if (r < 0)
                 return r;
-        log_info("pip %s as %s in group %s", a.venv, PIP_USER, a.cfg.group);
+        if (x->root)
+                log_info("pip %s in a sandbox, without privileges on the host", a.venv);
+        else
+                log_info("pip %s as %s in group %s", a.venv, PIP_USER, a.cfg.group);
         if ((r = run_pip(x, &a, args, false)) < 0)
                 return r;
         _cleanup_perms_stats_ struct perms_stats st = {0};
