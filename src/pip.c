@@ -53,6 +53,16 @@ static _Noreturn void pip_child(void *userdata)
         _exit(127);
 }
 
+const char *pip_arg_in_tmp(char *const *args)
+{
+        for (size_t i = 0; args && args[i]; i++) {
+                const char *a = args[i];
+                if (strcmp(a, "/tmp") == 0 || startswith(a, "/tmp/") || strstr(a, "=/tmp/") || strstr(a, "file:///tmp/"))
+                        return a;
+        }
+        return NULL;
+}
+
 int pip_run(const struct ps_user *u, gid_t gid, const char *pip, char *const *args, const char *chroot_dir,
             int timeout_ms, bool capture, char **ret_output)
 {

@@ -1315,6 +1315,14 @@ static int run_pip(const struct ctx *x, const struct app *a, char *const *args, 
                 return r;
         }
         _cleanup_free_ char *pip = xasprintf("%s/bin/pip", a->venv), *out = NULL;
+        const char *in_tmp = pip_arg_in_tmp(args);
+        if (in_tmp) {
+                ps_user_free(&u);
+                log_error("pip runs with a /tmp of its own, which does not have %s: put it in a directory that %s "
+                          "can read, such as /var/tmp",
+                          in_tmp, PIP_USER);
+                return -PS_E_USAGE;
+        }
         r = pip_run(&u, a->gid, pip, args, x->root, 20 * 60 * 1000, capture, &out);
         ps_user_free(&u);
         if (r == -ETIMEDOUT) {

@@ -14,7 +14,7 @@ COV_GROUP=pst_covgrp
 COV_UA=pst_cov_ua
 COV_UB=pst_cov_ub
 PWNED=/tmp/pst-cov-pwned
-PIPREC=/tmp/pst-cov-pip.json
+PIPREC=/var/tmp/pst-cov-pip.json
 APPS="pst-cov pst-cov-json pst-cov-grp pst-cov-user"
 
 cov_cleanup() {

@@ -176,3 +176,9 @@ start_holder() {
         flock -n /run/pyshare.lock true || { echo "/run/pyshare.lock is still held" >&2; return 1; }
         assert_nothing_left
 }
+
+@test "finding 3: a file in the host's /tmp handed to pip is refused with the reason, before pip runs" {
+        run timeout 60 "$PYSHARE" pip "$APPA" install --no-index /tmp/pst-adv-contain.whl
+        assert_status 2
+        assert_output_has "pip runs with a /tmp of its own, which does not have /tmp/pst-adv-contain.whl: put it in a directory that _pyshare can read, such as /var/tmp"
+}
