@@ -37,6 +37,22 @@ static int count_chain(void)
         return n;
 }
 
+/* Runs worker contained to its end (no stream): 0, 77 where namespaces are refused, or a
+ * failure number; the worker's wait status and the count of processes it left. */
+static int run_contained(const struct contain_opts *o, void (*worker)(void *), int *ret_status, unsigned *ret_left)
+{
+        struct contained c = CONTAINED_NULL;
+        int r = contain_start(o, worker, NULL, &c);
+        if (r == -EPERM)
+                return 77;
+        if (r < 0)
+                return 50;
+        struct contain_watch w = contain_watch_of(&c);
+        r = contain_collect(NULL, 0, &w, now_ms() + 20000);
+        contain_end(&c, ret_status, ret_left);
+        return r == 0 ? 0 : 51;
+}
+
 /* A chain: each process a session of its own and the parent of the next, all waiting forever.
  * The worker exits once the last one runs. */
 static void chain_worker(void *userdata)
@@ -68,18 +84,11 @@ static int chain_child(void *userdata)
         (void)userdata;
         if (geteuid() != 0)
                 return 77;
-        struct contained c = CONTAINED_NULL;
-        int r = contain_start(&(struct contain_opts){0}, chain_worker, NULL, &c);
-        if (r == -EPERM)
-                return 77;
-        if (r < 0)
-                return 11;
-        struct contain_watch w = contain_watch_of(&c);
-        if (contain_collect(NULL, 0, &w, now_ms() + 20000) != 0)
-                return 14;
         int status = -1;
         unsigned left = 0;
-        contain_end(&c, &status, &left);
+        int r = run_contained(&(struct contain_opts){0}, chain_worker, &status, &left);
+        if (r != 0)
+                return r;
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
                 fprintf(stderr, "worker status %d\n", status);
                 return 15;
@@ -190,18 +199,11 @@ static int tmp_child(void *userdata)
                 return 77;
         unlink("/tmp/pst-contain-unit");
         for (int round = 0; round < 2; round++) {
-                struct contained c = CONTAINED_NULL;
-                int r = contain_start(&(struct contain_opts){.private_tmp = true}, tmp_worker, NULL, &c);
-                if (r == -EPERM)
-                        return 77;
-                if (r < 0)
-                        return 10;
-                struct contain_watch w = contain_watch_of(&c);
-                if (contain_collect(NULL, 0, &w, now_ms() + 10000) != 0)
-                        return 11;
                 int status = -1;
                 unsigned left = 0;
-                contain_end(&c, &status, &left);
+                int r = run_contained(&(struct contain_opts){.private_tmp = true}, tmp_worker, &status, &left);
+                if (r != 0)
+                        return r;
                 if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
                         fprintf(stderr, "round %d: worker status %d\n", round, status);
                         return 12;
