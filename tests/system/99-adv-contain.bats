@@ -77,13 +77,25 @@ assert_nothing_left() {
                 "$(head -n 5 <<<"$left")" >&2; return 1; }
 }
 
+# bounded SECONDS CMD...: run CMD under `timeout`, setting $status and $output as bats's run
+# does, but with the output in a file: a process that outlives CMD (a regression) cannot keep
+# the test waiting for the end of a pipe.
+bounded() {
+        local secs=$1 out=$BATS_TEST_TMPDIR/out
+        shift
+        status=0
+        timeout "$secs" "$@" >"$out" 2>&1 </dev/null || status=$?
+        output=$(cat "$out")
+        echo "$*: status $status" >&2
+}
+
 assert_returned() {
         [ "$status" -ne 124 ] || { echo "pyshare did not return within the bound: $output" >&2; return 1; }
         assert_no_crash
 }
 
 @test "finding 3: an import that starts a chain of 300 setsid processes and a double-forked daemon: none outlives the probe" {
-        run timeout 120 "$PYSHARE" probe "$APPA" pstest_adv_chain pstest_adv_victim --timeout=60
+        bounded 120 "$PYSHARE" probe "$APPA" pstest_adv_chain pstest_adv_victim --timeout=60
         assert_returned
         # the chain was complete before the probe ended
         assert_output_has "ok    pstest_adv_chain chain-300"
@@ -95,7 +107,7 @@ assert_returned() {
 
 @test "finding 3: the same chain from a .pth line under probe --interpreter: none outlives the probe" {
         as_deployer sh -c "echo 'import pstest_adv_chain' > $SITEA/pst_adv_chain.pth"
-        run timeout 120 "$PYSHARE" probe "$APPA" pstest_adv_victim --interpreter --timeout=60
+        bounded 120 "$PYSHARE" probe "$APPA" pstest_adv_victim --interpreter --timeout=60
         assert_returned
         assert_nothing_left
         assert_status 1
@@ -110,7 +122,7 @@ PTH
         as_deployer sh -c "cat > $SITEB/pst_adv_seen.pth" <<'PTH'
 import os, sys; print('PST-TMP-B', sorted(os.listdir('/tmp'))); sys.stdout.flush()
 PTH
-        run timeout 300 "$PYSHARE" pip "$APPA" list
+        bounded 300 "$PYSHARE" pip "$APPA" list
         assert_returned
         assert_status 0
         # the .pth lines ran in pip's interpreter, in a /tmp of the run's own
@@ -119,7 +131,7 @@ PTH
         assert_nothing_left
         [ ! -e /tmp/pip-evil ] || { echo "app A's pip wrote to the host's /tmp" >&2; return 1; }
 
-        run timeout 300 "$PYSHARE" pip "$APPB" list
+        bounded 300 "$PYSHARE" pip "$APPB" list
         assert_returned
         assert_status 0
         assert_output_has "PST-TMP-B []"
@@ -130,11 +142,11 @@ PTH
         as_deployer sh -c "cat > $SITEA/pst_adv_tmp.pth" <<'PTH'
 import os, sys; print('PST-TMP-A', sorted(os.listdir('/tmp'))); sys.stdout.flush(); open('/tmp/pip-evil', 'w').write('app A was here')
 PTH
-        run timeout 300 "$PYSHARE" pip "$APPA" list
+        bounded 300 "$PYSHARE" pip "$APPA" list
         assert_returned
         assert_status 0
         assert_output_has "PST-TMP-A []"
-        run timeout 300 "$PYSHARE" pip "$APPA" list
+        bounded 300 "$PYSHARE" pip "$APPA" list
         assert_returned
         assert_output_has "PST-TMP-A []"
         [ ! -e /tmp/pip-evil ]
@@ -158,7 +170,7 @@ start_holder() {
 
 @test "finding 4: the probed code passes the result pipe to a process outside: the probe returns by its deadline" {
         start_holder
-        run timeout 30 "$PYSHARE" probe "$APPA" pstest_adv_passfd --timeout=5
+        bounded 30 "$PYSHARE" probe "$APPA" pstest_adv_passfd --timeout=5
         assert_returned
         grep -qx 'held 2' "$HOLDLOG" || { echo "the holder never got the pipes" >&2; return 1; }
         assert_output_has "ok    pstest_adv_passfd passed"
@@ -168,7 +180,7 @@ start_holder() {
 
 @test "finding 4: the same during setup, which holds /run/pyshare.lock: setup returns and the lock is free" {
         start_holder
-        run timeout 120 "$PYSHARE" setup "$APPA" --service="$AUNIT" --group="$DEPLOY_GROUP" --module=pstest_adv_passfd
+        bounded 120 "$PYSHARE" setup "$APPA" --service="$AUNIT" --group="$DEPLOY_GROUP" --module=pstest_adv_passfd
         assert_returned
         grep -qx 'held 2' "$HOLDLOG" || { echo "the holder never got the pipes" >&2; return 1; }
         # the holder still has the probe's pipes, and nothing else of pyshare's: the lock is free
@@ -178,7 +190,7 @@ start_holder() {
 }
 
 @test "finding 3: a file in the host's /tmp handed to pip is refused with the reason, before pip runs" {
-        run timeout 60 "$PYSHARE" pip "$APPA" install --no-index /tmp/pst-adv-contain.whl
+        bounded 60 "$PYSHARE" pip "$APPA" install --no-index /tmp/pst-adv-contain.whl
         assert_status 2
         assert_output_has "pip runs with a /tmp of its own, which does not have /tmp/pst-adv-contain.whl: put it in a directory that _pyshare can read, such as /var/tmp"
 }
