@@ -95,7 +95,7 @@ assert_returned() {
 }
 
 @test "finding 3: an import that starts a chain of 300 setsid processes and a double-forked daemon: none outlives the probe" {
-        bounded 120 "$PYSHARE" probe "$APPA" pstest_adv_chain pstest_adv_victim --timeout=60
+        bounded 240 "$PYSHARE" probe "$APPA" pstest_adv_chain pstest_adv_victim --timeout=120
         assert_returned
         # the chain was complete before the probe ended
         assert_output_has "ok    pstest_adv_chain chain-300"

@@ -48,7 +48,7 @@ static int run_contained(const struct contain_opts *o, void (*worker)(void *), i
         if (r < 0)
                 return 50;
         struct contain_watch w = contain_watch_of(&c);
-        r = contain_collect(NULL, 0, &w, now_ms() + 20000);
+        r = contain_collect(NULL, 0, &w, now_ms() + 120000); /* a hang bound: ASan forks slowly */
         contain_end(&c, ret_status, ret_left);
         return r == 0 ? 0 : 51;
 }

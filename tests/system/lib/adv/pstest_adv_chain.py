@@ -32,7 +32,7 @@ def start(depth=DEPTH):
         _linger()
     os.close(w)
     got = b""
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # the sanitizer build forks slowly
     while len(got) < 2 and time.monotonic() < deadline:
         ready, _, _ = select.select([r], [], [], 1)
         if ready:
