@@ -47,8 +47,9 @@ static int make_private_tmp(const struct contain_opts *o)
         _cleanup_close_ int rootfd = open(o->root ? o->root : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0)
                 return -errno;
-        int r = private_tmpfs(rootfd, "tmp");
-        return r < 0 ? r : private_tmpfs(rootfd, "var/tmp");
+        /* /var/tmp stays: it is where files handed to pip by path live, and with nothing left
+         * running after a run, nothing in it reaches a later one. */
+        return private_tmpfs(rootfd, "tmp");
 }
 
 /* pid 1 of the new namespace, still root: starts the worker, waits for it, then kills and

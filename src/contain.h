@@ -4,13 +4,13 @@
  * worker ends, the init kills and reaps everything else in the namespace and exits, and the
  * kernel ends whatever is left when the init goes (at the deadline pyshare kills the init).
  * No process the worker starts outlives the run, whatever it does (setsid, double fork, chains
- * of any length). Optionally a new mount namespace with a fresh tmpfs on /tmp and /var/tmp.
+ * of any length). Optionally a fresh tmpfs on /tmp, in the new mount namespace.
  * And the one loop that collects a child's output until it ends or its deadline passes. */
 #pragma once
 #include "util.h"
 
 struct contain_opts {
-        bool private_tmp;   /* a fresh, empty /tmp and /var/tmp that only this run sees */
+        bool private_tmp;   /* a fresh, empty /tmp that only this run sees */
         const char *root;   /* the worker chroots here (an image): its tmp directories get them */
 };
 

@@ -6,6 +6,7 @@
 #include "contain.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -115,6 +116,11 @@ static _Noreturn void child(void *userdata)
         r = privdrop_to(req->user, req->forbidden_gid, &step);
         if (r < 0) {
                 report_failure(step, -r);
+                _exit(122);
+        }
+        /* Changing ids cleared the parent-death signal; the init's end ends us anyway. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) {
+                report_failure("parent-death signal", errno);
                 _exit(122);
         }
         if (chdir("/") < 0) {
