@@ -396,7 +396,7 @@ int bus_transient_start(const struct bus_transient_req *req, bus_job **ret, char
                 goto fail;
         if ((r = append_copied(j->bus, svc_path, m, "org.freedesktop.systemd1.Service", "EnvironmentFiles", NULL)) < 0)
                 goto fail;
-        for (size_t i = 0; i < ELEMENTSOF(sandbox_props); i++)
+        for (size_t i = 0; req->copy_sandbox && i < ELEMENTSOF(sandbox_props); i++)
                 if ((r = append_copied(j->bus, svc_path, m, "org.freedesktop.systemd1.Service", sandbox_props[i], &sandbox)) < 0)
                         goto fail;
         if ((r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_append(m, "a(sa(sv))", 0)) < 0)

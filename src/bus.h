@@ -21,7 +21,8 @@ int bus_unit_started_usec(const char *unit, uint64_t *ret);
 
 /* A probe as a transient service unit that has the sandbox of another service. */
 struct bus_transient_req {
-        const char *copy_from; /* the service whose sandbox and environment files are copied */
+        const char *copy_from; /* the service whose environment (and sandbox) is copied */
+        bool copy_sandbox;     /* false: its environment and User= only (a diagnostic rerun) */
         const char *user;
         char *const *argv;     /* ExecStart=, argv[0] absolute */
         char *const *env;      /* Environment= (before the service's own) */

@@ -11,3 +11,6 @@
  * -ETIMEDOUT, or -errno. */
 int pip_run(const struct ps_user *u, gid_t gid, const char *pip, char *const *args, const char *chroot_dir,
             int timeout_ms, bool capture, char **ret_output);
+/* pip runs with a /tmp of its own (a fresh tmpfs, seen by no other run): the first argument
+ * that names something in the host's /tmp, which pip would not find there, or NULL. */
+const char *pip_arg_in_tmp(char *const *args);

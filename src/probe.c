@@ -3,12 +3,10 @@
 #include "privdrop.h"
 #include "pyembed.h"
 #include "bus.h"
+#include "contain.h"
 
-#include <dirent.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -101,9 +99,17 @@ static _Noreturn void run_python(const char *interpreter, char *const *modules, 
         _exit(pyembed_run(probe_code, (int)nmod + 1, argv));
 }
 
-static _Noreturn void child(const struct probe_request *req, int out_fd, int result_fd, pid_t parent)
+struct forked {
+        const struct probe_request *req;
+        int out_fd, result_fd;
+};
+
+/* The contained worker: the namespace's init is its parent, and the namespace ends with it. */
+static _Noreturn void child(void *userdata)
 {
-        int r = child_isolate(out_fd, result_fd);
+        const struct forked *f = userdata;
+        const struct probe_request *req = f->req;
+        int r = child_isolate(f->out_fd, f->result_fd);
         if (r < 0)
                 _exit(121); /* fd 3 may not be there to report on */
         const char *step = NULL;
@@ -112,9 +118,9 @@ static _Noreturn void child(const struct probe_request *req, int out_fd, int res
                 report_failure(step, -r);
                 _exit(122);
         }
-        /* Changing ids clears the parent-death signal: set it again, and go if pyshare is gone. */
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent) {
-                report_failure("parent-death signal", errno ? errno : ESRCH);
+        /* Changing ids cleared the parent-death signal; the init's end ends us anyway. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) {
+                report_failure("parent-death signal", errno);
                 _exit(122);
         }
         if (chdir("/") < 0) {
@@ -129,58 +135,6 @@ static _Noreturn void child(const struct probe_request *req, int out_fd, int res
         umask(022);
 
         run_python(req->interpreter, req->modules, req->env);
-}
-
-/* Our own children, read from /proc: what is reparented to a subreaper shows up here. */
-static size_t list_children(pid_t *out, size_t max)
-{
-        size_t n = 0;
-        DIR *d = opendir("/proc");
-        if (!d)
-                return 0;
-        pid_t self = getpid();
-        struct dirent *de;
-        while ((de = readdir(d)) && n < max) {
-                if (de->d_name[0] < '0' || de->d_name[0] > '9')
-                        continue;
-                char path[300], buf[512];
-                snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
-                int fd = open(path, O_RDONLY | O_CLOEXEC);
-                if (fd < 0)
-                        continue;
-                ssize_t k = read(fd, buf, sizeof(buf) - 1);
-                close(fd);
-                if (k <= 0)
-                        continue;
-                buf[k] = 0;
-                /* pid (comm) state ppid ...: comm may hold spaces and parentheses. */
-                char *rp = strrchr(buf, ')');
-                int ppid;
-                char state;
-                if (rp && sscanf(rp + 1, " %c %d", &state, &ppid) == 2 && ppid == self)
-                        out[n++] = (pid_t)atoi(de->d_name);
-        }
-        closedir(d);
-        return n;
-}
-
-unsigned probe_reap_leftovers(void)
-{
-        unsigned killed = 0;
-        for (int round = 0; round < 200; round++) {
-                pid_t kids[256];
-                size_t n = list_children(kids, ELEMENTSOF(kids));
-                while (waitpid(-1, NULL, WNOHANG) > 0)
-                        ;
-                if (n == 0)
-                        break;
-                for (size_t i = 0; i < n; i++)
-                        if (kill(kids[i], SIGKILL) == 0)
-                                killed++;
-                for (size_t i = 0; i < n; i++)
-                        waitpid(kids[i], NULL, 0);
-        }
-        return killed;
 }
 
 static int unhex(const char *s, char **ret)
@@ -248,22 +202,6 @@ static void parse_results(char *text, struct probe_result *res)
         }
 }
 
-/* Reads what is there; returns false at EOF or error. */
-static bool pump(int fd, struct buf *b, size_t cap, size_t *total)
-{
-        char tmp[65536];
-        ssize_t k = read(fd, tmp, sizeof(tmp));
-        if (k < 0)
-                return errno == EINTR || errno == EAGAIN;
-        if (k == 0)
-                return false;
-        if (total)
-                *total += (size_t)k;
-        if (b->len < cap)
-                buf_append(b, tmp, (size_t)k < cap - b->len ? (size_t)k : cap - b->len);
-        return true;
-}
-
 /* Hands the captured output to res and parses the result records. */
 static void finish_result(struct probe_result *res, struct buf *out, struct buf *results)
 {
@@ -288,82 +226,43 @@ static int probe_pipes(int outp[2], int resp[2])
         return 0;
 }
 
+/* The probe's two channels, read by the one loop that waits on a child (contain_collect). */
+static void probe_streams(struct contain_stream s[2], int outfd, int resfd, struct buf *out, struct buf *results,
+                          struct probe_result *res)
+{
+        s[0] = (struct contain_stream){.fd = outfd, .buf = out, .cap = PROBE_OUTPUT_MAX, .total = &res->output_bytes,
+                                       .open = true};
+        s[1] = (struct contain_stream){.fd = resfd, .buf = results, .cap = PROBE_RESULT_MAX, .open = true};
+}
+
 int probe_run(const struct probe_request *req, struct probe_result *ret)
 {
         int outp[2] = {-1, -1}, resp[2] = {-1, -1};
-        /* Orphans of the probe (a setsid grandchild) come to us, so we can kill them. */
-        if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
-                return -errno;
-        int r0 = probe_pipes(outp, resp);
-        if (r0 < 0)
-                return r0;
-        fflush(NULL);
-        pid_t parent = getpid();
-        pid_t pid = fork();
-        if (pid < 0) {
-                int r = -errno;
-                close(outp[0]);
-                close(outp[1]);
-                close(resp[0]);
-                close(resp[1]);
+        int r = probe_pipes(outp, resp);
+        if (r < 0)
                 return r;
-        }
-        if (pid == 0)
-                child(req, outp[1], resp[1], parent);
+        /* In a PID namespace of its own: whatever the imports start ends with the probe. */
+        struct forked f = {.req = req, .out_fd = outp[1], .result_fd = resp[1]};
+        struct contained c = CONTAINED_NULL;
+        r = contain_start(&(struct contain_opts){0}, child, &f, &c);
         close(outp[1]);
         close(resp[1]);
-        /* Without a pidfd (a seccomp filter or a container runtime may refuse pidfd_open) the
-         * exit is found by polling waitpid: otherwise every probe would end as a timeout. */
-        _cleanup_close_ int pidfd = pidfd_open(pid, 0);
-        fcntl(outp[0], F_SETFL, O_NONBLOCK);
-        fcntl(resp[0], F_SETFL, O_NONBLOCK);
+        _cleanup_close_ int outfd = outp[0], resfd = resp[0];
+        if (r < 0)
+                return r;
 
         struct probe_result res = {0};
         struct buf out = {0}, results = {0};
-        long long deadline = now_ms() + req->timeout_ms;
-        bool out_open = true, res_open = true, exited = false;
+        struct contain_stream s[2];
+        probe_streams(s, outfd, resfd, &out, &results, &res);
+        struct contain_watch w = contain_watch_of(&c);
+        r = contain_collect(s, 2, &w, now_ms() + req->timeout_ms);
+        res.timed_out = r == -ETIMEDOUT;
         int status = 0;
-        while (out_open || res_open || !exited) {
-                long long left = deadline - now_ms();
-                if (left <= 0) {
-                        if (!exited)
-                                res.timed_out = true;
-                        break;
-                }
-                struct pollfd p[3] = {
-                        {.fd = out_open ? outp[0] : -1, .events = POLLIN},
-                        {.fd = res_open ? resp[0] : -1, .events = POLLIN},
-                        {.fd = exited ? -1 : pidfd, .events = POLLIN},
-                };
-                int wait_ms = pidfd < 0 && !exited && left > 20 ? 20 : (int)left;
-                int n = poll(p, 3, wait_ms);
-                if (n < 0 && errno != EINTR)
-                        break;
-                if (n < 0)
-                        continue;
-                if (p[0].revents)
-                        out_open = pump(outp[0], &out, PROBE_OUTPUT_MAX, &res.output_bytes);
-                if (p[1].revents)
-                        res_open = pump(resp[0], &results, PROBE_RESULT_MAX, NULL);
-                if (!exited && (pidfd < 0 || p[2].revents) && waitpid(pid, &status, WNOHANG) == pid) {
-                        exited = true;
-                        /* A grandchild may hold the pipes open forever: give them a moment. */
-                        if (deadline > now_ms() + 300)
-                                deadline = now_ms() + 300;
-                }
-        }
-        kill(-pid, SIGKILL);
-        if (!exited) {
-                kill(pid, SIGKILL);
-                waitpid(pid, &status, 0);
-        }
-        res.leftover_killed = probe_reap_leftovers();
-        /* With every writer gone the pipes end: take what is left. */
-        while (res_open && pump(resp[0], &results, PROBE_RESULT_MAX, NULL))
-                ;
-        close(outp[0]);
-        close(resp[0]);
-
+        contain_end(&c, &status, &res.leftover_killed);
+        /* Killed at the deadline: what it wrote before is still worth reading. */
+        if (r < 0)
+                contain_drain(s, 2, now_ms() + 300);
         res.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
         finish_result(&res, &out, &results);
         *ret = res;
@@ -371,6 +270,28 @@ int probe_run(const struct probe_request *req, struct probe_result *ret)
 }
 
 /* ---- the probe as a transient unit -------------------------------------------------------- */
+
+/* The unit's end, as the manager reports it (JobRemoved), for contain_collect. */
+struct unit_watch {
+        bus_job *job;
+        const char *result;
+};
+
+static int unit_prepare(void *userdata, int *ret_fd, short *ret_events, int *ret_timeout_ms)
+{
+        struct unit_watch *w = userdata;
+        int fd = bus_job_poll_fd(w->job, ret_events, ret_timeout_ms);
+        if (fd < 0)
+                return fd;
+        *ret_fd = fd;
+        return 0;
+}
+
+static int unit_check(void *userdata, bool *ret_ended)
+{
+        struct unit_watch *w = userdata;
+        return bus_job_process(w->job, ret_ended, &w->result);
+}
 
 int probe_run_unit(const struct probe_request *req, const char *service, struct probe_result *ret)
 {
@@ -381,9 +302,9 @@ int probe_run_unit(const struct probe_request *req, const char *service, struct 
         self[k] = 0;
 
         int outp[2] = {-1, -1}, resp[2] = {-1, -1};
-        int r0 = probe_pipes(outp, resp);
-        if (r0 < 0)
-                return r0;
+        int r = probe_pipes(outp, resp);
+        if (r < 0)
+                return r;
         char **argv = NULL;
         strv_push(&argv, self);
         strv_push(&argv, "__probe-child");
@@ -398,9 +319,10 @@ int probe_run_unit(const struct probe_request *req, const char *service, struct 
         for (size_t i = 0; req->modules && req->modules[i]; i++)
                 strv_push(&argv, req->modules[i]);
 
-        struct probe_result res = {.sandboxed = true};
+        struct probe_result res = {.sandboxed = !req->without_sandbox};
         const struct bus_transient_req treq = {
                 .copy_from = service,
+                .copy_sandbox = !req->without_sandbox,
                 .user = req->user->name,
                 .argv = argv,
                 .env = req->env,
@@ -410,14 +332,13 @@ int probe_run_unit(const struct probe_request *req, const char *service, struct 
                 .timeout_ms = req->timeout_ms,
         };
         bus_job *job = NULL;
-        int r = bus_transient_start(&treq, &job, &res.sandbox);
+        r = bus_transient_start(&treq, &job, &res.sandbox);
         strv_free(argv);
         /* systemd holds its own copies of the write ends now. */
         close(outp[1]);
         close(resp[1]);
+        _cleanup_close_ int outfd = outp[0], resfd = resp[0];
         if (r < 0) {
-                close(outp[0]);
-                close(resp[0]);
                 for (size_t i = 0; res.sandbox && res.sandbox[i]; i++)
                         if (startswith(res.sandbox[i], "error: "))
                                 res.unit_error = xstrdup(res.sandbox[i] + 7);
@@ -426,57 +347,25 @@ int probe_run_unit(const struct probe_request *req, const char *service, struct 
                 *ret = res;
                 return 0;
         }
-        fcntl(outp[0], F_SETFL, O_NONBLOCK);
-        fcntl(resp[0], F_SETFL, O_NONBLOCK);
 
         struct buf out = {0}, results = {0};
+        struct contain_stream s[2];
+        probe_streams(s, outfd, resfd, &out, &results, &res);
+        struct unit_watch uw = {.job = job};
+        const struct contain_watch w = {.prepare = unit_prepare, .check = unit_check, .userdata = &uw};
         /* systemd enforces the timeout and kills the cgroup; our own deadline only catches a
-         * manager that never answers. */
-        long long deadline = now_ms() + req->timeout_ms + 10000;
-        bool out_open = true, res_open = true, done = false, stopped = false;
-        const char *job_result = NULL;
-        while (out_open || res_open || !done) {
-                long long left = deadline - now_ms();
-                if (left <= 0) {
-                        if (!stopped) {
-                                bus_job_stop(job);
-                                stopped = true;
-                                res.timed_out = true;
-                                deadline = now_ms() + 5000;
-                                continue;
-                        }
-                        break;
-                }
-                short ev = 0;
-                int bus_timeout = -1;
-                int bfd = bus_job_poll_fd(job, &ev, &bus_timeout);
-                struct pollfd p[3] = {
-                        {.fd = out_open ? outp[0] : -1, .events = POLLIN},
-                        {.fd = res_open ? resp[0] : -1, .events = POLLIN},
-                        {.fd = bfd, .events = ev},
-                };
-                int wait_ms = (int)left;
-                if (bus_timeout >= 0 && bus_timeout < wait_ms)
-                        wait_ms = bus_timeout;
-                int n = poll(p, 3, wait_ms);
-                if (n < 0 && errno != EINTR)
-                        break;
-                if (p[0].revents)
-                        out_open = pump(outp[0], &out, PROBE_OUTPUT_MAX, &res.output_bytes);
-                if (p[1].revents)
-                        res_open = pump(resp[0], &results, PROBE_RESULT_MAX, NULL);
-                if (!done && bus_job_process(job, &done, &job_result) < 0)
-                        break;
-                if (done && job_result && strcmp(job_result, "done") != 0 && strcmp(job_result, "failed") != 0 &&
-                    !res.timed_out)
-                        res.timed_out = strcmp(job_result, "timeout") == 0;
-        }
-        if (done && job_result && strcmp(job_result, "timeout") == 0)
+         * manager that never answers. Then the unit is stopped, which kills its cgroup. */
+        r = contain_collect(s, 2, &w, now_ms() + req->timeout_ms + 10000);
+        if (r == -ETIMEDOUT) {
                 res.timed_out = true;
-        res.exit_status = done && job_result && strcmp(job_result, "done") == 0 ? 0 : 1;
+                bus_job_stop(job);
+                if (contain_collect(s, 2, &w, now_ms() + 5000) < 0)
+                        contain_drain(s, 2, now_ms() + 300);
+        }
+        if (uw.result && strcmp(uw.result, "timeout") == 0)
+                res.timed_out = true;
+        res.exit_status = uw.result && strcmp(uw.result, "done") == 0 ? 0 : 1;
         bus_job_free(job);
-        close(outp[0]);
-        close(resp[0]);
         finish_result(&res, &out, &results);
         *ret = res;
         return 0;

@@ -28,7 +28,9 @@ struct probe_result {
         char *failure;   /* the child could not even start Python (privilege drop, exec), or NULL */
         char *output;    /* what the child printed (capped) */
         size_t output_bytes; /* how much it printed in all */
-        unsigned leftover_killed; /* processes the child left behind, killed */
+        unsigned leftover_killed; /* processes the imports left running when they ended, killed
+                                   * with the probe's PID namespace (forked probe; a unit's
+                                   * cgroup is killed by systemd without a count) */
         bool sandboxed;           /* ran as a transient unit with the service's sandbox */
         char **sandbox;           /* the sandbox settings copied, "ProtectHome=yes", ... */
         char *unit_error;         /* why the transient unit could not be started, or NULL */
@@ -42,11 +44,14 @@ struct probe_request {
         const char *interpreter; /* NULL: embedded libpython; else the venv's python */
         int timeout_ms;
         unsigned long long as_limit; /* RLIMIT_AS for the child, 0 for none */
+        bool without_sandbox;  /* probe_run_unit: a unit with the service's environment and user
+                                * but none of its sandbox settings (the diagnostic rerun) */
 };
 
 #define PROBE_OUTPUT_MAX (16 * 1024)
 #define PROBE_RESULT_MAX (1024 * 1024)
 
+/* Forked, contained in a PID namespace of its own (contain.h): nothing it starts outlives it. */
 int probe_run(const struct probe_request *req, struct probe_result *ret);
 /* The same as a transient unit with the sandbox, User=, Environment= and EnvironmentFile= of
  * service (systemd must be running): what the service would really see. */
@@ -58,5 +63,3 @@ int probe_run_unit(const struct probe_request *req, const char *service, struct 
 int probe_child_main(int argc, char **argv);
 void probe_result_free(struct probe_result *r);
 #define _cleanup_probe_result_ _cleanup_(probe_result_free)
-/* Kills and reaps every process reparented to us (we are a child subreaper). */
-unsigned probe_reap_leftovers(void);

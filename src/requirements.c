@@ -45,8 +45,16 @@ int run_pip(const struct ctx *x, const struct app *a, char *const *args, bool ca
                 if (r == -PS_E_NOTFOUND)
                         log_error("user %s does not exist", PIP_USER);
                 return r;
-        } else
+        } else {
+                const char *in_tmp = pip_arg_in_tmp(args);
+                if (in_tmp) {
+                        ps_user_free(&u);
+                        return log_error_errno(-PS_E_USAGE, "pip runs with a /tmp of its own, which does not have %s: "
+                                               "put it in a directory that %s can read, such as /var/tmp",
+                                               in_tmp, PIP_USER);
+                }
                 r = pip_run(&u, a->gid, pip, args, NULL, 20 * 60 * 1000, capture, &out);
+        }
         ps_user_free(&u);
         if (r == -ETIMEDOUT)
                 return log_error_errno(-ETIMEDOUT, "pip did not finish within 20 minutes and was stopped%s%s",

@@ -332,19 +332,27 @@ int run_command_with(char *const argv[], const struct run_hooks *h, int timeout_
         }
 
         struct buf out = {0};
-        bool timed_out = read_until(pipefd[0], now_ms() + timeout_ms, &out, RUN_OUTPUT_MAX) == -ETIMEDOUT;
+        long long deadline = now_ms() + timeout_ms;
+        bool timed_out = read_until(pipefd[0], deadline, &out, RUN_OUTPUT_MAX) == -ETIMEDOUT;
         close(pipefd[0]);
-        if (timed_out) {
+        /* Its output ended, but the command may live on (it closed its stdout): the deadline
+         * holds for its end too. */
+        int status;
+        pid_t w;
+        while ((w = waitpid(pid, &status, WNOHANG)) == 0 && !timed_out && now_ms() < deadline)
+                usleep(10 * 1000);
+        if (w == 0) {
+                timed_out = true;
                 kill(-pid, SIGKILL);
                 kill(pid, SIGKILL);
+                while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+                        ;
         }
-
-        int status;
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR) {
-                        buf_free(&out);
-                        return -errno;
-                }
+        if (w < 0) {
+                int r = -errno;
+                buf_free(&out);
+                return r;
+        }
         return command_result(&out, ret_output, timed_out, status);
 }
 

@@ -198,11 +198,22 @@ static int probe_exec(const struct ctx *x, const struct app *a, const struct pro
         if (r >= 0 && res->unit_error) {
                 _cleanup_free_ char *why = TAKE_PTR(res->unit_error);
                 probe_result_free(res);
+                /* Venv code runs in a unit where systemd runs: the same unit without the sandbox;
+                 * forked (in a PID namespace of its own) only when the manager cannot be reached. */
+                struct probe_request plain = *req;
+                plain.without_sandbox = true;
+                r = probe_run_unit(&plain, a->cfg.service, res);
+                bool plain_unit = r >= 0 && !res->unit_error;
                 strv_consume(problems, xasprintf("could not start the probe as a transient unit with %s's sandbox (%s); "
-                                                 "ran it as a forked process instead",
-                                                 a->cfg.service, why));
-                use_unit = false;
-                r = probe_run(req, res);
+                                                 "ran it as %s instead",
+                                                 a->cfg.service, why,
+                                                 plain_unit ? "a transient unit without the sandbox" : "a forked process"));
+                if (!plain_unit) {
+                        if (r >= 0)
+                                probe_result_free(res);
+                        use_unit = false;
+                        r = probe_run(req, res);
+                }
         }
         if (r < 0)
                 return log_error_errno(r, "cannot run the probe: %s", strerror(-r));
@@ -240,9 +251,12 @@ static void probe_diagnose(const struct ctx *x, const struct app *a, const struc
 {
         bool sandbox_blamed = false;
         if (res->sandboxed && res->completed) {
-                /* Does the same import work outside the sandbox? Then the sandbox is the cause. */
+                /* Does the same import work outside the sandbox? Then the sandbox is the cause.
+                 * Asked in a unit too, with the service's user and environment, no sandbox. */
                 struct probe_result plain = {0};
-                if (probe_run(req, &plain) >= 0) {
+                struct probe_request plain_req = *req;
+                plain_req.without_sandbox = true;
+                if (probe_run_unit(&plain_req, a->cfg.service, &plain) >= 0 && !plain.unit_error) {
                         judge_modules(x, a, &plain, pythonpath);
                         for (size_t i = 0; i < res->n_modules; i++) {
                                 if (res->modules[i].ok || i >= plain.n_modules || !plain.modules[i].ok)
@@ -297,7 +311,7 @@ static void probe_render(const struct app *a, const struct probe_result *res, ch
                 log_info("note: the probe ran as a transient unit with %s's sandbox (%s)", a->cfg.service,
                          sb && *sb ? sb : "no sandbox settings");
         } else
-                log_info("note: %s", use_unit ? "the probe ran as a forked process, outside the service's sandbox"
+                log_info("note: %s", use_unit ? "the probe ran as a transient unit without the service's sandbox"
                                               : "systemd is not running, so the probe ran as a forked process and "
                                                 "could not reproduce the service's sandbox (ProtectHome=, "
                                                 "ProtectSystem=, ...)");

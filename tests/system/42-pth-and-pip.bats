@@ -5,7 +5,7 @@ load helpers
 # A unit of its own, so that other apps never share its EnvironmentFile.
 UNIT=pst-cov.service
 PWNED=/tmp/pst-cov-pwned
-PIPREC=/tmp/pst-cov-pip.json
+PIPREC=/var/tmp/pst-cov-pip.json
 
 setup_file() {
         fixtures

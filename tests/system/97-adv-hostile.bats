@@ -134,7 +134,7 @@ assert_linger_gone() {
 
 @test "a .pth import line that forks a setsid child that lingers, under probe --interpreter" {
         as_deployer sh -c "cat > $SITE/pst_adv_linger.pth" <<'PTH'
-import os, time; (os.fork() == 0) and (os.setsid(), (os.fork() == 0) and (open('/tmp/pst-adv-linger.pid.tmp', 'w').write('%d %d\n' % (os.getpid(), os.getsid(0))), os.rename('/tmp/pst-adv-linger.pid.tmp', '/tmp/pst-adv-linger.pid'), time.sleep(1000)), os._exit(0)); time.sleep(0.5)
+import os, time; (os.fork() == 0) and (os.setsid(), (os.fork() == 0) and (open('/tmp/pst-adv-linger.pid.tmp', 'w').write('%s %d\n' % (os.readlink('/proc/self'), os.getsid(0))), os.rename('/tmp/pst-adv-linger.pid.tmp', '/tmp/pst-adv-linger.pid'), time.sleep(1000)), os._exit(0)); time.sleep(0.5)
 PTH
         hostile_probe pstest_adv_victim --interpreter
         assert_linger_gone

@@ -1,0 +1,80 @@
+#!/bin/bash
+# Issue 10 (security), findings 5 and 3 where systemd runs: no venv code runs outside a
+# transient unit, and nothing it starts outlives its run.
+#  - The probe's diagnostic rerun: a module that fails to import when it sees a private /tmp
+#    (apache2's PrivateTmp=yes, copied into the probe's unit) and that, run outside any unit,
+#    writes to the real /tmp. The probe fails, blames the sandbox, and the rerun that tells it
+#    ran in a transient unit (pyshare-probe-*.service) without the sandbox: nothing was ever
+#    written to the real /tmp. Every import records its cgroup and whether /tmp was private.
+#  - pip under systemd: a .pth line of the venv starts a chain of 300 processes that each call
+#    setsid and a double-forked daemon (tests/system/lib/adv/pstest_adv_chain.py) and writes
+#    /tmp/pip-evil: after `pyshare pip` none of them is left and the real /tmp has no pip-evil.
+# Scripts given to e2e_sh expand inside the container.
+# shellcheck disable=SC2016
+set -euo pipefail
+# shellcheck source=tests/e2e/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+tree=$(e2e_rootfs bookworm)
+e2e_boot "$tree"
+e2e_install_pyshare
+
+SEEN=/srv/pst-e2e-seen/log
+REAL=/tmp/pst-e2e-real-tmp
+OUTSIDE=/tmp/pst-e2e-outside
+
+e2e_step "apache2 with PrivateTmp=yes (Debian's unit has it), an app whose module tells inside from outside"
+[[ $(e2e_prop apache2.service PrivateTmp) == yes ]] || e2e_fail "apache2.service does not have PrivateTmp=yes"
+e2e_run useradd --create-home deployer
+e2e_run pyshare setup tmpapp --module tmppkg --no-probe
+e2e_run usermod --append --groups deploy deployer
+e2e_run install -d -o www-data -m 0755 /srv/pst-e2e-seen
+e2e_run touch "$REAL"
+sp=$(e2e_site_packages tmpapp)
+e2e_put_pkg "$sp" tmppkg 'import os
+
+_cgroup = open("/proc/self/cgroup").read().strip().rsplit("/", 1)[-1]
+_in_unit = _cgroup.startswith("pyshare-probe-") and _cgroup.endswith(".service")
+_private = not os.path.exists("'"$REAL"'")
+with open("'"$SEEN"'", "a") as f:
+    f.write("%s private_tmp=%d\n" % (_cgroup, _private))
+if not _in_unit:
+    # what a survivor of a rerun outside the unit did: it reached the real /tmp
+    with open("'"$OUTSIDE"'", "w") as f:
+        f.write("tmppkg ran outside a transient unit, in %s\n" % _cgroup)
+elif _private:
+    raise ImportError("tmppkg refuses a private /tmp")
+VALUE = "ok"'
+e2e_run pyshare repair tmpapp
+
+e2e_step "the probe fails in apache2's sandbox; its diagnostic rerun is a transient unit without it"
+e2e_expect_rc 1 pyshare probe tmpapp
+e2e_out_has "FAIL  tmppkg  ImportError: tmppkg refuses a private /tmp" "the probe"
+e2e_out_has "tmppkg imports as www-data outside the sandbox but not inside apache2.service's" "the probe"
+e2e_out_has "note: the probe ran as a transient unit with apache2.service's sandbox (" "the probe"
+e2e_out_has "PrivateTmp=yes" "the probe"
+e2e_exec cat "$SEEN" >&2
+e2e_expect_rc 0 test ! -e "$OUTSIDE"
+seen=$(e2e_exec cat "$SEEN")
+[[ $(wc -l <<<"$seen") -eq 2 ]] || e2e_fail "expected two imports (the probe and its rerun), got: $seen"
+[[ $(sed -n 1p <<<"$seen") =~ ^pyshare-probe-[0-9]+-[0-9a-f]+\.service\ private_tmp=1$ ]] ||
+	e2e_fail "the probe did not import in a unit with a private /tmp: $seen"
+[[ $(sed -n 2p <<<"$seen") =~ ^pyshare-probe-[0-9]+-[0-9a-f]+\.service\ private_tmp=0$ ]] ||
+	e2e_fail "the diagnostic rerun did not import in a transient unit without the sandbox: $seen"
+[[ $(sed -n 1p <<<"$seen" | cut -d' ' -f1) != $(sed -n 2p <<<"$seen" | cut -d' ' -f1) ]] ||
+	e2e_fail "the rerun was not a unit of its own: $seen"
+e2e_expect_rc 0 sh -c '! systemctl list-units --all --no-legend "pyshare-probe-*" | grep -q .'
+
+e2e_step "pip under systemd: a .pth line starts 300 setsid processes and a daemon, and writes /tmp/pip-evil"
+e2e_exec runuser -u deployer -- sh -c "cat > $sp/pstest_adv_chain.py" <"$E2E_REPO/tests/system/lib/adv/pstest_adv_chain.py"
+printf '%s\n' "import os, sys; print('PST-TMP', sorted(os.listdir('/tmp'))); sys.stdout.flush(); open('/tmp/pip-evil', 'w').write('was here')" \
+	"import pstest_adv_chain; print('PST-CHAIN', pstest_adv_chain.__version__)" |
+	e2e_exec runuser -u deployer -- sh -c "cat > $sp/pst_adv_chain.pth"
+e2e_expect_rc 0 timeout 300 pyshare pip tmpapp list
+e2e_out_has "PST-CHAIN chain-300" "pyshare pip"
+e2e_out_has "PST-TMP []" "pyshare pip"
+e2e_expect_rc 1 pgrep -f '^pst-adv-chain 1000$'
+e2e_expect_rc 1 pgrep -u _pyshare
+e2e_expect_rc 0 test ! -e /tmp/pip-evil
+e2e_run rm "$sp/pst_adv_chain.pth"
+e2e_log "PASS: $E2E_NAME"
