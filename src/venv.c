@@ -183,14 +183,14 @@ struct pth_ctx {
         struct pth_info *p;
 };
 
-/* Text from a .pth file for a message: control and non-ASCII bytes as '?', at most max bytes
- * and "..." after. */
+/* Text from a .pth file for a message: control characters but tab and non-ASCII bytes as '?',
+ * at most max bytes and "..." after. */
 static char *shown_text(const char *s, size_t n, size_t max)
 {
         size_t k = n < max ? n : max;
         char *t = xstrndup(s, k);
         for (size_t i = 0; i < k; i++)
-                if ((unsigned char)t[i] < 0x20 || (unsigned char)t[i] >= 0x7f)
+                if (((unsigned char)t[i] < 0x20 && t[i] != '\t') || (unsigned char)t[i] >= 0x7f)
                         t[i] = '?';
         if (n <= max)
                 return t;
@@ -465,7 +465,7 @@ int venv_read_pth(int rootfd, int userdbfd, int sitefd, const char *site_abs, co
         }
         strset_add(&c.seen, site_abs); /* first in PYTHONPATH already */
         size_t bytes = 0, lines = 0;
-        for (size_t i = 0; names[i]; i++)
+        for (size_t i = 0; names && names[i]; i++)
                 pth_file(&c, sitefd, names[i], &bytes, &lines);
         strset_free(&c.seen);
         free(c.gids);

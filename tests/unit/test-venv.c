@@ -69,6 +69,7 @@ static void test_pth_lines(void **state)
                                   "missing\n"
                                   "/abs-dir\n"
                                   "/nonexistent/absolute\n"
+                                  "\033[2J\n"
                                   "a:b\n"
                                   "sub\n"
                                   "./sub/\n"
@@ -84,16 +85,16 @@ static void test_pth_lines(void **state)
          * itself (".") not repeated; the last line needs no newline. */
         assert_strv_equal(p.dirs, SITE_ABS "/sub", "/abs-dir", SITE_ABS "/deeper/pkg");
         /* Import lines are listed, never run. */
-        assert_strv_equal(p.code_lines, "a.pth: import x", "a.pth: import?sys; sys.path.insert(0, '/evil')",
+        assert_strv_equal(p.code_lines, "a.pth: import x", "a.pth: import\tsys; sys.path.insert(0, '/evil')",
                           "a.pth: import ");
         assert_int_equal(p.n_code_lines, 3);
-        /* Characters that mean something in PYTHONPATH or unit files are refused. The white
-         * space only line is not a path. */
-        assert_int_equal(refused_total(&p), 1);
-        assert_int_equal(p.refused[PTH_REFUSED_CHARS], 1);
+        /* Characters that mean something in PYTHONPATH or unit files, or on a terminal, are
+         * refused, and shown harmless. The white space only line is not a path. */
+        assert_int_equal(refused_total(&p), 2);
+        assert_int_equal(p.refused[PTH_REFUSED_CHARS], 2);
         _cleanup_free_ char *summary = pth_refused_summary(&p);
-        assert_string_equal(summary, "1 path line with characters that cannot go into PYTHONPATH (or over 1024 "
-                                     "long) (first: a.pth: a:b)");
+        assert_string_equal(summary, "2 path lines with characters that cannot go into PYTHONPATH (or over 1024 "
+                                     "long) (first: a.pth: ?[2J)");
         pth_info_free(&p);
         assert_null(p.dirs);
         site_close(&s);
