@@ -335,7 +335,8 @@ static void pth_file(struct pth_ctx *c, int sitefd, const char *name, size_t *by
         }
 }
 
-static int read_dir_names(int dirfd, bool (*keep)(const char *), char ***ret)
+/* A stream over the entries of dirfd from the start, on an fd of its own. */
+static int dir_stream(int dirfd, DIR **ret)
 {
         int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
         if (fd < 0)
@@ -346,12 +347,22 @@ static int read_dir_names(int dirfd, bool (*keep)(const char *), char ***ret)
                 return -errno;
         }
         rewinddir(d);
+        *ret = d;
+        return 0;
+}
+
+static int read_dir_names(int dirfd, bool (*keep)(const char *), char ***ret)
+{
+        DIR *d = NULL;
+        int r = dir_stream(dirfd, &d);
+        if (r < 0)
+                return r;
         char **names = NULL;
         struct dirent *de;
         for (;;) {
                 errno = 0;
                 if (!(de = readdir(d))) {
-                        int r = -errno;
+                        r = -errno;
                         if (r < 0) {
                                 strv_free(names);
                                 closedir(d);
@@ -376,19 +387,13 @@ static bool is_dist_info(const char *n) { return endswith(n, ".dist-info"); }
  * sorted into *ret; the others counted, the first of them by name kept. */
 static int pth_names(int sitefd, struct pth_info *p, char ***ret)
 {
-        int fd = fcntl(sitefd, F_DUPFD_CLOEXEC, 3);
-        if (fd < 0)
-                return -errno;
-        DIR *d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return -errno;
-        }
-        rewinddir(d);
+        DIR *d = NULL;
+        int r = dir_stream(sitefd, &d);
+        if (r < 0)
+                return r;
         char **heap = xcalloc(PTH_FILES_MAX + 1, sizeof(char *));
         size_t n = 0;
         _cleanup_free_ char *first_out = NULL;
-        int r = 0;
         for (;;) {
                 errno = 0;
                 struct dirent *de = readdir(d);
