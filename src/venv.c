@@ -335,28 +335,30 @@ static void pth_file(struct pth_ctx *c, int sitefd, const char *name, size_t *by
         }
 }
 
-/* A stream over the entries of dirfd from the start, on an fd of its own. */
-static int dir_stream(int dirfd, DIR **ret)
+/* A stream over the entries of dirfd from the start, on an fd of its own; NULL and errno set
+ * when it cannot be had. */
+static DIR *dir_stream(int dirfd)
 {
         int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
         if (fd < 0)
-                return -errno;
+                return NULL;
         DIR *d = fdopendir(fd);
         if (!d) {
+                int e = errno;
                 close(fd);
-                return -errno;
+                errno = e;
+                return NULL;
         }
         rewinddir(d);
-        *ret = d;
-        return 0;
+        return d;
 }
 
 static int read_dir_names(int dirfd, bool (*keep)(const char *), char ***ret)
 {
-        DIR *d = NULL;
-        int r = dir_stream(dirfd, &d);
-        if (r < 0)
-                return r;
+        DIR *d = dir_stream(dirfd);
+        if (!d)
+                return -errno;
+        int r;
         char **names = NULL;
         struct dirent *de;
         for (;;) {
@@ -387,10 +389,10 @@ static bool is_dist_info(const char *n) { return endswith(n, ".dist-info"); }
  * sorted into *ret; the others counted, the first of them by name kept. */
 static int pth_names(int sitefd, struct pth_info *p, char ***ret)
 {
-        DIR *d = NULL;
-        int r = dir_stream(sitefd, &d);
-        if (r < 0)
-                return r;
+        DIR *d = dir_stream(sitefd);
+        if (!d)
+                return -errno;
+        int r = 0;
         char **heap = xcalloc(PTH_FILES_MAX + 1, sizeof(char *));
         size_t n = 0;
         _cleanup_free_ char *first_out = NULL;
