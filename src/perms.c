@@ -3,7 +3,10 @@
 #include "acl.h"
 
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/magic.h>
 #include <pthread.h>
+#include <sys/statfs.h>
 
 void perms_stats_free(struct perms_stats *s)
 {
@@ -289,5 +292,141 @@ int perms_find_unreadable(const char *path, uid_t uid, const gid_t *gids, size_t
         }
         *ret = c.f;
         *ret_n = c.n;
+        return 0;
+}
+
+/* What uid may do with the inode behind pinned fd: its access ACL (absent, or unsupported by
+ * the filesystem: the mode bits) by the kernel's rules. An ACL too long to read is not
+ * evaluated: nothing granted. */
+static bool user_may(int fd, const struct stat *st, uid_t uid, const gid_t *gids, size_t ngids, unsigned want)
+{
+        uint8_t x[ACL_XATTR_MAX];
+        size_t xn = 0;
+        int r = acl_read_at(fd, "", false, x, &xn);
+        if (r == -EOPNOTSUPP)
+                xn = 0;
+        else if (r < 0 || xn > ACL_XATTR_MAX)
+                return false;
+        return acl_allows(st->st_uid, st->st_gid, st->st_mode, x, xn, uid, gids, ngids, want);
+}
+
+struct reach_dir {
+        dev_t dev;
+        ino_t ino;
+};
+
+/* A symlink in a sticky world-writable directory is followed only by its owner, or when the
+ * directory's owner owns it too (fs.protected_symlinks, on in Debian). */
+static bool symlink_followable(const struct stat *dir, const struct stat *link, uid_t uid)
+{
+        if (!(dir->st_mode & S_ISVTX) || (dir->st_mode & 0002) == 0)
+                return true;
+        return link->st_uid == uid || link->st_uid == dir->st_uid;
+}
+
+int perms_user_reach(int rootfd, const char *path, uid_t uid, const gid_t *gids, size_t ngids, unsigned *budget,
+                     struct stat *ret_st)
+{
+        struct stat root_st, cur_st;
+        _cleanup_close_ int cur = openat(rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (cur < 0 || fstat(cur, &root_st) < 0)
+                return -errno;
+        cur_st = root_st;
+        /* The directories above cur, to check that ".." leads back to the one we came from. */
+        _cleanup_free_ struct reach_dir *up = NULL;
+        size_t depth = 0, up_cap = 0;
+        _cleanup_free_ char *rest = xstrdup(path);
+        size_t pos = 0;
+        unsigned links = 0;
+        for (;;) {
+                pos += strspn(rest + pos, "/");
+                if (!rest[pos])
+                        break;
+                size_t len = strcspn(rest + pos, "/");
+                _cleanup_free_ char *comp = xstrndup(rest + pos, len);
+                pos += len;
+                bool last = rest[pos + strspn(rest + pos, "/")] == 0, slash = rest[pos] == '/';
+                if (*budget == 0)
+                        return -ENOBUFS;
+                (*budget)--;
+                /* Any name, "." and ".." too, is looked up in cur only with search permission. */
+                if (!S_ISDIR(cur_st.st_mode))
+                        return -ENOTDIR;
+                if (!user_may(cur, &cur_st, uid, gids, ngids, ACL_X))
+                        return -EACCES;
+                if (strcmp(comp, ".") == 0)
+                        continue;
+                if (strcmp(comp, "..") == 0) {
+                        if (depth == 0)
+                                continue; /* ".." of the root is the root */
+                        int pfd = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                        struct stat pst;
+                        if (pfd < 0 || fstat(pfd, &pst) < 0) {
+                                int r = -errno;
+                                if (pfd >= 0)
+                                        close(pfd);
+                                return r;
+                        }
+                        depth--;
+                        if (pst.st_dev != up[depth].dev || pst.st_ino != up[depth].ino) {
+                                close(pfd);
+                                return -ESTALE; /* moved while we looked */
+                        }
+                        close(cur);
+                        cur = pfd;
+                        cur_st = pst;
+                        continue;
+                }
+                _cleanup_close_ int nfd = openat(cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                struct stat st;
+                if (nfd < 0 || fstat(nfd, &st) < 0)
+                        return -errno;
+                if (S_ISLNK(st.st_mode)) {
+                        struct statfs sf;
+                        if (++links > PERMS_SYMLINKS_MAX)
+                                return -ELOOP;
+                        if (!symlink_followable(&cur_st, &st, uid) ||
+                            (fstatfs(nfd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC))
+                                return -EACCES;
+                        char target[PATH_MAX];
+                        ssize_t k = readlinkat(nfd, "", target, sizeof(target) - 1);
+                        if (k < 0)
+                                return -errno;
+                        if (k == 0)
+                                return -ENOENT;
+                        target[k] = 0;
+                        /* What follows the link ("" or "/more") is walked after its target. */
+                        char *next = xasprintf("%s%s", target, rest + pos);
+                        free(rest);
+                        rest = next;
+                        pos = 0;
+                        if (target[0] == '/') {
+                                int rfd = openat(rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                                if (rfd < 0)
+                                        return -errno;
+                                close(cur);
+                                cur = rfd;
+                                cur_st = root_st;
+                                depth = 0;
+                        }
+                        continue;
+                }
+                if ((!last || slash) && !S_ISDIR(st.st_mode))
+                        return -ENOTDIR;
+                if (depth == up_cap) {
+                        up_cap = up_cap ? up_cap * 2 : 16;
+                        up = xrealloc(up, up_cap * sizeof(*up));
+                }
+                up[depth++] = (struct reach_dir){.dev = cur_st.st_dev, .ino = cur_st.st_ino};
+                close(cur);
+                cur = TAKE_FD(nfd);
+                cur_st = st;
+        }
+        unsigned want = S_ISDIR(cur_st.st_mode) ? ACL_R | ACL_X : S_ISREG(cur_st.st_mode) ? ACL_R : 0;
+        if (!want)
+                return -EINVAL;
+        if (!user_may(cur, &cur_st, uid, gids, ngids, want))
+                return -EACCES;
+        *ret_st = cur_st;
         return 0;
 }

@@ -67,3 +67,19 @@ int perms_walk_ancestors(int rootfd, const char *path, uid_t uid, const gid_t *g
  * then inside the tree directories without r-x and files without r. */
 int perms_find_unreadable(const char *path, uid_t uid, const gid_t *gids, size_t ngids, size_t max,
                           struct perms_finding **ret, size_t *ret_n);
+
+#define PERMS_SYMLINKS_MAX 40 /* symlinks followed in one lookup, as the kernel's MAXSYMLINKS */
+
+/* Whether uid (with groups gids, the primary one included) can use the absolute path as a
+ * PYTHONPATH entry, decided by that user's permissions and never root's: search permission
+ * (mode bits and access ACL, by the kernel's rules) on every directory the lookup passes, r-x
+ * on the directory it ends at (r on a regular file). The path is looked up below rootfd as if
+ * rootfd were / : each component pinned O_PATH|O_NOFOLLOW, a symlink read and its target
+ * walked the same way (an absolute one from rootfd again, ".." never above it, at most
+ * PERMS_SYMLINKS_MAX; refused where fs.protected_symlinks would refuse it, and on /proc,
+ * whose links mean something else for every process). Each component looked up costs one of
+ * *budget. 0 and *ret_st when usable; -EACCES when the user cannot search its way there or
+ * read it; -ENOENT, -ENOTDIR, -ELOOP when it is not there for that user; -EINVAL when it is
+ * neither a directory nor a regular file; -ENOBUFS when *budget ran out. */
+int perms_user_reach(int rootfd, const char *path, uid_t uid, const gid_t *gids, size_t ngids, unsigned *budget,
+                     struct stat *ret_st);

@@ -153,23 +153,23 @@ char *group_name_of(int rootfd, gid_t gid)
 
 int user_in_group(int rootfd, const struct ps_user *u, gid_t gid, bool *ret)
 {
-        if (u->gid == gid) {
-                *ret = true;
-                return 0;
-        }
-        if (rootfd < 0) {
-                _cleanup_free_ gid_t *g = NULL;
-                size_t n;
-                int r = user_groups(u, &g, &n);
-                if (r < 0)
-                        return r;
-                *ret = false;
-                for (size_t i = 0; i < n; i++)
-                        if (g[i] == gid)
-                                *ret = true;
-                return 0;
-        }
-        /* An image: scan its group file for gid and look at the member list. */
+        _cleanup_free_ gid_t *g = NULL;
+        size_t n;
+        int r = user_groups_at(rootfd, u, &g, &n);
+        if (r < 0)
+                return r;
+        *ret = false;
+        for (size_t i = 0; i < n; i++)
+                if (g[i] == gid)
+                        *ret = true;
+        return 0;
+}
+
+int user_groups_at(int rootfd, const struct ps_user *u, gid_t **ret, size_t *ret_n)
+{
+        if (rootfd < 0)
+                return user_groups(u, ret, ret_n);
+        /* An image: its primary group, and every group of its /etc/group that lists it. */
         _cleanup_close_ int etc = -1;
         int r = dir_open(rootfd, "etc", NULL, &etc, NULL);
         if (r < 0)
@@ -178,7 +178,9 @@ int user_in_group(int rootfd, const struct ps_user *u, gid_t gid, bool *ret)
         r = file_read_at(etc, "group", 16 * 1024 * 1024, &text, NULL, NULL);
         if (r < 0)
                 return r;
-        *ret = false;
+        size_t n = 1;
+        gid_t *g = xmalloc(sizeof(*g));
+        g[0] = u->gid;
         char *save = NULL;
         for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                 char *f[4] = {0};
@@ -189,14 +191,19 @@ int user_in_group(int rootfd, const struct ps_user *u, gid_t gid, bool *ret)
                         if (p)
                                 *p++ = 0;
                 }
-                unsigned g;
-                if (!f[3] || parse_id(f[2], &g) < 0 || g != gid)
+                unsigned gid;
+                if (!f[3] || parse_id(f[2], &gid) < 0 || gid == u->gid)
                         continue;
                 char *s2 = NULL;
                 for (char *m = strtok_r(f[3], ",", &s2); m; m = strtok_r(NULL, ",", &s2))
-                        if (strcmp(m, u->name) == 0)
-                                *ret = true;
+                        if (strcmp(m, u->name) == 0) {
+                                g = xrealloc(g, (n + 1) * sizeof(*g));
+                                g[n++] = gid;
+                                break;
+                        }
         }
+        *ret = g;
+        *ret_n = n;
         return 0;
 }
 

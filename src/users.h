@@ -25,5 +25,8 @@ char *group_name_of(int rootfd, gid_t gid);
 int user_in_group(int rootfd, const struct ps_user *u, gid_t gid, bool *ret);
 /* The user's supplementary groups as initgroups() would set them (host only). */
 int user_groups(const struct ps_user *u, gid_t **ret, size_t *ret_n);
+/* The same on the host (rootfd < 0); in an image, its primary group and every group of the
+ * image's /etc/group that lists it (the primary group first). */
+int user_groups_at(int rootfd, const struct ps_user *u, gid_t **ret, size_t *ret_n);
 /* groupadd --system NAME. */
 int group_create_system(const char *name, char **ret_output);

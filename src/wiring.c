@@ -99,7 +99,7 @@ int venv_pythonpath(const struct ctx *x, const struct app *a, char ***ret, struc
                 return r;
         _cleanup_free_ char *site_abs = xasprintf("%s/%s", a->venv, site_rel);
         struct pth_info pth = {0};
-        r = venv_read_pth(sfd, site_abs, &pth);
+        r = venv_read_pth(x->rootfd, ids_root(x), sfd, site_abs, &a->user, &pth);
         if (r < 0)
                 return r;
         char **paths = NULL;
@@ -136,8 +136,11 @@ void report_pth(struct pth_info *pth)
                         log_info("not run: import line of %s (a service that uses PYTHONPATH never runs it either)",
                                  pth->code_lines[i]);
         }
-        for (size_t i = 0; pth->refused && pth->refused[i]; i++)
-                log_warning("left out of PYTHONPATH: %s", pth->refused[i]);
+        if (pth->n_code_lines > PTH_CODE_LINES_MAX)
+                log_info("not run either: %zu more import lines", pth->n_code_lines - PTH_CODE_LINES_MAX);
+        _cleanup_free_ char *refused = pth_refused_summary(pth);
+        if (refused)
+                log_warning("left out of PYTHONPATH: %s", refused);
         pth_info_free(pth);
 }
 

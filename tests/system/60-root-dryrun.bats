@@ -12,25 +12,6 @@ teardown_file() {
         if [ -n "${IMG:-}" ] && mountpoint -q "$IMG/usr"; then umount "$IMG/usr"; fi
 }
 
-# An image: its own passwd, group and unit, and the host's /usr read-only (Python to chroot into).
-make_image() {
-        IMG=$(mktemp -d /var/tmp/pst-img.XXXXXX)
-        chmod 755 "$IMG"
-        mkdir -p "$IMG/usr" "$IMG/etc/systemd/system" "$IMG/opt" "$IMG/tmp" "$IMG/dev"
-        chmod 1777 "$IMG/tmp"
-        mount --bind /usr "$IMG/usr"
-        mount -o remount,bind,ro "$IMG/usr"
-        for l in bin lib lib64 sbin; do ln -s "usr/$l" "$IMG/$l"; done
-        printf 'root:x:0:0:root:/root:/bin/bash\nimgsvc:x:4900:4900::/nonexistent:/usr/sbin/nologin\n' >"$IMG/etc/passwd"
-        printf 'root:x:0:\nimgsvc:x:4900:\nimgdeploy:x:4901:\n' >"$IMG/etc/group"
-        printf '[Service]\nUser=imgsvc\nExecStart=/bin/true\n' >"$IMG/etc/systemd/system/imgweb.service"
-}
-
-drop_image() {
-        umount "$IMG/usr"
-        rm -rf "$IMG"
-}
-
 @test "--root sets up an app in an image with the image's users and groups and its own Python" {
         make_image
         host_before=$(snapshot /etc/pyshare /opt/pyshare /etc/tmpfiles.d; getent group)

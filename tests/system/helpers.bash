@@ -293,3 +293,23 @@ adv_etc_state() {
                         xargs -0 -r "$SYSPY" "$ADV_LIB/treestate.py" --content
         done
 }
+
+# ---- images (--root) ------------------------------------------------------------------------
+# An image: its own passwd, group and unit, and the host's /usr read-only (Python to chroot into).
+make_image() {
+        IMG=$(mktemp -d /var/tmp/pst-img.XXXXXX)
+        chmod 755 "$IMG"
+        mkdir -p "$IMG/usr" "$IMG/etc/systemd/system" "$IMG/opt" "$IMG/tmp" "$IMG/dev"
+        chmod 1777 "$IMG/tmp"
+        mount --bind /usr "$IMG/usr"
+        mount -o remount,bind,ro "$IMG/usr"
+        for l in bin lib lib64 sbin; do ln -s "usr/$l" "$IMG/$l"; done
+        printf 'root:x:0:0:root:/root:/bin/bash\nimgsvc:x:4900:4900::/nonexistent:/usr/sbin/nologin\n' >"$IMG/etc/passwd"
+        printf 'root:x:0:\nimgsvc:x:4900:\nimgdeploy:x:4901:\n' >"$IMG/etc/group"
+        printf '[Service]\nUser=imgsvc\nExecStart=/bin/true\n' >"$IMG/etc/systemd/system/imgweb.service"
+}
+
+drop_image() {
+        umount "$IMG/usr"
+        rm -rf "$IMG"
+}

@@ -83,12 +83,129 @@ static void test_find_symlinked_ancestor(void **state)
         perms_findings_free(f, n);
 }
 
+/* ---- perms_user_reach: a path as the service user would be let through, below a root ---- */
+
+static int reach(const struct tmp *t, const char *path, unsigned budget)
+{
+        struct stat st;
+        return perms_user_reach(t->fd, path, UID_SVC, NULL, 0, &budget, &st);
+}
+
+static void test_reach_walk(void **state)
+{
+        struct tmp *t = *state;
+        check_errno(fchmod(t->fd, 0755));
+        mkdir_p(t->fd, "a/b", 0755);
+        write_file(t->fd, "a/f", "x");
+        write_file(t->fd, "a/f600", "x");
+        check_errno(fchmodat(t->fd, "a/f600", 0600, 0));
+        check_errno(mkfifoat(t->fd, "a/fifo", 0644));
+        mkdir_p(t->fd, "closed/in", 0755);
+        check_errno(fchmodat(t->fd, "closed", 0700, 0));
+        mkdir_p(t->fd, "xonly/in", 0755);
+        check_errno(fchmodat(t->fd, "xonly", 0711, 0));
+        assert_int_equal(reach(t, "/a/b", 100), 0);
+        assert_int_equal(reach(t, "/a/f", 100), 0);
+        assert_int_equal(reach(t, "/a/f600", 100), -EACCES);
+        assert_int_equal(reach(t, "/a/fifo", 100), -EINVAL);
+        assert_int_equal(reach(t, "/a/missing", 100), -ENOENT);
+        assert_int_equal(reach(t, "/a/f/b", 100), -ENOTDIR);
+        /* Search permission on the way; r-x on the end. */
+        assert_int_equal(reach(t, "/closed/in", 100), -EACCES);
+        assert_int_equal(reach(t, "/closed", 100), -EACCES);
+        assert_int_equal(reach(t, "/xonly/in", 100), 0);
+        assert_int_equal(reach(t, "/xonly", 100), -EACCES);
+        /* ".." goes back where the walk came from, and never above the root. */
+        assert_int_equal(reach(t, "/a/b/../b", 100), 0);
+        assert_int_equal(reach(t, "/../../../a/b", 100), 0);
+        /* Without search permission, not even ".." of closed is looked up. */
+        assert_int_equal(reach(t, "/closed/../a", 100), -EACCES);
+        /* One component costs one of the budget. */
+        assert_int_equal(reach(t, "/a/b", 2), 0);
+        assert_int_equal(reach(t, "/a/b", 1), -ENOBUFS);
+}
+
+static void test_reach_symlinks(void **state)
+{
+        struct tmp *t = *state;
+        check_errno(fchmod(t->fd, 0755));
+        mkdir_p(t->fd, "a/b", 0755);
+        mkdir_p(t->fd, "closed/in", 0755);
+        check_errno(fchmodat(t->fd, "closed", 0700, 0));
+        /* Absolute targets start again at the root given, not at the host's /. */
+        check_errno(symlinkat("/a/b", t->fd, "abs"));
+        check_errno(symlinkat("../../../../../../a", t->fd, "up"));
+        check_errno(symlinkat("b", t->fd, "a/rel"));
+        check_errno(symlinkat("/closed/in", t->fd, "toclosed"));
+        check_errno(symlinkat("loop", t->fd, "loop"));
+        check_errno(symlinkat("/nowhere", t->fd, "dangling"));
+        _cleanup_free_ char *host = path_of(t, "a/b");
+        check_errno(symlinkat(host, t->fd, "host"));
+        assert_int_equal(reach(t, "/abs", 100), 0);
+        assert_int_equal(reach(t, "/up/b", 100), 0);
+        assert_int_equal(reach(t, "/a/rel", 100), 0);
+        assert_int_equal(reach(t, "/abs/../b", 100), 0);
+        assert_int_equal(reach(t, "/toclosed", 100), -EACCES);
+        assert_int_equal(reach(t, "/loop", 1000), -ELOOP);
+        assert_int_equal(reach(t, "/dangling", 100), -ENOENT);
+        /* The host path of a/b does not exist below the root. */
+        assert_int_equal(reach(t, "/host", 100), -ENOENT);
+        struct stat st, want;
+        unsigned budget = 100;
+        assert_int_equal(perms_user_reach(t->fd, "/abs", UID_SVC, NULL, 0, &budget, &st), 0);
+        check_errno(fstatat(t->fd, "a/b", &want, 0));
+        assert_int_equal(st.st_ino, want.st_ino);
+
+        /* /proc's links mean something else for each process: never followed. */
+        int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        assert_true(root >= 0);
+        budget = 100;
+        assert_int_equal(perms_user_reach(root, "/proc/self/root/etc", UID_SVC, NULL, 0, &budget, &st), -EACCES);
+        close(root);
+
+        /* fs.protected_symlinks: in a sticky world-writable directory, another user's link is
+         * followed only by its owner or when the directory's owner owns it. */
+        mkdir_p(t->fd, "tmp", 01777);
+        check_errno(symlinkat("/a/b", t->fd, "tmp/mine"));
+        assert_int_equal(reach(t, "/tmp/mine", 100), 0); /* same owner as the directory */
+        if (geteuid() == 0) {
+                check_errno(fchownat(t->fd, "tmp/mine", 4242, 4242, AT_SYMLINK_NOFOLLOW));
+                assert_int_equal(reach(t, "/tmp/mine", 100), -EACCES);
+                struct stat lst;
+                check_errno(fstatat(t->fd, "tmp/mine", &lst, AT_SYMLINK_NOFOLLOW));
+                budget = 100;
+                assert_int_equal(perms_user_reach(t->fd, "/tmp/mine", 4242, NULL, 0, &budget, &st), 0);
+        }
+}
+
+/* The groups count as the kernel counts them: a matching group without the permission denies,
+ * even when "other" would grant it. */
+static void test_reach_groups(void **state)
+{
+        struct tmp *t = *state;
+        check_errno(fchmod(t->fd, 0755));
+        mkdir_p(t->fd, "g/in", 0755);
+        check_errno(fchmodat(t->fd, "g", 0705, 0));
+        struct stat st;
+        check_errno(fstatat(t->fd, "g", &st, 0));
+        const gid_t in[] = {UID_SVC, st.st_gid}, out[] = {UID_SVC};
+        unsigned budget = 100;
+        assert_int_equal(perms_user_reach(t->fd, "/g/in", UID_SVC, in, 2, &budget, &st), -EACCES);
+        assert_int_equal(perms_user_reach(t->fd, "/g/in", UID_SVC, out, 1, &budget, &st), 0);
+        check_errno(fchmodat(t->fd, "g", 0750, 0));
+        assert_int_equal(perms_user_reach(t->fd, "/g/in", UID_SVC, in, 2, &budget, &st), 0);
+        assert_int_equal(perms_user_reach(t->fd, "/g/in", UID_SVC, out, 1, &budget, &st), -EACCES);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 tmp_test(test_find_readable_tree),
                 tmp_test(test_find_closed_ancestor),
                 tmp_test(test_find_symlinked_ancestor),
+                tmp_test(test_reach_walk),
+                tmp_test(test_reach_symlinks),
+                tmp_test(test_reach_groups),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
