@@ -44,19 +44,32 @@ teardown_file() {
         [ ! -e /etc/apache2/conf-available/pyshare.conf ]
 }
 
-# An image of a RHEL-family system: httpd instead of apache2, its own users, and a static
-# stand-in for httpd whose DUMP_RUN_CFG names the user apache.
+# A static program that leaves a marker where it runs (inside a chroot: in the image) and
+# prints a run configuration naming the user "pwned": if pyshare ran it, both would show.
+hostile_tool() {
+        printf '%s\n' '#include <stdio.h>' \
+                'int main(void) { FILE *f = fopen("/tool-ran", "w"); if (f) fclose(f);' \
+                '  puts("User: name=\"pwned\" id=0"); return 0; }' >"$1.c"
+        cc -static -O1 -o "$1" "$1.c"
+        rm -f "$1.c"
+}
+
+# An image of a RHEL-family system: httpd instead of apache2, its own users, httpd.conf naming
+# the user apache, and an httpd that must never run.
 make_rhel_image() {
         RHEL_IMG=$(mktemp -d /var/tmp/pst-rhel.XXXXXX)
         chmod 755 "$RHEL_IMG"
-        mkdir -p "$RHEL_IMG/etc" "$RHEL_IMG/usr/sbin" "$RHEL_IMG/usr/bin" "$RHEL_IMG/usr/lib/systemd/system"
+        mkdir -p "$RHEL_IMG/etc/httpd/conf" "$RHEL_IMG/etc/httpd/conf.d" "$RHEL_IMG/usr/sbin" "$RHEL_IMG/usr/bin" \
+                "$RHEL_IMG/usr/lib/systemd/system"
         printf 'root:x:0:0:root:/root:/bin/bash\napache:x:48:48::/usr/share/httpd:/sbin/nologin\n' >"$RHEL_IMG/etc/passwd"
         printf 'root:x:0:\napache:x:48:\nimgdeploy:x:4901:\n' >"$RHEL_IMG/etc/group"
         printf '[Service]\nExecStart=/usr/sbin/httpd -DFOREGROUND\n' >"$RHEL_IMG/usr/lib/systemd/system/httpd.service"
-        printf '#include <stdio.h>\nint main(void) { puts("ServerRoot: \\"/etc/httpd\\"\\nUser: name=\\"apache\\" id=48"); return 0; }\n' \
-                >"$RHEL_IMG/httpd.c"
-        cc -static -O1 -o "$RHEL_IMG/usr/sbin/httpd" "$RHEL_IMG/httpd.c"
-        cp "$RHEL_IMG/usr/sbin/httpd" "$RHEL_IMG/usr/bin/python3"
+        printf 'ServerRoot "/etc/httpd"\nUser apache\nGroup apache\nIncludeOptional conf.d/*.conf\n' \
+                >"$RHEL_IMG/etc/httpd/conf/httpd.conf"
+        hostile_tool "$RHEL_IMG/usr/sbin/httpd"
+        printf '#include <stdio.h>\nint main(void) { puts("3.11"); return 0; }\n' >"$RHEL_IMG/python3.c"
+        cc -static -O1 -o "$RHEL_IMG/usr/bin/python3" "$RHEL_IMG/python3.c"
+        rm -f "$RHEL_IMG/python3.c"
 }
 
 @test "on a system with httpd and no apache2 (RHEL family) the default service is httpd.service, run as apache from httpd.conf; its httpd never runs" {

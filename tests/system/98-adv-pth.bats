@@ -50,7 +50,7 @@ setup() {
 }
 
 teardown() {
-        rm -rf "$SITE"/pst_adv_*.pth "$SITE/pst_adv_d" "$SITE/pst_adv_link"
+        rm -rf "$SITE"/pst_adv_*.pth "$SITE/pst_adv_d" "$SITE/pd" "$SITE/pst_adv_link"
         guard_check
 }
 
@@ -126,18 +126,18 @@ left_out_lines() { grep -c "left out of PYTHONPATH" <<<"$output" || true; }
         # the venv's own .pth files (setuptools' distutils-precedence.pth) sort before ours
         others=$(find "$SITE" -maxdepth 1 -name '*.pth' ! -name '.*' | wc -l)
         keep=$((256 - others))
-        as_deployer sh -c "mkdir $SITE/pst_adv_d && for i in \$(seq -w 0 299); do mkdir $SITE/pst_adv_d/\$i && echo pst_adv_d/\$i > $SITE/pst_adv_cap_0\$i.pth; done"
+        as_deployer sh -c "mkdir $SITE/pd && for i in \$(seq -w 0 299); do mkdir $SITE/pd/\$i && echo pd/\$i > $SITE/pst_adv_cap_0\$i.pth; done"
         repair_bounded
         assert_output_has "left out of PYTHONPATH: $((300 - keep)) .pth files beyond the first 256 (first: pst_adv_cap_$(printf %04d "$keep").pth)"
         [ "$(left_out_lines)" = 1 ]
         p=$(pythonpath_of "/etc/pyshare/$APP.env")
         for i in 0 1 $((keep - 1)); do
-                in_path "$p" "$SITE/pst_adv_d/$(printf %03d "$i")" || { echo "pst_adv_d/$i is missing from PYTHONPATH" >&2; return 1; }
+                in_path "$p" "$SITE/pd/$(printf %03d "$i")" || { echo "pd/$i is missing from PYTHONPATH" >&2; return 1; }
         done
         for i in $keep 299; do
-                if in_path "$p" "$SITE/pst_adv_d/$(printf %03d "$i")"; then echo "pst_adv_d/$i is in PYTHONPATH" >&2; return 1; fi
+                if in_path "$p" "$SITE/pd/$(printf %03d "$i")"; then echo "pd/$i is in PYTHONPATH" >&2; return 1; fi
         done
-        [ "$(tr ':' '\n' <<<"$p" | grep -c pst_adv_d/)" = "$keep" ]
+        [ "$(tr ':' '\n' <<<"$p" | grep -c pd/)" = "$keep" ]
 }
 
 @test "finding 7: under --root a .pth line is looked up in the image: a directory only the host has stays out, one only the image has goes in" {
