@@ -23,7 +23,9 @@ static const char usage_text[] =
         "  probe APP [MODULE...] [--interpreter] [--timeout=SEC]\n"
         "                        import modules as the service user, in its environment\n"
         "  repair APP            re-apply group, modes and ACLs (after pip installs)\n"
-        "  remove APP [--purge]  unwire the app; --purge also deletes its venv\n"
+        "  remove APP [--purge] [--restart]\n"
+        "                        unwire the app; --purge also deletes its venv, --restart\n"
+        "                        restarts the service when its environment changed\n"
         "  pip APP ARGS...       run the venv's pip as pyshare's own user (never root), then repair\n"
         "  list                  list the apps that are set up\n"
         "  status [APP]          settings and health of one or every app\n"
@@ -111,7 +113,7 @@ static bool option_allowed(const char *verb, int opt)
         if (strcmp(verb, "probe") == 0)
                 return opt == OPT_INTERPRETER || opt == OPT_TIMEOUT;
         if (strcmp(verb, "remove") == 0)
-                return opt == OPT_PURGE;
+                return opt == OPT_PURGE || opt == OPT_RESTART;
         return false;
 }
 
@@ -335,7 +337,7 @@ int cli_main(int argc, char **argv)
         } else if (strcmp(verb, "repair") == 0)
                 r = verb_repair(&x, app);
         else if (strcmp(verb, "remove") == 0)
-                r = verb_remove(&x, app, purge);
+                r = verb_remove(&x, app, purge, so.restart);
         else if (strcmp(verb, "list") == 0)
                 r = verb_list(&x);
         else if (strcmp(verb, "status") == 0)

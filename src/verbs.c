@@ -11,6 +11,7 @@
 #include "pip.h"
 #include "probe.h"
 #include "pyembed.h"
+#include "similar.h"
 #include "units.h"
 #include "users.h"
 #include "venv.h"
@@ -238,6 +239,8 @@ static int load_merged_config(const struct ctx *x, const char *app, const char *
         return 0;
 }
 
+static int list_apps(const struct ctx *x, char ***ret);
+
 static int require_config(const struct ctx *x, const char *app, struct app_config *c)
 {
         bool exists;
@@ -247,7 +250,16 @@ static int require_config(const struct ctx *x, const char *app, struct app_confi
                 return r;
         if (!exists) {
                 _cleanup_free_ char *sp = shown(x, "/" ETC_DIR);
-                log_error("%s is not set up: there is no %s/%s.conf; run `pyshare setup %s` first", app, sp, app, app);
+                /* A typo of an app that is set up is likelier than a wish to set up a new one. */
+                _cleanup_strv_ char **apps = NULL;
+                const char *near = list_apps(x, &apps) >= 0 ? name_nearest(app, apps) : NULL;
+                if (near)
+                        log_error("%s is not set up (there is no %s/%s.conf): did you mean %s? "
+                                  "Otherwise run `pyshare setup %s` first",
+                                  app, sp, app, near, app);
+                else
+                        log_error("%s is not set up: there is no %s/%s.conf; run `pyshare setup %s` first", app, sp,
+                                  app, app);
                 return -PS_E_NOTFOUND;
         }
         if (!c->python)
@@ -770,14 +782,29 @@ static int restart_or_hint(const struct ctx *x, const char *unit, bool restart, 
         if (!env_changed || x->dry_run)
                 return 0;
         bool active = false, need_reload = false;
+        /* The hint fits its reader: pyshare-app-hook restarts the service itself right after. */
+        enum log_context lc = log_context();
         if (!x->root && bus_systemd_running() && bus_unit_state(unit, &active, &need_reload) >= 0 && active) {
                 *ret_state = "needed";
-                log_notice("%s is running with the old environment: restart it (systemctl restart %s) or run "
-                           "setup with --restart",
-                           unit, unit);
+                if (lc == LOG_CONTEXT_APP_HOOK)
+                        log_notice("%s is running with the old environment: the package's hook restarts it next "
+                                   "(try-restart)",
+                                   unit);
+                else if (lc == LOG_CONTEXT_MAINTSCRIPT)
+                        log_notice("%s is running with the old environment: restart it once the package is "
+                                   "configured (systemctl restart %s)",
+                                   unit, unit);
+                else
+                        log_notice("%s is running with the old environment: restart it (systemctl restart %s), or "
+                                   "give --restart to pyshare setup or remove",
+                                   unit, unit);
         } else if (!x->root) {
                 *ret_state = "needed";
-                log_info("restart %s when it runs, to give it the new environment (systemctl restart %s)", unit, unit);
+                if (lc == LOG_CONTEXT_SHELL)
+                        log_info("restart %s when it runs, to give it the new environment (systemctl restart %s)", unit,
+                                 unit);
+                else
+                        log_info("%s gets the new environment when it starts", unit);
         }
         return 0;
 }
@@ -1215,8 +1242,12 @@ static int run_probe(const struct ctx *x, const struct app *a, char *const *requ
         if (j)
                 json_probe(j, json_key, a, &res, ok, problems, mode);
         if (!x->json) {
-                log_info("probe %s as %s (%s Python %s, environment of %s, %lld ms):", a->name, a->user.name, mode,
-                         res.python_version ? res.python_version : "?",
+                /* Without a version Python never reported: say why rather than "Python ?". */
+                _cleanup_free_ char *pyv = res.python_version ? xasprintf("Python %s", res.python_version)
+                                           : res.failure      ? xstrdup("Python not started: the probe failed before it")
+                                           : res.timed_out    ? xasprintf("Python did not report within %d s", timeout_sec)
+                                                              : xstrdup("Python ended before reporting");
+                log_info("probe %s as %s (%s %s, environment of %s, %lld ms):", a->name, a->user.name, mode, pyv,
                          strcmp(env_source, "service") == 0 ? a->cfg.service : "the app's env file", took);
                 for (size_t i = 0; i < res.n_modules; i++) {
                         const struct probe_module *m = &res.modules[i];
@@ -1703,9 +1734,21 @@ int verb_setup(struct ctx *x, const char *app_name, const struct setup_opts *o)
         /* Everything is checked before anything changes. */
         struct stat pst;
         _cleanup_free_ char *py_shown = shown(x, a.cfg.python);
-        if (fstatat(x->rootfd, a.cfg.python + 1, &pst, 0) < 0 || !S_ISREG(pst.st_mode) || !(pst.st_mode & 0111)) {
-                log_error("Python %s does not exist or is not executable: install it (apt-get install python3-venv) "
-                          "or pass --python=PATH",
+        if (fstatat(x->rootfd, a.cfg.python + 1, &pst, 0) < 0) {
+                if (errno == ENOENT && strcmp(a.cfg.python, DEFAULT_PYTHON) != 0)
+                        log_error("Python %s does not exist: name an installed Python with --python=PATH "
+                                  "(ls /usr/bin/python3*), or leave --python out for %s",
+                                  py_shown, DEFAULT_PYTHON);
+                else if (errno == ENOENT)
+                        log_error("Python %s does not exist: install it (apt-get install python3 python3-venv) "
+                                  "or pass --python=PATH",
+                                  py_shown);
+                else
+                        log_error("cannot look at Python %s: %s", py_shown, strerror(errno));
+                return -PS_E_NOTFOUND;
+        }
+        if (!S_ISREG(pst.st_mode) || !(pst.st_mode & 0111)) {
+                log_error("Python %s is not an executable file: pass --python=PATH naming the Python program",
                           py_shown);
                 return -PS_E_NOTFOUND;
         }
@@ -2118,7 +2161,7 @@ int verb_repair(struct ctx *x, const char *app_name)
 
 /* ---- remove ------------------------------------------------------------------------------- */
 
-int verb_remove(struct ctx *x, const char *app_name, bool purge)
+int verb_remove(struct ctx *x, const char *app_name, bool purge, bool restart)
 {
         int r = check_app_name(app_name);
         if (r < 0 || (r = need_root(x, "remove", app_name)) < 0)
@@ -2205,7 +2248,11 @@ int verb_remove(struct ctx *x, const char *app_name, bool purge)
                 return r;
         const char *reload_state, *restart_state;
         reload_systemd(x, dropin_changed || watch_changed, &reload_state);
-        restart_or_hint(x, unit, false, env_changed || dropin_changed, &restart_state);
+        /* --restart: only when the service's environment changed (a restart of nothing is
+         * downtime for nothing); restart_or_hint restarts unconditionally when asked. */
+        bool env_now_changed = env_changed || dropin_changed;
+        if ((r = restart_or_hint(x, unit, restart && env_now_changed, env_now_changed, &restart_state)) < 0)
+                return r;
         if (!purge)
                 log_info("kept the virtualenv %s (remove --purge deletes it)", sv);
         log_info("remove %s: %s", app_name, x->dry_run ? "the changes above would be made" : "done");
@@ -2218,6 +2265,7 @@ int verb_remove(struct ctx *x, const char *app_name, bool purge)
                 json_strv(&j, "files_removed", acts.changed);
                 json_bool(&j, "purged", purged);
                 json_str(&j, "reload", reload_state);
+                json_str(&j, "restart", restart_state);
                 json_obj_end(&j);
                 json_flush(&j);
         }
@@ -2301,9 +2349,10 @@ static int status_one(struct ctx *x, const char *app_name, struct json *j)
         if (vs == VENV_READY && a.group_exists && a.have_user) {
                 const struct perms_target t = {.user = a.user.uid, .group = a.gid};
                 if (perms_apply(pfd, app_name, a.venv, &t, true, &st) >= 0 && st.changed)
-                        strv_consume(&notes, xasprintf("%lu entries differ from pyshare's owners, modes or ACLs "
-                                                       "(pyshare repair %s puts them right)",
-                                                       st.changed, app_name));
+                        strv_consume(&notes, xasprintf("%lu %s from pyshare's owners, modes or ACLs "
+                                                       "(pyshare repair %s puts %s right)",
+                                                       st.changed, st.changed == 1 ? "entry differs" : "entries differ",
+                                                       app_name, st.changed == 1 ? "it" : "them"));
                 _cleanup_free_ gid_t *gids = NULL;
                 size_t ngids = 0;
                 struct perms_finding *f = NULL;
