@@ -169,6 +169,7 @@ while True:
 }
 
 @test "a failed setup under dpkg: the probe's failures in dpkg's output and in the journal with PYSHARE_APP=" {
+        mkdir -p /usr/lib/pyshare
         printf '[App]\nService=%s\nGroup=%s\nModule=pstest_missing\n' "$UNIT" "$DEPLOY_GROUP" >/usr/lib/pyshare/pst-new-hook.conf
         jlog=$(mktemp)
         run with_fake_journal "$jlog" env DPKG_MAINTSCRIPT_NAME=postinst DPKG_MAINTSCRIPT_PACKAGE=pst-new-hook \
