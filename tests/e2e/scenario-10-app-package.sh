@@ -223,6 +223,11 @@ pid_before=$(e2e_main_pid apache2)
 t0=$(e2e_now)
 e2e_apt_install "$deb10"
 e2e_log "apt install of myapp 1.0 took $(e2e_since "$t0") s"
+# pyshare's hint fits the hook, which restarts apache2 right after: no command for a shell.
+e2e_out_has "apache2.service is running with the old environment: the package's hook restarts it next (try-restart)" \
+	"apt install of myapp 1.0"
+e2e_out_lacks "--restart" "apt install of myapp 1.0"
+e2e_out_lacks "systemctl restart apache2" "apt install of myapp 1.0"
 e2e_expect_http /myapp/ 200 "Hello, NumPy version is $numpy_version"
 [[ $(e2e_main_pid apache2) != "$pid_before" ]] || e2e_fail "apache2 was not restarted by the postinst"
 sp=$(e2e_site_packages myapp)
