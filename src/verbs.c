@@ -2301,7 +2301,6 @@ int verb_remove(struct ctx *x, const char *app_name, bool purge, bool restart)
                 json_strv(&j, "files_removed", acts.changed);
                 json_bool(&j, "purged", purged);
                 json_str(&j, "reload", reload_state);
-                json_str(&j, "restart", restart_state);
                 json_obj_end(&j);
                 json_flush(&j);
         }
