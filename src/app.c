@@ -5,6 +5,7 @@
 #include "fileio.h"
 #include "log.h"
 #include "names.h"
+#include "similar.h"
 #include "units.h"
 #include "users.h"
 #include "venv.h"
@@ -205,7 +206,16 @@ static int require_config(const struct ctx *x, const char *app, struct app_confi
                 return r;
         if (!exists) {
                 _cleanup_free_ char *sp = shown(x, "/" ETC_DIR);
-                log_error("%s is not set up: there is no %s/%s.conf; run `pyshare setup %s` first", app, sp, app, app);
+                /* A typo of an app that is set up is likelier than a wish to set up a new one. */
+                _cleanup_strv_ char **apps = NULL;
+                const char *near = list_apps(x, &apps) >= 0 ? name_nearest(app, apps) : NULL;
+                if (near)
+                        log_error("%s is not set up (there is no %s/%s.conf): did you mean %s? "
+                                  "Otherwise run `pyshare setup %s` first",
+                                  app, sp, app, near, app);
+                else
+                        log_error("%s is not set up: there is no %s/%s.conf; run `pyshare setup %s` first", app, sp,
+                                  app, app);
                 return -PS_E_NOTFOUND;
         }
         app_config_defaults(x, c);

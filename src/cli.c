@@ -23,7 +23,9 @@ static const char usage_text[] =
         "  probe APP [MODULE...] [--interpreter] [--timeout=SEC]\n"
         "                        import modules as the service user, in its environment\n"
         "  repair APP            re-apply group, modes and ACLs (after pip installs)\n"
-        "  remove APP [--purge]  unwire the app; --purge also deletes its venv\n"
+        "  remove APP [--purge] [--restart]\n"
+        "                        unwire the app; --purge also deletes its venv, --restart\n"
+        "                        restarts the service when its environment changed\n"
         "  pip APP ARGS...       run the venv's pip as pyshare's own user (never root), then repair\n"
         "  list                  list the apps that are set up\n"
         "  status [APP]          settings and health of one or every app\n"
@@ -61,16 +63,16 @@ enum {
         OPT_USER,
         OPT_MODULE,
         OPT_PREFIX,
-        OPT_RESTART,
         OPT_NO_PROBE,
         OPT_CGI,
         OPT_NO_CGI,
         OPT_WATCH,
         OPT_NO_WATCH,
         OPT_FROM,
+        OPT_RESTART, /* setup's last and remove's first: the verb table gives ranges */
+        OPT_PURGE,
         OPT_INTERPRETER,
         OPT_TIMEOUT,
-        OPT_PURGE,
 };
 
 static const struct option options[] = {
@@ -130,7 +132,7 @@ static int run_probe_verb(struct ctx *x, struct cli_args *c)
 }
 
 static int run_repair(struct ctx *x, struct cli_args *c) { return verb_repair(x, c->app); }
-static int run_remove(struct ctx *x, struct cli_args *c) { return verb_remove(x, c->app, c->purge); }
+static int run_remove(struct ctx *x, struct cli_args *c) { return verb_remove(x, c->app, c->purge, c->so.restart); }
 static int run_pip_verb(struct ctx *x, struct cli_args *c) { return verb_pip(x, c->app, c->pip_args); }
 static int run_list(struct ctx *x, struct cli_args *c) { return verb_list(x); }
 static int run_status(struct ctx *x, struct cli_args *c) { return verb_status(x, c->app); }
@@ -150,10 +152,10 @@ static const struct verb {
         int opt_first, opt_last;
         int (*run)(struct ctx *x, struct cli_args *c);
 } verbs[] = {
-        {"setup", ARGS_APP, OPT_PYTHON, OPT_FROM, run_setup},
+        {"setup", ARGS_APP, OPT_PYTHON, OPT_RESTART, run_setup},
         {"probe", ARGS_APP_MORE, OPT_INTERPRETER, OPT_TIMEOUT, run_probe_verb},
         {"repair", ARGS_APP, 0, -1, run_repair},
-        {"remove", ARGS_APP, OPT_PURGE, OPT_PURGE, run_remove},
+        {"remove", ARGS_APP, OPT_RESTART, OPT_PURGE, run_remove},
         {"pip", ARGS_PIP, 0, -1, run_pip_verb},
         {"list", ARGS_NONE, 0, -1, run_list},
         {"status", ARGS_MAYBE_APP, 0, -1, run_status},

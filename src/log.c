@@ -36,6 +36,14 @@ void log_set_app(const char *app) { snprintf(app_field, sizeof(app_field), "PYSH
 
 bool log_is_json(void) { return json_mode; }
 
+enum log_context log_context(void)
+{
+        const char *caller = getenv("PYSHARE_CALLER");
+        if (caller && strcmp(caller, "app-hook") == 0)
+                return LOG_CONTEXT_APP_HOOK;
+        return getenv("DPKG_MAINTSCRIPT_NAME") ? LOG_CONTEXT_MAINTSCRIPT : LOG_CONTEXT_SHELL;
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
         static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG};

@@ -11,6 +11,13 @@ enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARNING, LOG_LEVEL_NOTICE, LOG_LEVEL
 void log_setup(int verbosity, bool json);
 void log_set_app(const char *app);
 bool log_is_json(void);
+
+/* Who reads the hints: a person at a shell, a package's maintainer script (dpkg sets
+ * DPKG_MAINTSCRIPT_NAME), or pyshare-app-hook, which says so with PYSHARE_CALLER=app-hook and
+ * restarts the service itself (try-restart) when pyshare reports a change. Only the wording of
+ * hints depends on it. */
+enum log_context { LOG_CONTEXT_SHELL, LOG_CONTEXT_MAINTSCRIPT, LOG_CONTEXT_APP_HOOK };
+enum log_context log_context(void);
 void log_msg(enum log_level level, const char *fmt, ...) _printf_(2, 3);
 
 #define log_error(...) log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)

@@ -13,6 +13,9 @@ void perms_stats_free(struct perms_stats *s)
         for (size_t i = 0; i < s->n_notes; i++)
                 free(s->notes[i]);
         s->n_notes = 0;
+        for (size_t i = 0; i < s->n_changes; i++)
+                free(s->changes[i].path);
+        s->n_changes = 0;
 }
 
 static void note(struct perms_stats *st, const char *path, const char *why)
@@ -35,6 +38,25 @@ static void count(struct apply_ctx *c, unsigned long *counter, long delta, const
         *counter += (unsigned long)delta;
         if (path)
                 note(c->st, path, why);
+        pthread_mutex_unlock(&c->lock);
+}
+
+/* Counts a changed entry and keeps the first PERMS_CHANGES_MAX of them, for -v and --dry-run. */
+static void count_change(struct apply_ctx *c, const struct walk_entry *e, uid_t uid, mode_t mode)
+{
+        pthread_mutex_lock(&c->lock);
+        struct perms_stats *st = c->st;
+        st->changed++;
+        if (st->n_changes < PERMS_CHANGES_MAX)
+                st->changes[st->n_changes++] = (struct perms_change){
+                        .path = xstrdup(e->path),
+                        .uid = e->stx.stx_uid,
+                        .new_uid = uid,
+                        .gid = e->stx.stx_gid,
+                        .new_gid = c->t->group,
+                        .mode = e->stx.stx_mode & 07777,
+                        .new_mode = mode,
+                };
         pthread_mutex_unlock(&c->lock);
 }
 
@@ -101,7 +123,7 @@ static int apply_entry(const struct walk_entry *e, void *userdata)
         if (!need_own && !need_mode && !need_acl)
                 return 0;
         if (c->dry_run) {
-                count(c, &st->changed, 1, NULL, NULL);
+                count_change(c, e, want_uid, want_mode);
                 return 0;
         }
 
@@ -134,7 +156,7 @@ static int apply_entry(const struct walk_entry *e, void *userdata)
                         goto fail;
                 }
         }
-        count(c, &st->changed, 1, NULL, NULL);
+        count_change(c, e, want_uid, want_mode);
         return 0;
 fail:
         if (errno == EOPNOTSUPP || errno == ENOSPC || errno == EROFS || errno == EDQUOT)

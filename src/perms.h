@@ -11,6 +11,15 @@ struct perms_target {
 };
 
 #define PERMS_NOTES_MAX 8
+#define PERMS_CHANGES_MAX 20
+
+/* One entry that the walk changed (or, dry, would change), as `chmod -c` names it. */
+struct perms_change {
+        char *path;
+        uid_t uid, new_uid;
+        gid_t gid, new_gid;
+        mode_t mode, new_mode; /* permission and set-id bits; when all is equal, the ACL differed */
+};
 
 struct perms_stats {
         unsigned long entries, changed;
@@ -19,6 +28,8 @@ struct perms_stats {
         unsigned long errors;    /* entries that could not be changed */
         char *notes[PERMS_NOTES_MAX]; /* the first skipped or failed paths, with the reason */
         size_t n_notes;
+        struct perms_change changes[PERMS_CHANGES_MAX]; /* the first of the changed entries */
+        size_t n_changes;
 };
 
 void perms_stats_free(struct perms_stats *s);

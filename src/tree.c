@@ -12,6 +12,41 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+/* Each changed entry and what changes, as `chmod -c` says it: with --dry-run always, else with
+ * -v; the first PERMS_CHANGES_MAX, then how many more. */
+static void print_perms_changes(const struct ctx *x, const struct perms_stats *st)
+{
+        enum log_level level = x->dry_run ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG;
+        for (size_t i = 0; i < st->n_changes; i++) {
+                const struct perms_change *c = &st->changes[i];
+                _cleanup_free_ char *what = xstrdup("");
+                if (c->mode != c->new_mode) {
+                        char *t = xasprintf("%smode %04o -> %04o", what, (unsigned)c->mode, (unsigned)c->new_mode);
+                        free(what);
+                        what = t;
+                }
+                if (c->uid != c->new_uid) {
+                        _cleanup_free_ char *from = user_name_of(x->rootfd, c->uid),
+                                            *to = user_name_of(x->rootfd, c->new_uid);
+                        char *t = xasprintf("%s%sowner %s -> %s", what, *what ? ", " : "", from, to);
+                        free(what);
+                        what = t;
+                }
+                if (c->gid != c->new_gid) {
+                        _cleanup_free_ char *from = group_name_of(x->rootfd, c->gid),
+                                            *to = group_name_of(x->rootfd, c->new_gid);
+                        char *t = xasprintf("%s%sgroup %s -> %s", what, *what ? ", " : "", from, to);
+                        free(what);
+                        what = t;
+                }
+                _cleanup_free_ char *p = printable(c->path);
+                log_msg(level, "  %s %s: %s", x->dry_run ? "would change" : "changed", p, *what ? what : "ACL rewritten");
+        }
+        if (st->changed > st->n_changes)
+                log_msg(level, "  ... and %lu more %s", st->changed - st->n_changes,
+                        st->changed - st->n_changes == 1 ? "entry" : "entries");
+}
+
 void print_perms_stats(const struct ctx *x, const struct perms_stats *st)
 {
         unsigned long skipped = st->hardlinks;
@@ -23,6 +58,7 @@ void print_perms_stats(const struct ctx *x, const struct perms_stats *st)
                  st->errors ? ", errors below" : "");
         for (size_t i = 0; i < st->n_notes; i++)
                 log_notice("  %s", st->notes[i]);
+        print_perms_changes(x, st);
 }
 
 void json_perms_stats(struct json *j, const struct perms_stats *st)

@@ -284,10 +284,14 @@ static void probe_diagnose(const struct ctx *x, const struct app *a, const struc
 
 /* The verdict for people. */
 static void probe_render(const struct app *a, const struct probe_result *res, char *const *problems,
-                         const char *mode, const char *env_source, bool use_unit, long long took)
+                         const char *mode, const char *env_source, bool use_unit, long long took, int timeout_sec)
 {
-        log_info("probe %s as %s (%s Python %s, environment of %s, %lld ms):", a->name, a->user.name, mode,
-                 res->python_version ? res->python_version : "?",
+        /* Without a version Python never reported: say why rather than "Python ?". */
+        _cleanup_free_ char *pyv = res->python_version ? xasprintf("Python %s", res->python_version)
+                                   : res->failure      ? xstrdup("Python not started: the probe failed before it")
+                                   : res->timed_out    ? xasprintf("Python did not report within %d s", timeout_sec)
+                                                       : xstrdup("Python ended before reporting");
+        log_info("probe %s as %s (%s %s, environment of %s, %lld ms):", a->name, a->user.name, mode, pyv,
                  strcmp(env_source, "service") == 0 ? a->cfg.service : "the app's env file", took);
         for (size_t i = 0; i < res->n_modules; i++) {
                 const struct probe_module *m = &res->modules[i];
@@ -357,8 +361,10 @@ int run_probe(const struct ctx *x, const struct app *a, char *const *requested, 
         const char *mode = interpreter ? "interpreter" : "embedded";
         if (j)
                 json_probe(j, json_key, a, &res, ok, problems, mode);
-        if (!x->json)
-                probe_render(a, &res, problems, mode, env_source, use_unit, took);
+        /* Under dpkg people read stderr and the journal, not the JSON a hook parses: the
+         * results go there too (in JSON mode these lines go to stderr). */
+        if (!x->json || log_context() != LOG_CONTEXT_SHELL)
+                probe_render(a, &res, problems, mode, env_source, use_unit, took, timeout_sec);
         return ok ? 0 : -PS_E_PROBLEM;
 }
 

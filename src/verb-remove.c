@@ -47,7 +47,7 @@ static int purge_removed(const struct ctx *x, const char *app, bool *ret_done)
         return delete_venv(x, pfd, app, sv, " (the app was removed before)");
 }
 
-int verb_remove(struct ctx *x, const char *app_name, bool purge)
+int verb_remove(struct ctx *x, const char *app_name, bool purge, bool restart)
 {
         int r = check_app_name(app_name);
         if (r < 0 || (r = need_root(x, "remove", app_name)) < 0)
@@ -105,7 +105,11 @@ int verb_remove(struct ctx *x, const char *app_name, bool purge)
                 return r;
         const char *reload_state, *restart_state;
         reload_systemd(x, dropin_changed || watch_changed, &reload_state);
-        restart_or_hint(x, unit, false, env_changed || dropin_changed, &restart_state);
+        /* --restart: only when the service's environment changed (a restart of nothing is
+         * downtime for nothing); restart_or_hint restarts unconditionally when asked. */
+        bool env_now_changed = env_changed || dropin_changed;
+        if ((r = restart_or_hint(x, unit, restart && env_now_changed, env_now_changed, &restart_state)) < 0)
+                return r;
         if (!purge)
                 log_info("kept the virtualenv %s (remove --purge deletes it)", sv);
         log_info("remove %s: %s", app_name, x->dry_run ? "the changes above would be made" : "done");

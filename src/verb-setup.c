@@ -240,9 +240,20 @@ static int setup_resolve(struct setup *s)
                 return r;
         struct stat pst;
         _cleanup_free_ char *py_shown = shown(x, s->a.cfg.python);
-        if (fstatat(x->rootfd, s->a.cfg.python + 1, &pst, 0) < 0 || !S_ISREG(pst.st_mode) || !(pst.st_mode & 0111))
-                return log_error_errno(-PS_E_NOTFOUND, "Python %s does not exist or is not executable: install it "
-                                       "(apt-get install python3-venv) or pass --python=PATH",
+        if (fstatat(x->rootfd, s->a.cfg.python + 1, &pst, 0) < 0) {
+                if (errno == ENOENT && strcmp(s->a.cfg.python, DEFAULT_PYTHON) != 0)
+                        return log_error_errno(-PS_E_NOTFOUND, "Python %s does not exist: name an installed Python "
+                                               "with --python=PATH (ls /usr/bin/python3*), or leave --python out for %s",
+                                               py_shown, DEFAULT_PYTHON);
+                if (errno == ENOENT)
+                        return log_error_errno(-PS_E_NOTFOUND, "Python %s does not exist: install it (apt-get install "
+                                               "python3 python3-venv) or pass --python=PATH",
+                                               py_shown);
+                return log_error_errno(-PS_E_NOTFOUND, "cannot look at Python %s: %s", py_shown, strerror(errno));
+        }
+        if (!S_ISREG(pst.st_mode) || !(pst.st_mode & 0111))
+                return log_error_errno(-PS_E_NOTFOUND, "Python %s is not an executable file: pass --python=PATH "
+                                       "naming the Python program",
                                        py_shown);
         if ((r = check_service_exists(x, s->unit)) < 0)
                 return r;

@@ -160,9 +160,10 @@ static int status_one(struct ctx *x, const char *app_name, struct json *j)
         if (vs == VENV_READY && a.group_exists && a.have_user) {
                 const struct perms_target t = {.user = a.user.uid, .group = a.gid};
                 if (perms_apply(pfd, app_name, a.venv, &t, true, &st) >= 0 && st.changed)
-                        strv_consume(&notes, xasprintf("%lu entries differ from pyshare's owners, modes or ACLs "
-                                                       "(pyshare repair %s puts them right)",
-                                                       st.changed, app_name));
+                        strv_consume(&notes, xasprintf("%lu %s from pyshare's owners, modes or ACLs "
+                                                       "(pyshare repair %s puts %s right)",
+                                                       st.changed, st.changed == 1 ? "entry differs" : "entries differ",
+                                                       app_name, st.changed == 1 ? "it" : "them"));
                 _cleanup_free_ gid_t *gids = NULL;
                 size_t ngids = 0;
                 struct perms_finding *f = NULL;

@@ -23,7 +23,7 @@ struct probe_opts {
 int verb_setup(struct ctx *x, const char *app, const struct setup_opts *o);
 int verb_probe(struct ctx *x, const char *app, const struct probe_opts *o);
 int verb_repair(struct ctx *x, const char *app);
-int verb_remove(struct ctx *x, const char *app, bool purge);
+int verb_remove(struct ctx *x, const char *app, bool purge, bool restart);
 int verb_pip(struct ctx *x, const char *app, char *const *args);
 int verb_list(struct ctx *x);
 int verb_status(struct ctx *x, const char *app);

@@ -366,14 +366,29 @@ int restart_or_hint(const struct ctx *x, const char *unit, bool restart, bool en
         if (!env_changed || x->dry_run)
                 return 0;
         bool active = false, need_reload = false;
+        /* The hint fits its reader: pyshare-app-hook restarts the service itself right after. */
+        enum log_context lc = log_context();
         if (!x->root && bus_systemd_running() && bus_unit_state(unit, &active, &need_reload) >= 0 && active) {
                 *ret_state = "needed";
-                log_notice("%s is running with the old environment: restart it (systemctl restart %s) or run "
-                           "setup with --restart",
-                           unit, unit);
+                if (lc == LOG_CONTEXT_APP_HOOK)
+                        log_notice("%s is running with the old environment: the package's hook restarts it next "
+                                   "(try-restart)",
+                                   unit);
+                else if (lc == LOG_CONTEXT_MAINTSCRIPT)
+                        log_notice("%s is running with the old environment: restart it once the package is "
+                                   "configured (systemctl restart %s)",
+                                   unit, unit);
+                else
+                        log_notice("%s is running with the old environment: restart it (systemctl restart %s), or "
+                                   "give --restart to pyshare setup or remove",
+                                   unit, unit);
         } else if (!x->root) {
                 *ret_state = "needed";
-                log_info("restart %s when it runs, to give it the new environment (systemctl restart %s)", unit, unit);
+                if (lc == LOG_CONTEXT_SHELL)
+                        log_info("restart %s when it runs, to give it the new environment (systemctl restart %s)", unit,
+                                 unit);
+                else
+                        log_info("%s gets the new environment when it starts", unit);
         }
         return 0;
 }

@@ -133,17 +133,24 @@ deb10=$(build_myapp_packaged --lintian --wheels "$work/wheels" --out "$work/debs
 deb11=$("$PKG/build-myapp" --version 1.1 --wheels "$work/wheels" --out "$work/debs") ||
 	e2e_fail "build-myapp 1.1 failed"
 ls -l "$work/debs" >&2
-# What dh_pyshare from the .deb put into the maintainer scripts: the function, one call each, and
-# the pointer to the hook as pyshare's .deb installs it; and pyshare in Depends.
+# What dh_pyshare from the .deb put into the maintainer scripts: a call of the hook that pyshare's
+# .deb installs, once per script, not a copy of it; in the postrm also the small purge fallback
+# for when pyshare is gone; and pyshare in Depends.
 dpkg-deb -e "$deb10" "$work/ctl10"
 for script in postinst prerm postrm; do
-	grep -qxF "pyshare_app_hook $script myapp \"\$@\"" "$work/ctl10/$script" ||
-		e2e_fail "the $script of $(basename "$deb10") has no 'pyshare_app_hook $script myapp' line"
-	grep -qx 'pyshare_app_hook() (' "$work/ctl10/$script" ||
-		e2e_fail "the $script of $(basename "$deb10") has no pyshare_app_hook function"
+	grep -qE "^[[:space:]]*/usr/share/pyshare/pyshare-app-hook $script myapp \"\\\$@\"\$" "$work/ctl10/$script" ||
+		e2e_fail "the $script of $(basename "$deb10") does not call /usr/share/pyshare/pyshare-app-hook $script myapp"
+	if grep -q 'pyshare_app_hook() (' "$work/ctl10/$script"; then
+		e2e_fail "the $script of $(basename "$deb10") holds a copy of the hook"
+	fi
 done
-grep -qxF '# pyshare-app-hook (see /usr/share/pyshare/pyshare-app-hook)' "$work/ctl10/postinst" ||
-	e2e_fail "the postinst of $(basename "$deb10") does not name /usr/share/pyshare/pyshare-app-hook"
+grep -qx 'pyshare_purge_leftovers() (' "$work/ctl10/postrm" ||
+	e2e_fail "the postrm of $(basename "$deb10") has no pyshare_purge_leftovers fallback"
+grep -qxF '	pyshare_purge_leftovers myapp' "$work/ctl10/postrm" ||
+	e2e_fail "the postrm of $(basename "$deb10") does not call pyshare_purge_leftovers myapp"
+e2e_log "maintainer scripts of $(basename "$deb10"): $(wc -c "$work/ctl10/postinst" "$work/ctl10/prerm" "$work/ctl10/postrm" | head -n 3 | awk '{ printf "%s %s B; ", $2, $1 }')"
+(($(stat -c %s "$work/ctl10/postinst") < 1024 && $(stat -c %s "$work/ctl10/postrm") < 6144)) ||
+	e2e_fail "the maintainer scripts of $(basename "$deb10") are larger than a call and the fallback"
 grep -qE '(^|, )pyshare \(>= ' <<<"$(dpkg-deb -f "$deb10" Depends)" ||
 	e2e_fail "$(basename "$deb10") does not depend on pyshare: $(dpkg-deb -f "$deb10" Depends)"
 
@@ -214,8 +221,15 @@ e2e_root_overlay "$R" --remove
 e2e_step "apt install ./myapp_1.0: the page answers, with no other command"
 pid_before=$(e2e_main_pid apache2)
 t0=$(e2e_now)
-e2e_apt_install "$deb10"
+cp "$deb10" "$(e2e_root)/var/tmp/"
+e2e_expect_rc 0 env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+	"/var/tmp/$(basename "$deb10")"
 e2e_log "apt install of myapp 1.0 took $(e2e_since "$t0") s"
+# pyshare's hint fits the hook, which restarts apache2 right after: no command for a shell.
+e2e_out_has "apache2.service is running with the old environment: the package's hook restarts it next (try-restart)" \
+	"apt install of myapp 1.0"
+e2e_out_lacks "--restart" "apt install of myapp 1.0"
+e2e_out_lacks "systemctl restart apache2" "apt install of myapp 1.0"
 e2e_expect_http /myapp/ 200 "Hello, NumPy version is $numpy_version"
 [[ $(e2e_main_pid apache2) != "$pid_before" ]] || e2e_fail "apache2 was not restarted by the postinst"
 sp=$(e2e_site_packages myapp)
@@ -338,23 +352,24 @@ e2e_exec grep -q '^# Written by pyshare for apache2.service; apps: myapp, other\
 	/etc/pyshare/services/apache2.service.env || e2e_fail "apache2's EnvironmentFile does not list both apps"
 e2e_run dpkg --remove --force-depends pyshare
 e2e_run test ! -e /usr/sbin/pyshare
+# The hook went with pyshare: the postrm's fallback removes what is the app's alone and leaves
+# apache2's merged EnvironmentFile, which names the other app too, with a warning.
 e2e_expect_rc 0 dpkg --purge myapp
-e2e_out_has "pyshare is not installed" "dpkg --purge myapp"
 e2e_out_has "deleted the virtualenv /opt/pyshare/myapp" "dpkg --purge myapp"
+e2e_out_has "pyshare: warning: left /etc/pyshare/services/apache2.service.env, which lists other apps too (myapp,other)" \
+	"dpkg --purge myapp"
 expect_gone "${APP_FILES[@]}" /var/lib/pyshare
-e2e_exec cat /etc/pyshare/services/apache2.service.env >&2
+e2e_run test -s /etc/systemd/system/apache2.service.d/50-pyshare.conf
+e2e_run test -d /opt/pyshare/other
+e2e_expect_http /myapp/ 404
+# Once pyshare is back, setup of the other app rewrites it without myapp.
+e2e_install_pyshare_deb "$pyshare_deb"
+e2e_expect_rc 0 pyshare setup other --no-probe
 e2e_exec grep -q '^# Written by pyshare for apache2.service; apps: other\.$' \
 	/etc/pyshare/services/apache2.service.env || e2e_fail "apache2's EnvironmentFile does not list other alone"
 if e2e_exec grep -q myapp /etc/pyshare/services/apache2.service.env; then
 	e2e_fail "apache2's EnvironmentFile still names myapp"
 fi
-e2e_run test -s /etc/systemd/system/apache2.service.d/50-pyshare.conf
-e2e_run test -d /opt/pyshare/other
-e2e_expect_http /myapp/ 404
-# What the hook wrote by hand is what pyshare writes: setup of the other app changes nothing.
-e2e_install_pyshare_deb "$pyshare_deb"
-e2e_expect_rc 0 pyshare setup other --no-probe
-e2e_out_has "nothing to change" "pyshare setup other after the hand-made purge"
 e2e_run pyshare remove other --purge
 expect_gone "${SERVICE_FILES[@]}"
 

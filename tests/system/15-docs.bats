@@ -243,3 +243,48 @@ EOF
         [ "$(echo "$output" | tail -1)" = "0 passed, 1 failed" ]
         rm -rf "$t"
 }
+
+@test "completion: --service offers plain units and template instances, not templates" {
+        fake=$(mktemp -d)
+        cat >"$fake/systemctl" <<'SH'
+#!/bin/sh
+case "$*" in
+*list-unit-files*) printf '%s\n' "apache2.service enabled enabled" "apache2@.service disabled enabled" \
+        "getty@.service enabled enabled" "pst-x.service static -" ;;
+*list-units*) printf '%s\n' "apache2@site1.service loaded active running Apache site1" \
+        "getty@tty1.service loaded active running Getty" "ssh.service loaded active running SSH" ;;
+esac
+SH
+        chmod +x "$fake/systemctl"
+        got=$(PATH="$fake:$PATH" complete_words setup x --service "" | sort)
+        rm -rf "$fake"
+        want=$(printf '%s\n' apache2.service apache2@site1.service getty@tty1.service pst-x.service ssh.service | sort)
+        same "--service completion" "wanted" "$want" "the completion" "$got"
+}
+
+@test "completion: probe APP completes the modules of APP's venv, under its Prefix=" {
+        require_root
+        prefix=/var/tmp/pst-compl
+        site=$prefix/pst-compl/lib/python3.11/site-packages
+        rm -rf "$prefix"
+        mkdir -p "$site/numpy" "$site/flask" "$site/numpy-1.24.2.dist-info" "$site/__pycache__" /etc/pyshare
+        touch "$site/six.py" "$site/_cffi_backend.cpython-311-x86_64-linux-gnu.so" "$site/distutils-precedence.pth"
+        printf '[App]\nPrefix=%s\n' "$prefix" >/etc/pyshare/pst-compl.conf
+        got=$(complete_words probe pst-compl "" | sort)
+        got_n=$(complete_words probe pst-compl nu)
+        rm -rf "$prefix" /etc/pyshare/pst-compl.conf
+        same "probe's module completion" "wanted" "$(printf '%s\n' _cffi_backend flask numpy six | sort)" "the completion" "$got"
+        [ "$got_n" = numpy ]
+}
+
+@test "pyshare(8): FILES names every key of APP.conf, and the pip example says alice is in the deploy group" {
+        conf=$(man_section FILES | awk '/^\.I \/etc\/pyshare\/APP\.conf$/ { on = 1; next } on && /^\.TP/ { exit } on' | tr '\n' ' ')
+        for key in Python= Group= Service= User= Prefix= Module= Cgi= Watch=; do
+                [[ "$conf" == *"$key"* ]] || { echo "FILES /etc/pyshare/APP.conf lacks $key: $conf" >&2; return 1; }
+        done
+        examples=$(man_section EXAMPLES | tr '\n' ' ')
+        [[ "$examples" == *"runuser -u alice"* ]]
+        [[ "$examples" == *"alice installs into the venv as a member of its deploy group"* ]] ||
+                { echo "EXAMPLES: $examples" >&2; return 1; }
+        [[ "$examples" == *"usermod -aG deploy alice"* ]]
+}

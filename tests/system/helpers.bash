@@ -95,6 +95,14 @@ ps_setup_installed() {
         "$PYSHARE" repair "$1" >/dev/null
 }
 
+# Whether the app demo on this machine is the one scripts/demo sets up (the README's first
+# command leaves it): its only module is pyshare_demo, which the demo's deployer installed.
+demo_is_scripts() {
+        [ -f /etc/pyshare/demo.conf ] && [ -d /opt/pyshare/demo ] || return 1
+        [ "$(grep '^Module=' /etc/pyshare/demo.conf)" = "Module=pyshare_demo" ] || return 1
+        [ "$(stat -c %U "$(site_of demo)/pyshare_demo/__init__.py" 2>/dev/null)" = pyshare-demo ]
+}
+
 cleanup_app() {
         local app
         for app in "$@"; do
