@@ -33,7 +33,7 @@ ALL_LDFLAGS = -pie -pthread -Wl,-z,relro,-z,now $(LDFLAGS) $(EXTRA_LDFLAGS)
 # Every module but main.c, so that unit tests and fuzzers link the real code.
 LIB_SRCS := src/log.c src/util.c src/paths.c src/envfile.c src/output.c src/fileio.c \
             src/config.c src/acl.c src/fswalk.c src/perms.c src/users.c src/units.c src/bus.c \
-            src/pyembed.c src/venv.c src/privdrop.c src/probe.c src/pip.c src/verbs.c src/cli.c
+            src/pyembed.c src/venv.c src/prefix.c src/privdrop.c src/probe.c src/pip.c src/verbs.c src/cli.c
 SRCS     := $(LIB_SRCS) src/main.c
 
 BUILD   ?= build
