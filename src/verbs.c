@@ -10,6 +10,7 @@
 #include "perms.h"
 #include "pip.h"
 #include "probe.h"
+#include "prefix.h"
 #include "pyembed.h"
 #include "units.h"
 #include "users.h"
@@ -813,17 +814,21 @@ static void json_perms_stats(struct json *j, const struct perms_stats *st)
         json_arr_end(j);
 }
 
-/* Whoever may write the prefix may swap the venv for a tree of their own between two runs:
- * only its owner and root may. */
-static int refuse_open_prefix(const struct ctx *x, const char *prefix, const struct stat *st)
+/* The prefix through prefix_open (its rule: prefix.h), with the refusal said once. */
+static int open_prefix(const struct ctx *x, const char *prefix, enum prefix_open_mode mode, int *ret_fd)
 {
-        if (!(st->st_mode & 0022))
-                return 0;
+        struct prefix_problem pp = {0};
+        int r = prefix_open(x->rootfd, prefix, mode, ret_fd, NULL, &pp);
+        if (r >= 0)
+                return r;
         _cleanup_free_ char *sp = shown(x, prefix);
-        log_error("%s is writable by %s (mode %04o): whoever can write there could replace the environment; "
-                  "chmod go-w %s, or choose another --prefix",
-                  sp, (st->st_mode & 0020) ? "its group" : "others", (unsigned)(st->st_mode & 07777), sp);
-        return -PS_E_INVALID;
+        _cleanup_free_ char *why = pp.path ? prefix_problem_text(&pp, prefix, x->root) : NULL;
+        if (why)
+                log_error("%s", why);
+        else
+                log_error("cannot open %s: %s", sp, strerror(-r));
+        prefix_problem_free(&pp);
+        return r;
 }
 
 /* A venv outside the default prefix can sit below a directory that the service user cannot
@@ -878,15 +883,8 @@ static int apply_tree(const struct ctx *x, const struct app *a, struct perms_sta
 {
         _cleanup_close_ int pfd = -1;
         _cleanup_free_ char *sv = shown(x, a->venv);
-        int r = dir_open(x->rootfd, a->prefix_rel, 0, false, false, &pfd, NULL);
-        if (r < 0) {
-                log_error("cannot open %s: %s", sv, strerror(-r));
-                return r;
-        }
-        struct stat pst;
-        if (fstat(pfd, &pst) < 0)
-                return -errno;
-        if ((r = refuse_open_prefix(x, a->cfg.prefix, &pst)) < 0)
+        int r = open_prefix(x, a->cfg.prefix, PREFIX_OPEN_EXISTING, &pfd);
+        if (r < 0)
                 return r;
         const struct perms_target t = {.user = a->user.uid, .group = a->gid};
         _cleanup_close_ int vfd = openat(pfd, a->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -1618,36 +1616,17 @@ static int check_acl_support(const struct ctx *x, const char *prefix)
         }
 }
 
+/* Missing components are created root:root 0755; an existing prefix keeps its owner and mode
+ * (what setup did not create is not setup's to change; the service user gets search
+ * permission by an ACL entry where it needs it). */
 static int prepare_prefix(const struct ctx *x, const char *prefix, int *ret_fd)
 {
-        _cleanup_free_ char *sp = shown(x, prefix);
-        int r = dir_open(x->rootfd, prefix + 1, 0755, false, x->dry_run, ret_fd, NULL);
-        if (r < 0) {
-                log_error("cannot create %s: %s", sp, strerror(-r));
+        int r = open_prefix(x, prefix, x->dry_run ? PREFIX_OPEN_CHECK : PREFIX_OPEN_CREATE, ret_fd);
+        if (r < 0)
                 return r;
-        }
-        if (*ret_fd < 0) {
+        _cleanup_free_ char *sp = shown(x, prefix);
+        if (*ret_fd < 0)
                 log_info("would create %s (root:root 0755)", sp);
-                return 0;
-        }
-        struct stat st;
-        if (fstat(*ret_fd, &st) < 0)
-                return -errno;
-        if (st.st_uid != 0) {
-                _cleanup_free_ char *u = user_name_of(st.st_uid);
-                if ((r = refuse_open_prefix(x, prefix, &st)) < 0)
-                        return r;
-                log_notice("%s belongs to %s: pyshare leaves its owner and mode as they are", sp, u);
-                return 0;
-        }
-        if ((st.st_mode & 07777) != 0755 || st.st_gid != 0) {
-                if (x->dry_run)
-                        log_info("would set %s to root:root 0755", sp);
-                else if (fchown(*ret_fd, 0, 0) < 0 || fchmod(*ret_fd, 0755) < 0)
-                        return -errno;
-                else
-                        log_info("set %s to root:root 0755", sp);
-        }
         return 0;
 }
 
@@ -1757,7 +1736,9 @@ int verb_setup(struct ctx *x, const char *app_name, const struct setup_opts *o)
         _cleanup_close_ int lockfd = -1;
         if ((r = take_lock(x, &lockfd)) < 0)
                 return r;
-        if ((r = check_acl_support(x, a.cfg.prefix)) < 0)
+        _cleanup_close_ int checked_prefix = -1;
+        if ((r = open_prefix(x, a.cfg.prefix, PREFIX_OPEN_CHECK, &checked_prefix)) < 0 ||
+            (r = check_acl_support(x, a.cfg.prefix)) < 0)
                 return r;
 
         _cleanup_actions_ struct actions acts = {0};
@@ -1821,9 +1802,7 @@ int verb_setup(struct ctx *x, const char *app_name, const struct setup_opts *o)
                         log_info("would adopt the existing virtualenv %s", sv);
                 else {
                         _cleanup_close_ int vfd = openat(pfd, app_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                        bool ch;
-                        static const char marker[] = "pyshare: adopted an existing virtualenv.\n";
-                        if (vfd < 0 || file_write_atomic(vfd, VENV_MARKER, marker, sizeof(marker) - 1, 0644, false, &ch) < 0) {
+                        if (vfd < 0 || venv_marker_write(vfd, VENV_ORIGIN_ADOPTED) < 0) {
                                 log_error("cannot adopt %s: %s", sv, strerror(errno));
                                 return -EIO;
                         }
@@ -2118,6 +2097,50 @@ int verb_repair(struct ctx *x, const char *app_name)
 
 /* ---- remove ------------------------------------------------------------------------------- */
 
+/* Deletes PREFIX/APP only when pyshare created it (venv_purge_check), below a prefix that
+ * passes the ownership rule: there nobody but root can swap the directory that was checked
+ * for another before it is deleted. Anything else is left alone, with the reason. */
+static int purge_venv(const struct ctx *x, const char *prefix, const char *app, const char *sv, const char *note,
+                      bool *ret_purged)
+{
+        _cleanup_close_ int pfd = -1;
+        struct prefix_problem pp = {0};
+        *ret_purged = false;
+        int r = prefix_open(x->rootfd, prefix, PREFIX_OPEN_EXISTING, &pfd, NULL, &pp);
+        if (r < 0 && pp.path && pp.why != PREFIX_MISSING) {
+                _cleanup_free_ char *why = prefix_problem_text(&pp, prefix, x->root);
+                log_notice("left %s alone: %s", sv, why);
+        } else if (r < 0 && r != -ENOENT)
+                log_error("cannot open %s: %s", prefix, strerror(-r));
+        prefix_problem_free(&pp);
+        if (r < 0)
+                return r == -ENOENT || r == -ENOTDIR || r == -PS_E_INVALID ? 0 : r;
+        enum venv_purge vp;
+        _cleanup_free_ char *why = NULL;
+        if ((r = venv_purge_check(pfd, app, &vp, &why)) < 0) {
+                log_error("cannot look at %s: %s", sv, strerror(-r));
+                return r;
+        }
+        if (vp == VENV_PURGE_ADOPTED)
+                log_notice("left the files of %s in place: pyshare adopted that virtualenv rather than creating it, "
+                           "so they are not pyshare's to delete",
+                           sv);
+        else if (vp == VENV_PURGE_NOT_OURS)
+                log_notice("left %s alone: %s", sv, why);
+        if (vp != VENV_PURGE_DELETE)
+                return 0;
+        if (x->dry_run)
+                log_info("would delete the virtualenv %s", sv);
+        else if ((r = rmtree_at(pfd, app)) < 0) {
+                log_error("cannot delete %s: %s%s", sv, strerror(-r),
+                          r == -EXDEV ? " (a mount point inside it: unmount it first)" : "");
+                return r;
+        } else
+                log_info("deleted the virtualenv %s%s", sv, note);
+        *ret_purged = true;
+        return 0;
+}
+
 int verb_remove(struct ctx *x, const char *app_name, bool purge)
 {
         int r = check_app_name(app_name);
@@ -2139,19 +2162,9 @@ int verb_remove(struct ctx *x, const char *app_name, bool purge)
                         return r;
                 const char *prefix = vc.prefix ? vc.prefix : DEFAULT_PREFIX;
                 _cleanup_free_ char *venv = xasprintf("%s/%s", prefix, app_name), *sv = shown(x, venv);
-                _cleanup_close_ int pfd = -1;
-                enum venv_state vs = VENV_MISSING;
-                if (dir_open(x->rootfd, prefix + 1, 0, false, false, &pfd, NULL) >= 0 &&
-                    venv_state(pfd, app_name, &vs) >= 0 && vs == VENV_READY) {
-                        if (x->dry_run)
-                                log_info("would delete the virtualenv %s", sv);
-                        else if ((r = rmtree_at(pfd, app_name)) < 0) {
-                                log_error("cannot delete %s: %s", sv, strerror(-r));
-                                return r;
-                        } else
-                                log_info("deleted the virtualenv %s (the app was removed before)", sv);
-                        return 0;
-                }
+                bool purged = false;
+                if ((r = purge_venv(x, prefix, app_name, sv, " (the app was removed before)", &purged)) < 0 || purged)
+                        return r;
         }
         if (!exists) {
                 log_info("remove %s: nothing to remove (no /%s/%s.conf)", app_name, ETC_DIR, app_name);
@@ -2179,25 +2192,8 @@ int verb_remove(struct ctx *x, const char *app_name, bool purge)
             (r = remove_file(x, TMPFILES_DIR, tmpfiles_name, &acts)) < 0 || (r = remove_file(x, ETC_DIR, env_name, &acts)) < 0)
                 return r;
         bool purged = false;
-        if (purge) {
-                _cleanup_close_ int pfd = -1;
-                r = dir_open(x->rootfd, prefix + 1, 0, false, false, &pfd, NULL);
-                struct stat st;
-                if (r >= 0 && fstatat(pfd, app_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-                        if (x->dry_run)
-                                log_info("would delete the virtualenv %s", sv);
-                        else if ((r = rmtree_at(pfd, app_name)) < 0) {
-                                log_error("cannot delete %s: %s%s", sv, strerror(-r),
-                                          r == -EXDEV ? " (a mount point inside it: unmount it first)" : "");
-                                return r;
-                        } else
-                                log_info("deleted the virtualenv %s", sv);
-                        purged = true;
-                } else if (r < 0 && r != -ENOENT) {
-                        log_error("cannot open %s: %s", prefix, strerror(-r));
-                        return r;
-                }
-        }
+        if (purge && (r = purge_venv(x, prefix, app_name, sv, "", &purged)) < 0)
+                return r;
         bool cgi_changed = false, watch_changed = false;
         struct app wa = {.name = app_name, .venv = venv, .cfg = c};
         if ((r = update_cgi_conf(x, app_name, &acts, &cgi_changed)) < 0 ||
@@ -2278,13 +2274,15 @@ static int status_one(struct ctx *x, const char *app_name, struct json *j)
                 strv_consume(&problems, xasprintf("user %s or group %s does not exist", a.cfg.user, a.cfg.group));
 
         _cleanup_close_ int pfd = -1;
-        _cleanup_free_ char *bad = NULL;
+        struct prefix_problem pp = {0};
         enum venv_state vs = VENV_MISSING;
-        r = dir_open(x->rootfd, a.prefix_rel, 0, false, false, &pfd, &bad);
+        r = prefix_open(x->rootfd, a.cfg.prefix, PREFIX_OPEN_EXISTING, &pfd, NULL, &pp);
         if (r >= 0)
                 venv_state(pfd, app_name, &vs);
-        if (r == -ENOTDIR) {
-                _cleanup_free_ char *p = xasprintf("/%s", bad ? bad : a.prefix_rel), *sp = shown(x, p);
+        if (r == -PS_E_INVALID) {
+                strv_consume(&problems, prefix_problem_text(&pp, a.cfg.prefix, x->root));
+        } else if (r == -ENOTDIR) {
+                _cleanup_free_ char *sp = shown(x, pp.path);
                 strv_consume(&problems, xasprintf("%s is a symbolic link (or not a directory), which pyshare does not "
                                                   "follow: set the app's prefix to the real directory (pyshare setup "
                                                   "%s --prefix=DIR)",
@@ -2293,6 +2291,7 @@ static int status_one(struct ctx *x, const char *app_name, struct json *j)
                 strv_consume(&problems, xasprintf("virtualenv %s is %s: run `pyshare setup %s`", a.venv,
                                                   vs == VENV_MISSING ? "missing" : vs == VENV_INCOMPLETE ? "incomplete" : "not pyshare's",
                                                   app_name));
+        prefix_problem_free(&pp);
 
         /* A problem is what the service user cannot read; entries that differ from pyshare's
          * layout but are readable are only counted. */
