@@ -94,12 +94,11 @@ int prefix_open(int rootfd, const char *prefix, enum prefix_open_mode mode, int 
                 return refuse(ret_problem, why, "/", &st, -PS_E_INVALID);
 
         _cleanup_free_ char *copy = xstrdup(norm);
-        char *done = xcalloc(1, strlen(norm) + 1);
-        _cleanup_free_ char *done_owner = done;
         bool created = false;
         char *save = NULL;
         for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
-                strcat(strcat(done, "/"), c);
+                /* the path so far, for messages: norm up to the end of this component */
+                _cleanup_free_ char *done = xstrndup(norm, (size_t)(c - copy) + strlen(c));
                 created = false;
                 int next = openat(fd, c, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
                 if (next < 0 && errno == ENOENT) {

@@ -330,14 +330,13 @@ int venv_marker_read(int venvfd, enum venv_origin *ret)
         }
         if (r < 0)
                 return r;
+        *ret = VENV_ORIGIN_FOREIGN;
         if (st.st_uid != 0 || st.st_nlink != 1)
-                *ret = VENV_ORIGIN_FOREIGN;
-        else if (len == strlen(VENV_MARKER_CREATED) && memcmp(text, VENV_MARKER_CREATED, len) == 0)
+                return 0;
+        if (len == strlen(VENV_MARKER_CREATED) && memcmp(text, VENV_MARKER_CREATED, len) == 0)
                 *ret = VENV_ORIGIN_CREATED;
         else if (len == strlen(VENV_MARKER_ADOPTED) && memcmp(text, VENV_MARKER_ADOPTED, len) == 0)
                 *ret = VENV_ORIGIN_ADOPTED;
-        else
-                *ret = VENV_ORIGIN_FOREIGN;
         return 0;
 }
 
