@@ -34,22 +34,39 @@ static bool only_venv_entries(int fd)
         return only;
 }
 
+/* prefixfd/app without following: *ret_fd -1 when it is missing (st_mode 0 in *ret_st) or not
+ * a directory, else the directory's fd, with the fstat of that fd. */
+static int venv_open(int prefixfd, const char *app, struct stat *ret_st, int *ret_fd)
+{
+        *ret_fd = -1;
+        if (fstatat(prefixfd, app, ret_st, AT_SYMLINK_NOFOLLOW) < 0) {
+                ret_st->st_mode = 0;
+                return errno == ENOENT ? 0 : -errno;
+        }
+        if (!S_ISDIR(ret_st->st_mode))
+                return 0;
+        int fd = openat(prefixfd, app, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 || fstat(fd, ret_st) < 0) {
+                int r = -errno;
+                if (fd >= 0)
+                        close(fd);
+                return r;
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
 int venv_state(int prefixfd, const char *app, enum venv_state *ret)
 {
         struct stat st;
-        if (fstatat(prefixfd, app, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-                if (errno != ENOENT)
-                        return -errno;
-                *ret = VENV_MISSING;
+        _cleanup_close_ int fd = -1;
+        int r = venv_open(prefixfd, app, &st, &fd);
+        if (r < 0)
+                return r;
+        if (fd < 0) {
+                *ret = st.st_mode ? VENV_NOT_A_VENV : VENV_MISSING;
                 return 0;
         }
-        if (!S_ISDIR(st.st_mode)) {
-                *ret = VENV_NOT_A_VENV;
-                return 0;
-        }
-        _cleanup_close_ int fd = openat(prefixfd, app, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
         struct stat m;
         if (fstatat(fd, VENV_MARKER, &m, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(m.st_mode) && m.st_uid == 0) {
                 *ret = VENV_READY;
@@ -363,24 +380,18 @@ static bool owned_as_made(const struct stat *st)
 int venv_purge_check(int prefixfd, const char *app, enum venv_purge *ret, char **ret_why)
 {
         struct stat st;
-        if (fstatat(prefixfd, app, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-                if (errno != ENOENT)
-                        return -errno;
-                *ret = VENV_PURGE_MISSING;
+        _cleanup_close_ int fd = -1;
+        int r = venv_open(prefixfd, app, &st, &fd);
+        if (r < 0)
+                return r;
+        if (fd < 0) {
+                *ret = st.st_mode ? VENV_PURGE_NOT_OURS : VENV_PURGE_MISSING;
+                if (st.st_mode)
+                        *ret_why = xstrdup("it is not a directory");
                 return 0;
         }
-        if (!S_ISDIR(st.st_mode)) {
-                *ret = VENV_PURGE_NOT_OURS;
-                *ret_why = xstrdup("it is not a directory");
-                return 0;
-        }
-        _cleanup_close_ int fd = openat(prefixfd, app, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
         enum venv_origin o;
-        int r = venv_marker_read(fd, &o);
+        r = venv_marker_read(fd, &o);
         if (r < 0)
                 return r;
         if (o == VENV_ORIGIN_ADOPTED) {

@@ -60,6 +60,16 @@ teardown() {
         guard_check
 }
 
+# remove --purge, as a dry run and for real: neither deletes; $output is the real run's
+purge_keeps() {
+        run "$PYSHARE" remove "$1" --purge --dry-run
+        assert_status 0
+        [[ $output != *"would delete"* ]]
+        run "$PYSHARE" remove "$1" --purge
+        assert_status 0
+        [[ $output != *"deleted the virtualenv"* ]]
+}
+
 # owner and mode as the refusal names them: "pst_deployer (drwxr-xr-x 0755)"
 owner_mode() {
         echo "$(stat -c %U "$1") ($(stat -c %A "$1") $(stat -c %04a "$1"))"
@@ -189,14 +199,8 @@ owner_mode() {
         # a package upgrade changes the prefix
         printf 'Prefix=/etc\n' >>"/usr/lib/pyshare/$ETCAPP.conf"
         etc_before=$(snapshot /etc/apache2)
-        run "$PYSHARE" remove "$ETCAPP" --purge --dry-run
-        assert_status 0
-        [[ $output != *"would delete"* ]]
+        purge_keeps "$ETCAPP"
         assert_output_has "left /etc/apache2 alone: /etc is a system directory and never a prefix"
-        run "$PYSHARE" remove "$ETCAPP" --purge
-        assert_status 0
-        [[ $output != *"deleted the virtualenv"* ]]
-        assert_output_has "left /etc/apache2 alone"
         assert_same "/etc/apache2" "$etc_before" "$(snapshot /etc/apache2)"
         [ ! -e "/etc/pyshare/$ETCAPP.conf" ]
 }
@@ -209,11 +213,7 @@ owner_mode() {
         assert_status 0
         assert_output_has "adopted the existing virtualenv /opt/pyshare/$APP"
         [ "$(cat "/opt/pyshare/$APP/.pyshare-complete")" = "pyshare: adopted an existing virtualenv." ]
-        run "$PYSHARE" remove "$APP" --purge --dry-run
-        assert_status 0
-        [[ $output != *"would delete"* ]]
-        run "$PYSHARE" remove "$APP" --purge
-        assert_status 0
+        purge_keeps "$APP"
         assert_output_has "left the files of /opt/pyshare/$APP in place: pyshare adopted that virtualenv rather than creating it, so they are not pyshare's to delete"
         [ "$(cat "/opt/pyshare/$APP/precious")" = mine ]
         [ -f "/opt/pyshare/$APP/pyvenv.cfg" ]
@@ -231,11 +231,7 @@ owner_mode() {
         # no marker: not pyshare's to delete
         adv_setup "$APP" "$AUNIT" --no-probe -q
         rm "/opt/pyshare/$APP/.pyshare-complete"
-        run "$PYSHARE" remove "$APP" --purge --dry-run
-        assert_status 0
-        [[ $output != *"would delete"* ]]
-        run "$PYSHARE" remove "$APP" --purge
-        assert_status 0
+        purge_keeps "$APP"
         assert_output_has "left /opt/pyshare/$APP alone: it carries no .pyshare-complete marker, so pyshare did not create it"
         [ -f "/opt/pyshare/$APP/pyvenv.cfg" ]
         # a marker of someone else's text, after the app was removed: left too
