@@ -147,9 +147,9 @@ char *prefix_problem_text(const struct prefix_problem *p, const char *prefix, co
 {
         const char *root = shown_root ? shown_root : "";
         if (p->why == PREFIX_RESERVED)
-                return xasprintf("%s%s is a system directory and never a prefix: a virtualenv there would mix with (and "
-                                 "its removal would delete) what the system keeps there; use the default %s, or a "
-                                 "directory of its own that root owns, such as /srv/venvs",
+                return xasprintf("%s%s is a system directory and never a prefix: a virtualenv there would sit among what "
+                                 "the system keeps there, and removing it could take that along; use the default %s, "
+                                 "or a directory of its own that root owns, such as /srv/venvs",
                                  root, prefix, PREFIX_DEFAULT);
         if (p->why == PREFIX_NOT_DIR)
                 return xasprintf("%s%s is a symbolic link (or not a directory), which pyshare does not follow: set the "

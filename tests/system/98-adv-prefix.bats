@@ -122,9 +122,9 @@ owner_mode() {
         adv_setup "$APP" "$AUNIT" --prefix=/var/tmp/pst-adv-later/venvs --no-probe -q
         run "$PYSHARE" status "$APP"
         assert_status 0
+        before=$(snapshot /var/tmp/pst-adv-later/venvs)
         chown "$DEPLOYER" /var/tmp/pst-adv-later
         want="prefix /var/tmp/pst-adv-later/venvs refused: /var/tmp/pst-adv-later is owned by $DEPLOYER (drwxr-xr-x 0755)"
-        before=$(snapshot /var/tmp/pst-adv-later)
         run "$PYSHARE" status "$APP"
         assert_status 1
         assert_output_has "problem: $want"
@@ -140,7 +140,7 @@ owner_mode() {
         run "$PYSHARE" repair "$APP"
         assert_status 65
         chmod 0755 /var/tmp/pst-adv-later
-        assert_same "the refused prefix" "$before" "$(snapshot /var/tmp/pst-adv-later)"
+        assert_same "the venv below the refused prefix" "$before" "$(snapshot /var/tmp/pst-adv-later/venvs)"
 }
 
 @test "finding 9: Prefix=/root in a package's settings is refused and /root keeps its owner, mode and ACL" {
@@ -153,7 +153,7 @@ owner_mode() {
         [[ $output != *"set /root to"* ]]
         run "$PYSHARE" setup "$APP" --no-probe
         assert_status 65
-        assert_output_has "/root is a system directory and never a prefix: a virtualenv there would mix with (and its removal would delete) what the system keeps there; use the default /opt/pyshare"
+        assert_output_has "/root is a system directory and never a prefix: a virtualenv there would sit among what the system keeps there, and removing it could take that along; use the default /opt/pyshare, or a directory of its own that root owns, such as /srv/venvs"
         [[ $output != *"set /root to"* ]]
         assert_same "/root" "$root_before" "$(stat -c '%U:%G %a' /root; getfacl -p /root)"
         [ ! -e "/root/$APP" ]
