@@ -7,6 +7,7 @@
 #include "names.h"
 #include "output.h"
 #include "perms.h"
+#include "prefix.h"
 #include "users.h"
 
 #include <fcntl.h>
@@ -77,17 +78,21 @@ void json_perms_stats(struct json *j, const struct perms_stats *st)
         json_arr_end(j);
 }
 
-/* Whoever may write the prefix may swap the venv for a tree of their own between two runs:
- * only its owner and root may. */
-static int refuse_open_prefix(const struct ctx *x, const char *prefix, const struct stat *st)
+/* The prefix through prefix_open (its rule: prefix.h), with the refusal said once. */
+int open_prefix(const struct ctx *x, const char *prefix, enum prefix_open_mode mode, int *ret_fd)
 {
-        if (!(st->st_mode & 0022))
-                return 0;
+        struct prefix_problem pp = {0};
+        int r = prefix_open(x->rootfd, prefix, mode, ret_fd, NULL, &pp);
+        if (r >= 0)
+                return r;
         _cleanup_free_ char *sp = shown(x, prefix);
-        log_error("%s is writable by %s (mode %04o): whoever can write there could replace the environment; "
-                  "chmod go-w %s, or choose another --prefix",
-                  sp, (st->st_mode & 0020) ? "its group" : "others", (unsigned)(st->st_mode & 07777), sp);
-        return -PS_E_INVALID;
+        _cleanup_free_ char *why = pp.path ? prefix_problem_text(&pp, prefix, x->root, ids_root(x)) : NULL;
+        if (why)
+                log_error("%s", why);
+        else
+                log_error("cannot open %s: %s", sp, strerror(-r));
+        prefix_problem_free(&pp);
+        return r;
 }
 
 /* A venv outside the default prefix can sit below a directory that the service user cannot
@@ -142,13 +147,8 @@ int apply_tree(const struct ctx *x, const struct app *a, struct perms_stats *st)
 {
         _cleanup_close_ int pfd = -1;
         _cleanup_free_ char *sv = shown(x, a->venv);
-        int r = dir_open(x->rootfd, a->prefix_rel, NULL, &pfd, NULL);
+        int r = open_prefix(x, a->cfg.prefix, PREFIX_OPEN_EXISTING, &pfd);
         if (r < 0)
-                return log_error_errno(r, "cannot open %s: %s", sv, strerror(-r));
-        struct stat pst;
-        if (fstat(pfd, &pst) < 0)
-                return -errno;
-        if ((r = refuse_open_prefix(x, a->cfg.prefix, &pst)) < 0)
                 return r;
         const struct perms_target t = {.user = a->user.uid, .group = a->gid};
         _cleanup_close_ int vfd = openat(pfd, a->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -227,34 +227,16 @@ int check_acl_support(const struct ctx *x, const char *prefix)
         }
 }
 
+/* Missing components are created root:root 0755; an existing prefix keeps its owner and mode
+ * (what setup did not create is not setup's to change; the service user gets search
+ * permission by an ACL entry where it needs it). */
 int prepare_prefix(const struct ctx *x, const char *prefix, int *ret_fd)
 {
-        _cleanup_free_ char *sp = shown(x, prefix);
-        const struct dir_opts o = {.mkdir_mode = 0755, .dry_run = x->dry_run};
-        int r = dir_open(x->rootfd, prefix + 1, &o, ret_fd, NULL);
+        int r = open_prefix(x, prefix, x->dry_run ? PREFIX_OPEN_CHECK : PREFIX_OPEN_CREATE, ret_fd);
         if (r < 0)
-                return log_error_errno(r, "cannot create %s: %s", sp, strerror(-r));
-        if (*ret_fd < 0) {
+                return r;
+        _cleanup_free_ char *sp = shown(x, prefix);
+        if (*ret_fd < 0)
                 log_info("would create %s (root:root 0755)", sp);
-                return 0;
-        }
-        struct stat st;
-        if (fstat(*ret_fd, &st) < 0)
-                return -errno;
-        if (st.st_uid != 0) {
-                _cleanup_free_ char *u = user_name_of(ids_root(x), st.st_uid);
-                if ((r = refuse_open_prefix(x, prefix, &st)) < 0)
-                        return r;
-                log_notice("%s belongs to %s: pyshare leaves its owner and mode as they are", sp, u);
-                return 0;
-        }
-        if ((st.st_mode & 07777) != 0755 || st.st_gid != 0) {
-                if (x->dry_run)
-                        log_info("would set %s to root:root 0755", sp);
-                else if (fchown(*ret_fd, 0, 0) < 0 || fchmod(*ret_fd, 0755) < 0)
-                        return -errno;
-                else
-                        log_info("set %s to root:root 0755", sp);
-        }
         return 0;
 }

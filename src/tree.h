@@ -6,12 +6,15 @@
 #include "app.h"
 #include "output.h"
 #include "perms.h"
+#include "prefix.h"
 #include "util.h"
 
 /* The nearest existing ancestor of the prefix must support ACLs; checked before anything is
  * created so that a filesystem without them leaves nothing behind. */
 int check_acl_support(const struct ctx *x, const char *prefix);
-/* Creates the prefix root:root 0755 (or leaves a directory of another owner as it is). */
+/* The prefix through prefix_open, a refusal logged once (prefix_problem_text). */
+int open_prefix(const struct ctx *x, const char *prefix, enum prefix_open_mode mode, int *ret_fd);
+/* Creates missing components root:root 0755; an existing prefix keeps its owner and mode. */
 int prepare_prefix(const struct ctx *x, const char *prefix, int *ret_fd);
 /* Applies the tree below PREFIX/APP and grants the user search permission above it. */
 int apply_tree(const struct ctx *x, const struct app *a, struct perms_stats *st);

@@ -10,28 +10,72 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+/* Whether a directory holds only what `python -m venv` (and its ensurepip) writes at its top:
+ * a root-owned 0700 directory with anything else in it was not made by an interrupted
+ * venv_create (Prefix=/etc and a 0700 directory there), so nothing deletes it. */
+static bool only_venv_entries(int fd)
+{
+        static const char *const names[] = {"bin", "include", "lib", "lib64", "pyvenv.cfg"};
+        int dup = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
+        if (!d) {
+                if (dup >= 0)
+                        close(dup);
+                return false;
+        }
+        bool only = true;
+        struct dirent *de;
+        while (only && (de = readdir(d))) {
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                bool known = false;
+                for (size_t i = 0; i < ELEMENTSOF(names) && !known; i++)
+                        known = strcmp(de->d_name, names[i]) == 0;
+                only = known;
+        }
+        closedir(d);
+        return only;
+}
+
+/* prefixfd/app without following: *ret_fd -1 when it is missing (st_mode 0 in *ret_st) or not
+ * a directory, else the directory's fd, with the fstat of that fd. */
+static int venv_open(int prefixfd, const char *app, struct stat *ret_st, int *ret_fd)
+{
+        *ret_fd = -1;
+        if (fstatat(prefixfd, app, ret_st, AT_SYMLINK_NOFOLLOW) < 0) {
+                ret_st->st_mode = 0;
+                return errno == ENOENT ? 0 : -errno;
+        }
+        if (!S_ISDIR(ret_st->st_mode))
+                return 0;
+        int fd = openat(prefixfd, app, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 || fstat(fd, ret_st) < 0) {
+                int r = -errno;
+                if (fd >= 0)
+                        close(fd);
+                return r;
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
 int venv_state(int prefixfd, const char *app, enum venv_state *ret)
 {
         struct stat st;
-        if (fstatat(prefixfd, app, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-                if (errno != ENOENT)
-                        return -errno;
-                *ret = VENV_MISSING;
+        _cleanup_close_ int fd = -1;
+        int r = venv_open(prefixfd, app, &st, &fd);
+        if (r < 0)
+                return r;
+        if (fd < 0) {
+                *ret = st.st_mode ? VENV_NOT_A_VENV : VENV_MISSING;
                 return 0;
         }
-        if (!S_ISDIR(st.st_mode)) {
-                *ret = VENV_NOT_A_VENV;
-                return 0;
-        }
-        _cleanup_close_ int fd = openat(prefixfd, app, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
         struct stat m;
         if (fstatat(fd, VENV_MARKER, &m, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(m.st_mode) && m.st_uid == 0) {
                 *ret = VENV_READY;
                 return 0;
         }
-        if (st.st_uid == 0 && st.st_gid == 0 && (st.st_mode & 07777) == 0700)
+        if (st.st_uid == 0 && st.st_gid == 0 && (st.st_mode & 07777) == 0700 && only_venv_entries(fd))
                 *ret = VENV_INCOMPLETE;
         else if (fstatat(fd, "pyvenv.cfg", &m, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(m.st_mode))
                 *ret = VENV_FOREIGN;
@@ -739,5 +783,91 @@ int venv_top_level(int sitefd, char ***ret)
         strv_sort(mods);
         strv_uniq(mods);
         *ret = mods;
+        return 0;
+}
+
+int venv_marker_read(int venvfd, enum venv_origin *ret)
+{
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        struct stat st;
+        int r = file_read_at(venvfd, VENV_MARKER, 256, &text, &len, &st);
+        if (r == -ENOENT) {
+                *ret = VENV_ORIGIN_NONE;
+                return 0;
+        }
+        if (r == -EINVAL || r == -EFBIG) {
+                *ret = VENV_ORIGIN_FOREIGN;
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        *ret = VENV_ORIGIN_FOREIGN;
+        if (st.st_uid != 0 || st.st_nlink != 1)
+                return 0;
+        if (len == strlen(VENV_MARKER_CREATED) && memcmp(text, VENV_MARKER_CREATED, len) == 0)
+                *ret = VENV_ORIGIN_CREATED;
+        else if (len == strlen(VENV_MARKER_ADOPTED) && memcmp(text, VENV_MARKER_ADOPTED, len) == 0)
+                *ret = VENV_ORIGIN_ADOPTED;
+        return 0;
+}
+
+int venv_marker_write(int venvfd, enum venv_origin origin)
+{
+        const char *text = origin == VENV_ORIGIN_CREATED ? VENV_MARKER_CREATED
+                           : origin == VENV_ORIGIN_ADOPTED ? VENV_MARKER_ADOPTED
+                                                           : NULL;
+        if (!text)
+                return -EINVAL;
+        bool changed;
+        return file_write_atomic(venvfd, VENV_MARKER, text, strlen(text), 0644, false, &changed);
+}
+
+static bool owned_as_made(const struct stat *st)
+{
+        if (!S_ISDIR(st->st_mode) || st->st_uid != 0)
+                return false;
+        if (st->st_gid == 0 && (st->st_mode & 07777) == 0700)
+                return true;
+        return (st->st_mode & S_ISGID) && st->st_gid != 0 && !(st->st_mode & 0007);
+}
+
+int venv_purge_check(int prefixfd, const char *app, enum venv_purge *ret, char **ret_why)
+{
+        struct stat st;
+        _cleanup_close_ int fd = -1;
+        int r = venv_open(prefixfd, app, &st, &fd);
+        if (r < 0)
+                return r;
+        if (fd < 0) {
+                *ret = st.st_mode ? VENV_PURGE_NOT_OURS : VENV_PURGE_MISSING;
+                if (st.st_mode)
+                        *ret_why = xstrdup("it is not a directory");
+                return 0;
+        }
+        enum venv_origin o;
+        r = venv_marker_read(fd, &o);
+        if (r < 0)
+                return r;
+        if (o == VENV_ORIGIN_ADOPTED) {
+                *ret = VENV_PURGE_ADOPTED;
+                return 0;
+        }
+        if (o != VENV_ORIGIN_CREATED) {
+                *ret = VENV_PURGE_NOT_OURS;
+                *ret_why = xstrdup(o == VENV_ORIGIN_NONE ? "it carries no " VENV_MARKER " marker, so pyshare did not create it"
+                                                         : "its " VENV_MARKER " is not the marker pyshare writes");
+                return 0;
+        }
+        if (!owned_as_made(&st)) {
+                char mode[11];
+                mode_string(st.st_mode, mode);
+                *ret = VENV_PURGE_NOT_OURS;
+                *ret_why = xasprintf("it is %s uid %u gid %u, not owned as pyshare makes a virtualenv (root with the "
+                                     "deploy group and the set-group-ID bit, or root:root 0700)",
+                                     mode, (unsigned)st.st_uid, (unsigned)st.st_gid);
+                return 0;
+        }
+        *ret = VENV_PURGE_DELETE;
         return 0;
 }

@@ -15,7 +15,38 @@ enum venv_state {
         VENV_NOT_A_VENV, /* something else is there */
 };
 
+/* VENV_INCOMPLETE only for a directory exactly as venv_create's mkdir left it (root:root 0700)
+ * that holds nothing but what `python -m venv` writes: setup deletes it to start again. */
 int venv_state(int prefixfd, const char *app, enum venv_state *ret);
+
+/* The marker's texts: what venv_create writes (0.1.0 wrote the same) and what adopting
+ * writes. A marker with any other text, owner, type or link count is not pyshare's. */
+#define VENV_MARKER_CREATED "pyshare: this virtualenv was created completely.\n"
+#define VENV_MARKER_ADOPTED "pyshare: adopted an existing virtualenv.\n"
+
+enum venv_origin {
+        VENV_ORIGIN_NONE,    /* no marker */
+        VENV_ORIGIN_CREATED, /* pyshare created it */
+        VENV_ORIGIN_ADOPTED, /* pyshare adopted it: its files are not pyshare's to delete */
+        VENV_ORIGIN_FOREIGN, /* a marker pyshare did not write */
+};
+/* Reads venvfd's marker, pinned without following: a regular file of root's with one link. */
+int venv_marker_read(int venvfd, enum venv_origin *ret);
+/* Writes the marker for origin (CREATED or ADOPTED) atomically, root:root 0644. */
+int venv_marker_write(int venvfd, enum venv_origin origin);
+
+enum venv_purge {
+        VENV_PURGE_MISSING,  /* nothing there */
+        VENV_PURGE_DELETE,   /* pyshare created it and it is owned as pyshare made it */
+        VENV_PURGE_ADOPTED,  /* adopted: unwired, its files stay */
+        VENV_PURGE_NOT_OURS, /* anything else: left alone, *ret_why says why */
+};
+/* Whether purge may delete prefixfd/app: a directory (not followed) owned by root, either with
+ * pyshare's layout (the set-group-ID bit, a group other than root, nothing for others) or as
+ * venv_create leaves it before the layout (root:root 0700), that carries the CREATED marker.
+ * *ret_why (NOT_OURS only) is a phrase for "left DIR alone: ...". */
+int venv_purge_check(int prefixfd, const char *app, enum venv_purge *ret, char **ret_why);
+
 /* Creates prefixfd/app root:root 0700 (so nobody can plant anything while Python runs), runs
  * `python -I -m venv` on it from /, then writes the marker last. An interrupted creation is
  * removed first. With chroot_dir (an image), the image's Python runs in the sandbox

@@ -5,6 +5,7 @@
 #include "fileio.h"
 #include "log.h"
 #include "output.h"
+#include "prefix.h"
 #include "venv.h"
 #include "wiring.h"
 
@@ -26,6 +27,42 @@ static int delete_venv(const struct ctx *x, int pfd, const char *app, const char
         return 0;
 }
 
+/* Deletes PREFIX/APP only when pyshare created it (venv_purge_check), below a prefix that
+ * passes the ownership rule: there nobody but root can swap the directory that was checked
+ * for another before it is deleted. Anything else is left alone, with the reason. */
+static int purge_venv(const struct ctx *x, const char *prefix, const char *app, const char *sv, const char *note,
+                      bool *ret_purged)
+{
+        _cleanup_close_ int pfd = -1;
+        struct prefix_problem pp = {0};
+        *ret_purged = false;
+        int r = prefix_open(x->rootfd, prefix, PREFIX_OPEN_EXISTING, &pfd, NULL, &pp);
+        if (r < 0 && pp.path && pp.why != PREFIX_MISSING) {
+                _cleanup_free_ char *why = prefix_problem_text(&pp, prefix, x->root, ids_root(x));
+                log_notice("left %s alone: %s", sv, why);
+        } else if (r < 0 && r != -ENOENT)
+                log_error("cannot open %s: %s", prefix, strerror(-r));
+        prefix_problem_free(&pp);
+        if (r < 0)
+                return r == -ENOENT || r == -ENOTDIR || r == -PS_E_INVALID ? 0 : r;
+        enum venv_purge vp;
+        _cleanup_free_ char *why = NULL;
+        if ((r = venv_purge_check(pfd, app, &vp, &why)) < 0)
+                return log_error_errno(r, "cannot look at %s: %s", sv, strerror(-r));
+        if (vp == VENV_PURGE_ADOPTED)
+                log_notice("left the files of %s in place: pyshare adopted that virtualenv rather than creating it, "
+                           "so they are not pyshare's to delete",
+                           sv);
+        else if (vp == VENV_PURGE_NOT_OURS)
+                log_notice("left %s alone: %s", sv, why);
+        if (vp != VENV_PURGE_DELETE)
+                return 0;
+        if ((r = delete_venv(x, pfd, app, sv, note)) < 0)
+                return r;
+        *ret_purged = true;
+        return 0;
+}
+
 /* An app removed before, its venv kept: --purge now deletes the venv, if it is pyshare's.
  * *ret_done false when there is none. */
 static int purge_removed(const struct ctx *x, const char *app, bool *ret_done)
@@ -38,13 +75,7 @@ static int purge_removed(const struct ctx *x, const char *app, bool *ret_done)
                 return r;
         app_config_defaults(x, &vc);
         _cleanup_free_ char *venv = xasprintf("%s/%s", vc.prefix, app), *sv = shown(x, venv);
-        _cleanup_close_ int pfd = -1;
-        enum venv_state vs = VENV_MISSING;
-        if (dir_open(x->rootfd, vc.prefix + 1, NULL, &pfd, NULL) < 0 || venv_state(pfd, app, &vs) < 0 ||
-            vs != VENV_READY)
-                return 0;
-        *ret_done = true;
-        return delete_venv(x, pfd, app, sv, " (the app was removed before)");
+        return purge_venv(x, vc.prefix, app, sv, " (the app was removed before)", ret_done);
 }
 
 int verb_remove(struct ctx *x, const char *app_name, bool purge, bool restart)
@@ -87,17 +118,8 @@ int verb_remove(struct ctx *x, const char *app_name, bool purge, bool restart)
             (r = remove_file(x, TMPFILES_DIR, tmpfiles_name, &acts)) < 0 || (r = remove_file(x, ETC_DIR, env_name, &acts)) < 0)
                 return r;
         bool purged = false;
-        if (purge) {
-                _cleanup_close_ int pfd = -1;
-                r = dir_open(x->rootfd, c.prefix + 1, NULL, &pfd, NULL);
-                struct stat st;
-                if (r >= 0 && fstatat(pfd, app_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-                        if ((r = delete_venv(x, pfd, app_name, sv, "")) < 0)
-                                return r;
-                        purged = true;
-                } else if (r < 0 && r != -ENOENT)
-                        return log_error_errno(r, "cannot open %s: %s", c.prefix, strerror(-r));
-        }
+        if (purge && (r = purge_venv(x, c.prefix, app_name, sv, "", &purged)) < 0)
+                return r;
         bool cgi_changed = false, watch_changed = false;
         struct app wa = {.name = app_name, .venv = venv, .cfg = c};
         if ((r = update_cgi_conf(x, app_name, &acts, &cgi_changed)) < 0 ||

@@ -321,9 +321,7 @@ static int setup_venv(struct setup *s)
                         return 0;
                 }
                 _cleanup_close_ int vfd = openat(s->pfd, app, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                bool ch;
-                static const char marker[] = "pyshare: adopted an existing virtualenv.\n";
-                if (vfd < 0 || file_write_atomic(vfd, VENV_MARKER, marker, sizeof(marker) - 1, 0644, false, &ch) < 0)
+                if (vfd < 0 || venv_marker_write(vfd, VENV_ORIGIN_ADOPTED) < 0)
                         return log_error_errno(-EIO, "cannot adopt %s: %s", s->sv, strerror(errno));
                 log_info("adopted the existing virtualenv %s", s->sv);
                 s->changed_tree = true;
@@ -470,8 +468,9 @@ int verb_setup(struct ctx *x, const char *app_name, const struct setup_opts *o)
         log_set_app(app_name);
 
         _cleanup_(setup_free) struct setup s = {.x = x, .o = o, .name = app_name, .a = {.name = app_name}, .pfd = -1};
-        _cleanup_close_ int lockfd = -1;
+        _cleanup_close_ int lockfd = -1, checked_prefix = -1;
         if ((r = setup_resolve(&s)) < 0 || (r = take_lock(x, &lockfd)) < 0 ||
+            (r = open_prefix(x, s.a.cfg.prefix, PREFIX_OPEN_CHECK, &checked_prefix)) < 0 ||
             (r = check_acl_support(x, s.a.cfg.prefix)) < 0)
                 return r;
         log_info("%s %s: venv %s, service %s, user %s, group %s", x->dry_run ? "plan for setup" : "setup", app_name,

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "output.h"
 #include "perms.h"
+#include "prefix.h"
 #include "tree.h"
 #include "users.h"
 #include "venv.h"
@@ -137,13 +138,15 @@ static int status_one(struct ctx *x, const char *app_name, struct json *j)
                 strv_consume(&problems, xasprintf("user %s or group %s does not exist", a.cfg.user, a.cfg.group));
 
         _cleanup_close_ int pfd = -1;
-        _cleanup_free_ char *bad = NULL;
+        struct prefix_problem pp = {0};
         enum venv_state vs = VENV_MISSING;
-        r = dir_open(x->rootfd, a.prefix_rel, NULL, &pfd, &bad);
+        r = prefix_open(x->rootfd, a.cfg.prefix, PREFIX_OPEN_EXISTING, &pfd, NULL, &pp);
         if (r >= 0)
                 venv_state(pfd, app_name, &vs);
-        if (r == -ENOTDIR) {
-                _cleanup_free_ char *p = xasprintf("/%s", bad ? bad : a.prefix_rel), *sp = shown(x, p);
+        if (r == -PS_E_INVALID) {
+                strv_consume(&problems, prefix_problem_text(&pp, a.cfg.prefix, x->root, ids_root(x)));
+        } else if (r == -ENOTDIR) {
+                _cleanup_free_ char *sp = shown(x, pp.path);
                 strv_consume(&problems, xasprintf("%s is a symbolic link (or not a directory), which pyshare does not "
                                                   "follow: set the app's prefix to the real directory (pyshare setup "
                                                   "%s --prefix=DIR)",
@@ -152,6 +155,7 @@ static int status_one(struct ctx *x, const char *app_name, struct json *j)
                 strv_consume(&problems, xasprintf("virtualenv %s is %s: run `pyshare setup %s`", a.venv,
                                                   vs == VENV_MISSING ? "missing" : vs == VENV_INCOMPLETE ? "incomplete" : "not pyshare's",
                                                   app_name));
+        prefix_problem_free(&pp);
 
         /* A problem is what the service user cannot read; entries that differ from pyshare's
          * layout but are readable are only counted. */

@@ -31,7 +31,7 @@ teardown_file() {
         before=$(snapshot /etc/pyshare /var/tmp/pst-open /etc/tmpfiles.d)
         run ps_setup pst-open --prefix=/var/tmp/pst-open --no-probe
         assert_status 65
-        assert_output_has "/var/tmp/pst-open is writable by its group (mode 0777): whoever can write there could replace the environment"
+        assert_output_has "prefix /var/tmp/pst-open refused: /var/tmp/pst-open is owned by $DEPLOYER (drwxrwxrwx 0777); whoever owns or may write a directory on the way to the virtualenv can swap it for her own"
         [ "$before" = "$(snapshot /etc/pyshare /var/tmp/pst-open /etc/tmpfiles.d)" ]
 }
 

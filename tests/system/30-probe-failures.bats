@@ -75,10 +75,11 @@ teardown_file() {
         assert_output_has "ok    pstest_cext 2.0"
 }
 
-@test "a venv under a 0700 home directory: setup opens it to the service user; closed again, the probe names it and repair fixes it" {
+@test "a venv under a root-owned 0700 directory: setup opens it to the service user; closed again, the probe names it and repair fixes it" {
         mkdir -p /home/pst_alice_home
         chmod 0700 /home/pst_alice_home
-        setfacl -m u:"$DEPLOYER":rwx /home/pst_alice_home
+        # read and search for another user; write would make the prefix unsafe (refused)
+        setfacl -m u:"$DEPLOYER":r-x /home/pst_alice_home
         run ps_setup pst-home --prefix=/home/pst_alice_home/venvs --module=pstest_homeonly --no-probe
         assert_status 0
         assert_output_has "gave $SVC_USER search permission on /home/pst_alice_home (ACL entry u:$SVC_USER:--x"
@@ -102,7 +103,7 @@ teardown_file() {
         acl=$(getfacl -c -p /home/pst_alice_home)
         [[ $acl == *"user:$SVC_USER:--x"* ]]
         # The mask only gained x: the other named entry is not widened back to rwx.
-        [[ $acl == *"user:$DEPLOYER:rwx"*"#effective:--x"* ]]
+        [[ $acl == *"user:$DEPLOYER:r-x"*"#effective:--x"* ]]
         [[ $acl == *"mask::--x"* ]]
         [[ $acl == *"group::---"* ]]
         [[ $acl == *"other::---"* ]]

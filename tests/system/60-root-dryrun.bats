@@ -53,8 +53,8 @@ teardown_file() {
         chown 1:1 "$IMG/opt/pyshare"
         chmod 755 "$IMG/opt/pyshare"
         run "$PYSHARE" --root="$IMG" --dry-run setup img --service=imgweb --group=imgdeploy
-        assert_status 0
-        assert_output_has "$IMG/opt/pyshare belongs to imgdaemon: pyshare leaves its owner and mode as they are"
+        assert_status 65
+        assert_output_has "prefix $IMG/opt/pyshare refused: $IMG/opt/pyshare is owned by imgdaemon (drwxr-xr-x 0755)"
         drop_image
 }
 
