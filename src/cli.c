@@ -18,6 +18,7 @@ static const char usage_text[] =
         "  setup APP [--python=PATH] [--group=GROUP] [--service=UNIT] [--user=USER]\n"
         "            [--module=NAME]... [--prefix=DIR] [--restart] [--no-probe]\n"
         "            [--cgi|--no-cgi] [--watch|--no-watch] [--from=FILE]\n"
+        "            [--wsgi-script=PATH [--url=/PATH]] [--adopt]\n"
         "                        create the venv PREFIX/APP, set owners, modes and ACLs,\n"
         "                        wire it into the service, reload systemd, probe\n"
         "  probe APP [MODULE...] [--interpreter] [--timeout=SEC]\n"
@@ -43,7 +44,9 @@ static const char usage_text[] =
         "\n"
         "Setup options: --cgi/--no-cgi and --watch/--no-watch turn the Cgi= and Watch= settings\n"
         "on or off; --from=FILE reads the package's settings from FILE instead of\n"
-        "/usr/lib/pyshare/APP.conf.\n"
+        "/usr/lib/pyshare/APP.conf. --wsgi-script=PATH runs the app in a mod_wsgi daemon\n"
+        "process of its own with its venv as python-home, mounted at --url (default /APP).\n"
+        "--adopt takes over a virtualenv at PREFIX/APP that pyshare did not create.\n"
         "Defaults: --python=/usr/bin/python3 --group=deploy --prefix=/opt/pyshare\n"
         "--service=apache2.service, or httpd.service on a system that has httpd and no apache2;\n"
         "--user=the User that service runs as (www-data on Debian, apache on RHEL-family).\n"
@@ -69,6 +72,9 @@ enum {
         OPT_WATCH,
         OPT_NO_WATCH,
         OPT_FROM,
+        OPT_WSGI_SCRIPT,
+        OPT_URL,
+        OPT_ADOPT,
         OPT_RESTART, /* setup's last and remove's first: the verb table gives ranges */
         OPT_PURGE,
         OPT_INTERPRETER,
@@ -96,6 +102,9 @@ static const struct option options[] = {
         {"watch", no_argument, NULL, OPT_WATCH},
         {"no-watch", no_argument, NULL, OPT_NO_WATCH},
         {"from", required_argument, NULL, OPT_FROM},
+        {"wsgi-script", required_argument, NULL, OPT_WSGI_SCRIPT},
+        {"url", required_argument, NULL, OPT_URL},
+        {"adopt", no_argument, NULL, OPT_ADOPT},
         {"interpreter", no_argument, NULL, OPT_INTERPRETER},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"purge", no_argument, NULL, OPT_PURGE},
@@ -283,6 +292,15 @@ static int take_option(int opt, struct ctx *x, struct cli_args *c)
                 if (optarg[0] != '/')
                         return usage_error("--from=%s: give an absolute path", optarg);
                 c->so.from = optarg;
+                break;
+        case OPT_WSGI_SCRIPT:
+                c->so.wsgi_script = optarg;
+                break;
+        case OPT_URL:
+                c->so.url = optarg;
+                break;
+        case OPT_ADOPT:
+                c->so.adopt = true;
                 break;
         case OPT_INTERPRETER:
                 c->po.interpreter = true;

@@ -11,6 +11,8 @@ void config_free(struct app_config *c)
         free(c->prefix);
         free(c->requirements);
         free(c->wheels);
+        free(c->wsgi_script);
+        free(c->url);
         strv_free(c->modules);
         *c = (struct app_config){0};
 }
@@ -77,6 +79,10 @@ int config_parse(const char *text, size_t len, struct app_config *c, unsigned *r
                         set_str(&c->requirements, value);
                 else if (strcmp(key, "Wheels") == 0)
                         set_str(&c->wheels, value);
+                else if (strcmp(key, "WSGIScript") == 0)
+                        set_str(&c->wsgi_script, value);
+                else if (strcmp(key, "URL") == 0)
+                        set_str(&c->url, value);
                 else if (strcmp(key, "Module") == 0) {
                         if (strv_length(c->modules) >= 256) {
                                 *ret_why = "too many Module= lines (at most 256)";
@@ -122,6 +128,10 @@ int config_validate(const struct app_config *c, const char **ret_key)
                 *ret_key = "Requirements";
         else if (c->wheels && !path_safe_absolute(c->wheels))
                 *ret_key = "Wheels";
+        else if (c->wsgi_script && !path_safe_absolute(c->wsgi_script))
+                *ret_key = "WSGIScript";
+        else if (c->url && !path_safe_absolute(c->url))
+                *ret_key = "URL";
         else {
                 for (size_t i = 0; c->modules && c->modules[i]; i++)
                         if (!module_name_valid(c->modules[i])) {
@@ -155,6 +165,10 @@ char *config_format(const struct app_config *c)
                 buf_printf(&b, "Requirements=%s\n", c->requirements);
         if (c->wheels)
                 buf_printf(&b, "Wheels=%s\n", c->wheels);
+        if (c->wsgi_script)
+                buf_printf(&b, "WSGIScript=%s\n", c->wsgi_script);
+        if (c->url)
+                buf_printf(&b, "URL=%s\n", c->url);
         if (c->cgi)
                 buf_printf(&b, "Cgi=%s\n", c->cgi == CFG_YES ? "yes" : "no");
         if (c->watch)
@@ -177,6 +191,8 @@ void config_overlay(struct app_config *base, const struct app_config *over)
         overlay_str(&base->prefix, over->prefix);
         overlay_str(&base->requirements, over->requirements);
         overlay_str(&base->wheels, over->wheels);
+        overlay_str(&base->wsgi_script, over->wsgi_script);
+        overlay_str(&base->url, over->url);
         if (over->modules) {
                 strv_free(base->modules);
                 base->modules = xcalloc(1, sizeof(char *));
@@ -217,6 +233,8 @@ void config_subtract(struct app_config *c, const struct app_config *ref)
         subtract_str(&c->prefix, ref->prefix);
         subtract_str(&c->requirements, ref->requirements);
         subtract_str(&c->wheels, ref->wheels);
+        subtract_str(&c->wsgi_script, ref->wsgi_script);
+        subtract_str(&c->url, ref->url);
         if (c->modules && ref->modules && strv_equal(c->modules, ref->modules)) {
                 strv_free(c->modules);
                 c->modules = NULL;

@@ -14,6 +14,8 @@ struct app_config {
         char *wheels;       /* Wheels=: a directory of wheels, the only source pip may use */
         int cgi;            /* Cgi=: CFG_UNSET, CFG_NO or CFG_YES */
         int watch;          /* Watch=: the repair path unit is enabled */
+        char *wsgi_script;  /* WSGIScript=: the app runs in a mod_wsgi daemon process of its own */
+        char *url;          /* URL=: where Apache mounts that script (default /APP) */
 };
 
 enum { CFG_UNSET = 0, CFG_NO = 1, CFG_YES = 2 };

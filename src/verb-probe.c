@@ -3,6 +3,7 @@
 #include "apache.h"
 #include "app.h"
 #include "bus.h"
+#include "conflicts.h"
 #include "fileio.h"
 #include "log.h"
 #include "names.h"
@@ -14,6 +15,7 @@
 #include "users.h"
 #include "venv.h"
 #include "wiring.h"
+#include "wsgi-daemon.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -62,6 +64,14 @@ static void judge_modules(const struct ctx *x, const struct app *a, struct probe
                 struct probe_module *m = &res->modules[i];
                 if (!m->ok)
                         continue;
+                _cleanup_free_ char *other = app_of_file(x, a->name, m->file);
+                if (other) {
+                        m->ok = false;
+                        free(m->error);
+                        m->error = xasprintf("imported from the venv of the app %s (%s), not from %s's own", other,
+                                             m->file, a->name);
+                        continue;
+                }
                 _cleanup_free_ char *top = xstrndup(m->name, strcspn(m->name, "."));
                 bool regular;
                 if (!site_has(sfd, top, &regular))
@@ -326,9 +336,11 @@ int run_probe(const struct ctx *x, const struct app *a, char *const *requested, 
 {
         _cleanup_strv_ char **modules = probe_modules(x, a, requested), **pythonpath = NULL, **problems = NULL;
         venv_pythonpath(x, a, &pythonpath, NULL);
-        const char *env_source;
-        _cleanup_strv_ char **env = build_probe_env(x, a, &env_source);
-        _cleanup_free_ char *interp = interpreter ? xasprintf("%s/bin/python", a->venv) : NULL;
+        const char *env_source = "service";
+        /* A daemon-wired app: the venv's Python (python-home), with what Apache passes on. */
+        bool daemon = a->cfg.wsgi_script != NULL;
+        _cleanup_strv_ char **env = daemon ? wsgi_daemon_probe_env(x, a, PROBE_PATH) : build_probe_env(x, a, &env_source);
+        _cleanup_free_ char *interp = interpreter || daemon ? xasprintf("%s/bin/python", a->venv) : NULL;
         _cleanup_free_ gid_t *gids = NULL;
         size_t ngids = 0;
         user_groups(&a->user, &gids, &ngids);
@@ -355,10 +367,14 @@ int run_probe(const struct ctx *x, const struct app *a, char *const *requested, 
         long long took = now_ms() - t0;
         judge_modules(x, a, &res, pythonpath);
         bool ok = probe_verdict(a, &res, timeout_sec, &problems);
+        size_t n_problems = strv_length(problems);
+        if (daemon)
+                wsgi_daemon_probe_problems(x, a, &problems);
+        ok = ok && strv_length(problems) == n_problems;
         if (!ok)
                 probe_diagnose(x, a, &req, &res, pythonpath, gids, ngids, &problems);
 
-        const char *mode = interpreter ? "interpreter" : "embedded";
+        const char *mode = daemon ? "daemon" : interpreter ? "interpreter" : "embedded";
         if (j)
                 json_probe(j, json_key, a, &res, ok, problems, mode);
         /* Under dpkg people read stderr and the journal, not the JSON a hook parses: the

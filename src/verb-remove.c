@@ -8,6 +8,7 @@
 #include "prefix.h"
 #include "venv.h"
 #include "wiring.h"
+#include "wsgi-daemon.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -120,16 +121,18 @@ int verb_remove(struct ctx *x, const char *app_name, bool purge, bool restart)
         bool purged = false;
         if (purge && (r = purge_venv(x, c.prefix, app_name, sv, "", &purged)) < 0)
                 return r;
-        bool cgi_changed = false, watch_changed = false;
+        bool cgi_changed = false, watch_changed = false, wsgi_changed = false;
+        enum wsgi_configtest wsgi_test;
         struct app wa = {.name = app_name, .venv = venv, .cfg = c};
         if ((r = update_cgi_conf(x, app_name, &acts, &cgi_changed)) < 0 ||
+            (r = wsgi_daemon_update(x, &wa, false, &acts, &wsgi_changed, &wsgi_test, NULL)) < 0 ||
             (r = update_watch(x, &wa, false, &acts, &watch_changed)) < 0 || (r = remove_file(x, ETC_DIR, conf_name, &acts)) < 0)
                 return r;
         const char *reload_state, *restart_state;
         reload_systemd(x, dropin_changed || watch_changed, &reload_state);
         /* --restart: only when the service's environment changed (a restart of nothing is
          * downtime for nothing); restart_or_hint restarts unconditionally when asked. */
-        bool env_now_changed = env_changed || dropin_changed;
+        bool env_now_changed = env_changed || dropin_changed || wsgi_changed;
         if ((r = restart_or_hint(x, unit, restart && env_now_changed, env_now_changed, &restart_state)) < 0)
                 return r;
         if (!purge)

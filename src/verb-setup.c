@@ -4,6 +4,7 @@
 #include "app.h"
 #include "bus.h"
 #include "config.h"
+#include "conflicts.h"
 #include "fileio.h"
 #include "log.h"
 #include "names.h"
@@ -15,6 +16,7 @@
 #include "users.h"
 #include "venv.h"
 #include "wiring.h"
+#include "wsgi-daemon.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -46,6 +48,14 @@ static int check_setup_names(const char *app, const struct setup_opts *o)
                 return log_error_errno(-PS_E_INVALID, "--python=%s: give an absolute path made of letters, digits and "
                                        ". _ + @ - /",
                                        o->python);
+        if (o->wsgi_script && !path_safe_absolute(o->wsgi_script))
+                return log_error_errno(-PS_E_INVALID, "--wsgi-script=%s: give the absolute path of the app's .wsgi "
+                                       "file, made of letters, digits and . _ + @ - /",
+                                       o->wsgi_script);
+        if (o->url && !path_safe_absolute(o->url))
+                return log_error_errno(-PS_E_INVALID, "--url=%s: give a URL path such as /%s (letters, digits and "
+                                       ". _ + @ - /), with --wsgi-script=PATH",
+                                       o->url, app);
         if (o->prefix && (!path_safe_absolute(o->prefix) || strcmp(o->prefix, "/") == 0))
                 return log_error_errno(-PS_E_INVALID, "--prefix=%s: give an absolute directory (not /) made of "
                                        "letters, digits and . _ + @ - /",
@@ -131,8 +141,12 @@ struct setup {
         enum venv_state vs;
         struct perms_stats st;
         struct actions acts;
-        bool changed_tree, dropin_changed, env_changed, old_dropin, cgi_changed, watch_changed;
+        bool changed_tree, dropin_changed, env_changed, old_dropin, cgi_changed, watch_changed, wsgi_changed;
         const char *reload_state, *restart_state;
+        enum wsgi_configtest wsgi_test;
+        char *wsgi_conf; /* the app's Apache conf when it runs in a daemon process of its own */
+        struct conflict *conflicts; /* the import names this app shares with others of the service */
+        size_t n_conflicts;
 };
 
 static void setup_free(struct setup *s)
@@ -143,6 +157,8 @@ static void setup_free(struct setup *s)
         strv_free(s->wired);
         free(s->unit);
         free(s->sv);
+        free(s->wsgi_conf);
+        conflicts_free(s->conflicts, s->n_conflicts);
         closep(&s->pfd);
         perms_stats_free(&s->st);
         actions_free(&s->acts);
@@ -174,6 +190,10 @@ static int setup_settings(struct setup *s)
         set_str(&c->group, o->group);
         set_str(&c->service, o->service);
         set_str(&c->prefix, o->prefix);
+        set_str(&c->wsgi_script, o->wsgi_script);
+        set_str(&c->url, o->url);
+        if (c->wsgi_script && !c->url)
+                c->url = xasprintf("/%s", s->name);
         app_config_defaults(x, c);
         s->unit = xstrdup(c->service);
         if (o->cgi >= 0)
@@ -261,7 +281,13 @@ static int setup_resolve(struct setup *s)
                 return log_error_errno(-PS_E_INVALID, "--cgi makes Apache pass PYTHONPATH to CGI scripts; %s is not "
                                        "Apache (apache2 or httpd)",
                                        s->unit);
-        return setup_ids(s);
+        if (s->a.cfg.url && !s->a.cfg.wsgi_script)
+                return log_error_errno(-PS_E_INVALID, "--url=%s needs --wsgi-script=PATH (or WSGIScript= in the "
+                                       "settings): it is where Apache mounts that script",
+                                       s->a.cfg.url);
+        if ((r = setup_ids(s)) < 0)
+                return r;
+        return s->a.cfg.wsgi_script ? wsgi_daemon_check(x, &s->a) : 0;
 }
 
 /* The deploy group, created as a system group when it does not exist. */
@@ -316,16 +342,49 @@ static int setup_venv(struct setup *s)
                 log_info("created the virtualenv %s with %s (%lld ms)", s->sv, python, now_ms() - t0);
                 s->changed_tree = true;
         } else if (s->vs == VENV_FOREIGN) {
-                if (x->dry_run) {
-                        log_info("would adopt the existing virtualenv %s", s->sv);
-                        return 0;
-                }
+                if (x->dry_run)
+                        return 0; /* said by check_foreign_venv */
                 _cleanup_close_ int vfd = openat(s->pfd, app, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (vfd < 0 || venv_marker_write(vfd, VENV_ORIGIN_ADOPTED) < 0)
                         return log_error_errno(-EIO, "cannot adopt %s: %s", s->sv, strerror(errno));
                 log_info("adopted the existing virtualenv %s", s->sv);
                 s->changed_tree = true;
         }
+        return 0;
+}
+
+/* A venv at PREFIX/APP that pyshare did not create: refused, or with --adopt taken over once
+ * its Python is the one setup is told to use (pyvenv.cfg's home). Checked before any change. */
+static int check_foreign_venv(struct setup *s, int prefixfd)
+{
+        enum venv_state vs = VENV_MISSING;
+        if (prefixfd < 0 || venv_state(prefixfd, s->name, &vs) < 0 || vs != VENV_FOREIGN)
+                return 0;
+        if (!s->o->adopt)
+                return log_error_errno(-EEXIST, "%s is a virtualenv that pyshare did not create: pass --adopt to take "
+                                       "it over (its owner, group, modes and ACLs change; remove --purge leaves its "
+                                       "files), or choose another app name or --prefix",
+                                       s->sv);
+        _cleanup_close_ int vfd = openat(prefixfd, s->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        _cleanup_free_ char *text = NULL, *home = NULL, *want = xstrdup(s->a.cfg.python);
+        if (vfd < 0 || file_read_at(vfd, "pyvenv.cfg", 64 * 1024, &text, NULL, NULL) < 0)
+                return log_error_errno(-PS_E_INVALID, "cannot read %s/pyvenv.cfg: --adopt needs to know its Python",
+                                       s->sv);
+        for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                char *eq = strchr(l, '=');
+                if (eq && (*eq = 0, strcmp(strstrip(l), "home") == 0))
+                        set_str(&home, strstrip(eq + 1));
+        }
+        *strrchr(want, '/') = 0;
+        if (!home || strcmp(home, *want ? want : "/") != 0)
+                return log_error_errno(-PS_E_INVALID, "%s was made with the Python in %s (pyvenv.cfg's home), not %s: "
+                                       "pass --python=%s/python3 to adopt it, or move it away and let setup create "
+                                       "one",
+                                       s->sv, home ? home : "(none)", s->a.cfg.python, home ? home : "DIR");
+        if (s->x->dry_run)
+                log_info("would adopt %s (made with %s): write its marker %s saying so (remove --purge then leaves "
+                         "its files), set its owner root:%s, set-gid directories, modes and ACLs (below)",
+                         s->sv, home, VENV_MARKER, s->a.cfg.group);
         return 0;
 }
 
@@ -384,6 +443,7 @@ static int setup_files(struct setup *s)
                 .service = o->service ? s->unit : NULL, .user = (char *)o->user,
                 .modules = o->modules ? a->cfg.modules : NULL,
                 .cgi = o->cgi >= 0 ? a->cfg.cgi : CFG_UNSET, .watch = o->watch >= 0 ? a->cfg.watch : CFG_UNSET,
+                .wsgi_script = (char *)o->wsgi_script, .url = o->wsgi_script || o->url ? a->cfg.url : NULL,
         };
         _cleanup_config_ struct app_config own = {0};
         app_config_to_keep(&a->cfg, s->have_vendor ? &s->vendor : NULL, &s->etc_prev, &given, &own);
@@ -426,8 +486,26 @@ static int setup_service(struct setup *s)
                         log_info("started %s: pip installs into %s are repaired without a command", path_unit,
                                  s->a.venv);
         }
-        return restart_or_hint(x, s->unit, s->o->restart, s->env_changed || s->dropin_changed || s->cgi_changed,
+        return restart_or_hint(x, s->unit, s->o->restart,
+                               s->env_changed || s->dropin_changed || s->cgi_changed || s->wsgi_changed,
                                &s->restart_state);
+}
+
+/* Import names another app of the service provides too: which copy wins, and the fix. */
+static void setup_conflicts(struct setup *s)
+{
+        if (s->x->dry_run || service_conflicts(s->x, s->unit, &s->conflicts, &s->n_conflicts) < 0)
+                return;
+        for (size_t i = 0; i < s->n_conflicts; i++) {
+                const struct conflict *c = &s->conflicts[i];
+                if (!conflict_involves(c, s->name))
+                        continue;
+                _cleanup_free_ char *text = conflict_text(c, s->unit);
+                if (c->versions_differ)
+                        log_warning("conflict: %s", text);
+                else
+                        log_notice("same version in both, so nothing differs yet: %s", text);
+        }
 }
 
 /* The closing line, or the JSON object without its end (the probe may add to it). */
@@ -457,6 +535,9 @@ static void setup_report(struct setup *s, struct json *j)
         json_obj_end(j);
         json_str(j, "reload", s->reload_state);
         json_str(j, "restart", s->restart_state);
+        json_str(j, "wsgi_conf", s->wsgi_conf);
+        json_str(j, "configtest", wsgi_configtest_name(s->wsgi_test));
+        conflicts_json(j, "conflicts", s->conflicts, s->n_conflicts, s->name, s->unit);
 }
 
 /* resolve -> lock -> group -> venv -> tree -> files -> service -> report -> probe. */
@@ -471,13 +552,16 @@ int verb_setup(struct ctx *x, const char *app_name, const struct setup_opts *o)
         _cleanup_close_ int lockfd = -1, checked_prefix = -1;
         if ((r = setup_resolve(&s)) < 0 || (r = take_lock(x, &lockfd)) < 0 ||
             (r = open_prefix(x, s.a.cfg.prefix, PREFIX_OPEN_CHECK, &checked_prefix)) < 0 ||
-            (r = check_acl_support(x, s.a.cfg.prefix)) < 0)
+            (r = check_acl_support(x, s.a.cfg.prefix)) < 0 || (r = check_foreign_venv(&s, checked_prefix)) < 0)
                 return r;
         log_info("%s %s: venv %s, service %s, user %s, group %s", x->dry_run ? "plan for setup" : "setup", app_name,
                  s.a.venv, s.unit, s.a.user.name, s.a.cfg.group);
         if ((r = setup_group(&s)) < 0 || (r = setup_venv(&s)) < 0 || (r = setup_tree(&s)) < 0 ||
+            (r = wsgi_daemon_update(x, &s.a, s.a.cfg.wsgi_script, &s.acts, &s.wsgi_changed, &s.wsgi_test,
+                                    &s.wsgi_conf)) < 0 ||
             (r = setup_files(&s)) < 0 || (r = setup_service(&s)) < 0)
                 return r;
+        setup_conflicts(&s);
 
         struct json j = {0};
         setup_report(&s, &j);

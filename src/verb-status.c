@@ -3,6 +3,7 @@
 #include "app.h"
 #include "bus.h"
 #include "config.h"
+#include "conflicts.h"
 #include "envfile.h"
 #include "fileio.h"
 #include "log.h"
@@ -13,6 +14,7 @@
 #include "users.h"
 #include "venv.h"
 #include "wiring.h"
+#include "wsgi-daemon.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -65,14 +67,16 @@ static void status_wiring(const struct ctx *x, const struct app *a, bool venv_re
                         strv_consume(problems, xasprintf("/%s/%s is %s: run `pyshare repair %s`", ETC_DIR, env_name,
                                                          have ? "out of date" : "missing", a->name));
                 const char *svc = env_get(svcenv, "PYTHONPATH");
-                if (!svc || !strstr(svc, pythonpath[0]))
+                if (!a->cfg.wsgi_script && (!svc || !strstr(svc, pythonpath[0])))
                         strv_consume(problems, xasprintf("/%s/%s does not carry %s's PYTHONPATH: run `pyshare setup %s`",
                                                          SERVICES_DIR, svc_name, a->name, a->name));
         }
         _cleanup_free_ char *dropin_rel = xasprintf(SYSTEMD_DIR "/%s.d/" DROPIN_NAME, a->cfg.service);
         _cleanup_free_ char *tmpfiles_rel = xasprintf(TMPFILES_DIR "/pyshare-%s.conf", a->name);
         struct stat fst;
-        if (fstatat(x->rootfd, dropin_rel, &fst, AT_SYMLINK_NOFOLLOW) < 0)
+        if (a->cfg.wsgi_script)
+                wsgi_daemon_probe_problems(x, a, problems);
+        else if (fstatat(x->rootfd, dropin_rel, &fst, AT_SYMLINK_NOFOLLOW) < 0)
                 strv_consume(problems, xasprintf("/%s is missing: run `pyshare setup %s`", dropin_rel, a->name));
         if (fstatat(x->rootfd, tmpfiles_rel, &fst, AT_SYMLINK_NOFOLLOW) < 0)
                 strv_consume(problems, xasprintf("/%s is missing: run `pyshare setup %s`", tmpfiles_rel, a->name));
@@ -96,7 +100,7 @@ static void status_wiring(const struct ctx *x, const struct app *a, bool venv_re
 }
 
 static void status_render(const struct ctx *x, const struct app *a, char *const *problems, char *const *notes,
-                          struct json *j)
+                          const struct conflict *cf, size_t ncf, struct json *j)
 {
         bool ok = !problems;
         if (x->json) {
@@ -112,6 +116,7 @@ static void status_render(const struct ctx *x, const struct app *a, char *const 
                 json_strv(j, "modules", a->cfg.modules);
                 json_strv(j, "problems", problems);
                 json_strv(j, "notes", notes);
+                conflicts_json(j, "conflicts", cf, ncf, a->name, a->cfg.service);
                 json_obj_end(j);
         } else {
                 _cleanup_free_ char *mods = strv_join(a->cfg.modules, " ");
@@ -181,7 +186,19 @@ static int status_one(struct ctx *x, const char *app_name, struct json *j)
         }
 
         status_wiring(x, &a, vs == VENV_READY, &problems);
-        status_render(x, &a, problems, notes, j);
+        /* Another app's copy of a name this app provides: a problem when the versions differ. */
+        struct conflict *cf = NULL;
+        size_t ncf = 0;
+        if (service_conflicts(x, a.cfg.service, &cf, &ncf) >= 0)
+                for (size_t i = 0; i < ncf; i++)
+                        if (conflict_involves(&cf[i], app_name)) {
+                                _cleanup_free_ char *text = conflict_text(&cf[i], a.cfg.service);
+                                strv_consume(cf[i].versions_differ ? &problems : &notes,
+                                             xasprintf("%s: %s", cf[i].versions_differ ? "conflict" : "same version",
+                                                       text));
+                        }
+        status_render(x, &a, problems, notes, cf, ncf, j);
+        conflicts_free(cf, ncf);
         return problems ? -PS_E_PROBLEM : 0;
 }
 

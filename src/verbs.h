@@ -10,7 +10,8 @@ struct setup_opts {
         const char *python, *group, *service, *user, *prefix;
         char **modules;
         const char *from; /* a package's settings file instead of /usr/lib/pyshare/APP.conf */
-        bool restart, no_probe;
+        const char *wsgi_script, *url; /* a mod_wsgi daemon process of its own */
+        bool restart, no_probe, adopt;
         int cgi, watch; /* -1 keep, 0 no, 1 yes */
 };
 

@@ -205,7 +205,8 @@ int write_service_files(const struct ctx *x, const char *unit, const char *exclu
                 if (exclude && strcmp(apps[i], exclude) == 0)
                         continue;
                 _cleanup_config_ struct app_config c = {0};
-                if (app_settings(x, apps[i], &c) <= 0 || strcmp(c.service, unit) != 0)
+                /* An app in a mod_wsgi daemon process of its own (WSGIScript=) is not shared. */
+                if (app_settings(x, apps[i], &c) <= 0 || strcmp(c.service, unit) != 0 || c.wsgi_script)
                         continue;
                 _cleanup_free_ char *envname = xasprintf("%s.env", apps[i]);
                 _cleanup_strv_ char **env = read_env_file(x, ETC_DIR, envname);
@@ -248,9 +249,7 @@ int write_service_files(const struct ctx *x, const char *unit, const char *exclu
         return 0;
 }
 
-/* Enables a unit or conf as systemctl enable or a2enconf do: dir_rel/name a symlink to target.
- * label names it in messages, how says what does the same by hand. */
-static int link_file(const struct ctx *x, const char *dir_rel, const char *name, const char *target,
+int link_file(const struct ctx *x, const char *dir_rel, const char *name, const char *target,
                      const char *label, const char *how, struct actions *acts)
 {
         _cleanup_close_ int dfd = -1;

@@ -21,6 +21,11 @@ int write_file(const struct ctx *x, const char *dir_rel, const char *name, const
                struct actions *acts);
 int remove_file(const struct ctx *x, const char *dir_rel, const char *name, struct actions *acts);
 
+/* Enables a unit or conf as systemctl enable or a2enconf do: dir_rel/name a symlink to target.
+ * label names it in messages, how says what does the same by hand. */
+int link_file(const struct ctx *x, const char *dir_rel, const char *name, const char *target, const char *label,
+              const char *how, struct actions *acts);
+
 /* PYTHONPATH of the venv: site-packages, then the directories its .pth files name. */
 int venv_pythonpath(const struct ctx *x, const struct app *a, char ***ret, struct pth_info *ret_pth);
 /* The app's own EnvironmentFile. */

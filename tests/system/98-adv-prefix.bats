@@ -210,6 +210,9 @@ owner_mode() {
         "$SYSPY" -m venv --without-pip "/opt/pyshare/$APP"
         echo mine >"/opt/pyshare/$APP/precious"
         run adv_setup "$APP" "$AUNIT" --no-probe
+        assert_status 73
+        assert_output_has "/opt/pyshare/$APP is a virtualenv that pyshare did not create: pass --adopt"
+        run adv_setup "$APP" "$AUNIT" --no-probe --adopt
         assert_status 0
         assert_output_has "adopted the existing virtualenv /opt/pyshare/$APP"
         [ "$(cat "/opt/pyshare/$APP/.pyshare-complete")" = "pyshare: adopted an existing virtualenv." ]
