@@ -7,17 +7,21 @@
 
 #include <fcntl.h>
 
+static void conflict_clear(struct conflict *c)
+{
+        for (size_t k = 0; k < c->n; k++) {
+                free(c->p[k].app);
+                free(c->p[k].dist);
+                free(c->p[k].version);
+        }
+        free(c->p);
+        free(c->name);
+}
+
 void conflicts_free(struct conflict *c, size_t n)
 {
-        for (size_t i = 0; i < n; i++) {
-                for (size_t k = 0; k < c[i].n; k++) {
-                        free(c[i].p[k].app);
-                        free(c[i].p[k].dist);
-                        free(c[i].p[k].version);
-                }
-                free(c[i].p);
-                free(c[i].name);
-        }
+        for (size_t i = 0; i < n; i++)
+                conflict_clear(&c[i]);
         free(c);
 }
 
@@ -105,6 +109,8 @@ static void app_provides(const struct ctx *x, const char *app, struct app_config
                                              .daemon = c->wsgi_script != NULL};
                         if (dash)
                                 *dash = 0;
+                        if (tool_name(base))
+                                continue;
                         _cleanup_strv_ char **names = dist_names(sfd, dists[i]);
                         for (size_t k = 0; names && names[k]; k++)
                                 add_provider(all, n, names[k], &p);
@@ -136,7 +142,7 @@ int service_conflicts(const struct ctx *x, const char *unit, struct conflict **r
         for (size_t i = 0; i < n; i++) {
                 struct conflict *c = &all[i];
                 if (c->n < 2 || c->p[0].daemon) {
-                        conflicts_free(c, 1);
+                        conflict_clear(c);
                         continue;
                 }
                 for (size_t k = 1; k < c->n; k++)
