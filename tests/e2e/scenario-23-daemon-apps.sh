@@ -19,10 +19,11 @@ e2e_boot "$tree"
 if [[ $suite == bookworm ]]; then
 	e2e_install_pyshare
 else
-	e2e_build_pyshare_inside
+	e2e_build_pyshare_inside /usr/src/pyshare
 fi
 
 e2e_step "the package verpkg 1.0 and 2.0, built on the host; two apps that show its version"
+wheels=
 e2e_tmpdir wheels
 for v in 1.0 2.0; do
 	/usr/bin/python3 "$E2E_REPO/tests/system/lib/mkwheel.py" --out "$wheels" --name verpkg --version "$v" \
@@ -99,4 +100,15 @@ e2e_out_has "Apache defines no WSGIDaemonProcess pyshare-alpha" "the probe of al
 e2e_run pyshare remove alpha
 e2e_run test ! -e /etc/apache2/conf-available/pyshare-alpha.conf
 e2e_run apache2ctl configtest
+
+e2e_step "Apache's configtest fails (a broken file in conf-enabled): setup changes nothing of Apache's configuration, Apache keeps serving"
+e2e_sh 'echo "ThisIsNotADirective on" >/etc/apache2/conf-enabled/zz-broken.conf'
+apache_state() { e2e_sh 'find /etc/apache2 -printf "%p %y %l %m\n" | sort; find /etc/apache2 -type f -exec sha256sum {} + | sort'; }
+before=$(apache_state)
+e2e_expect_rc 1 pyshare setup alpha --wsgi-script=/var/www/alpha/wsgi.py --restart
+e2e_out_has "Apache's configuration test failed with /etc/apache2/conf-available/pyshare-alpha.conf, so it was put back as it was and Apache's configuration is unchanged" "setup alpha with a broken Apache configuration"
+e2e_out_has "Invalid command 'ThisIsNotADirective'" "setup alpha with a broken Apache configuration"
+[[ $before == "$(apache_state)" ]] || e2e_fail "Apache's configuration changed although its configtest failed"
+e2e_expect_http /beta 200 "beta: 2.0"
+e2e_run rm /etc/apache2/conf-enabled/zz-broken.conf
 e2e_log "PASS: $E2E_NAME"
