@@ -191,6 +191,11 @@ char *conflict_text(const struct conflict *c, const char *unit)
 void conflicts_json(struct json *j, const char *key, const struct conflict *c, size_t n, const char *app,
                     const char *unit)
 {
+        bool any = false;
+        for (size_t i = 0; i < n; i++)
+                any = any || conflict_involves(&c[i], app);
+        if (!any)
+                return;
         json_arr_begin(j, key);
         for (size_t i = 0; i < n; i++) {
                 if (!conflict_involves(&c[i], app))

@@ -31,7 +31,7 @@ bool conflict_involves(const struct conflict *c, const char *app);
 /* One line for people: who provides it, which one unit imports, the fix. */
 char *conflict_text(const struct conflict *c, const char *unit);
 
-/* The conflicts that involve app, as the JSON array key: each with its "cause" ("conflict"
+/* The conflicts that involve app, as the JSON array key (left out when there is none): each with its "cause" ("conflict"
  * when the versions differ, else "same-version"), the name, the app whose copy is imported,
  * the providers and the message. */
 void conflicts_json(struct json *j, const char *key, const struct conflict *c, size_t n, const char *app,

@@ -535,8 +535,10 @@ static void setup_report(struct setup *s, struct json *j)
         json_obj_end(j);
         json_str(j, "reload", s->reload_state);
         json_str(j, "restart", s->restart_state);
-        json_str(j, "wsgi_conf", s->wsgi_conf);
-        json_str(j, "configtest", wsgi_configtest_name(s->wsgi_test));
+        if (s->a.cfg.wsgi_script) {
+                json_str(j, "wsgi_conf", s->wsgi_conf);
+                json_str(j, "configtest", wsgi_configtest_name(s->wsgi_test));
+        }
         conflicts_json(j, "conflicts", s->conflicts, s->n_conflicts, s->name, s->unit);
 }
 
