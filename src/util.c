@@ -106,6 +106,16 @@ bool strv_contains(char *const *l, const char *s)
         return false;
 }
 
+char **strv_copy(char *const *l)
+{
+        if (!l)
+                return NULL;
+        char **c = xcalloc(strv_length(l) + 1, sizeof(char *));
+        for (size_t i = 0; l[i]; i++)
+                c[i] = xstrdup(l[i]);
+        return c;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
         return strcmp(*(char *const *)a, *(char *const *)b);

@@ -90,6 +90,8 @@ size_t strv_length(char *const *l);
 void strv_push(char ***l, const char *s);
 void strv_consume(char ***l, char *s);
 bool strv_contains(char *const *l, const char *s);
+/* A copy of l (NULL for NULL). */
+char **strv_copy(char *const *l);
 void strv_sort(char **l);
 void strv_uniq(char **l);
 char *strv_join(char *const *l, const char *sep);
