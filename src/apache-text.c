@@ -7,9 +7,7 @@ void apache_add_problem(char ***l, const char *file, unsigned line, const char *
                 return;
         va_list ap;
         va_start(ap, fmt);
-        char *msg = NULL;
-        if (vasprintf(&msg, fmt, ap) < 0)
-                abort();
+        char *msg = xvasprintf(fmt, ap);
         va_end(ap);
         strv_consume(l, xasprintf("%s:%u: %s", file, line, msg));
         free(msg);

@@ -236,19 +236,38 @@ static size_t assignment_name(const char *w)
         return w[i] == '=' ? i : 0;
 }
 
+/* One word expanded, as a string of its own (to free). */
+static int sh_expand_word(struct shell *sh, const char *w, char **ret)
+{
+        struct buf b = {0};
+        int r = sh_expand(sh, w, strlen(w), 0, &b);
+        buf_append(&b, "", 1);
+        if (r < 0) {
+                buf_free(&b);
+                return r;
+        }
+        *ret = b.p;
+        return 0;
+}
+
+/* The assignment word w (NAME=VALUE, k the length of NAME): VALUE expanded, then set. */
+static int sh_assign(struct shell *sh, const char *w, size_t k, const char *where, bool export)
+{
+        _cleanup_free_ char *name = xstrndup(w, k), *value = NULL;
+        int r = sh_expand_word(sh, w + k + 1, &value);
+        return r < 0 ? r : sh_set(sh->e, name, value, where, export);
+}
+
 /* test / [ with the operators envvars files use; -EINVAL for the rest. */
 static int sh_test(struct shell *sh, char **args, size_t n, bool *ret)
 {
         _cleanup_strv_ char **v = NULL;
         for (size_t i = 0; i < n; i++) {
-                struct buf b = {0};
-                int r = sh_expand(sh, args[i], strlen(args[i]), 0, &b);
-                buf_append(&b, "", 1);
-                if (r < 0) {
-                        buf_free(&b);
+                char *s;
+                int r = sh_expand_word(sh, args[i], &s);
+                if (r < 0)
                         return r;
-                }
-                strv_consume(&v, b.p);
+                strv_consume(&v, s);
         }
         bool neg = false;
         size_t i = 0;
@@ -288,10 +307,8 @@ static int sh_run_text(struct shell *sh, const char *path, const char *text, siz
 
 static int sh_source(struct shell *sh, const char *file, unsigned lineno, const char *arg)
 {
-        struct buf b = {0};
-        int r = sh_expand(sh, arg, strlen(arg), 0, &b);
-        buf_append(&b, "", 1);
-        _cleanup_free_ char *path = b.p;
+        _cleanup_free_ char *path = NULL;
+        int r = sh_expand_word(sh, arg, &path);
         if (r < 0 || *path != '/' || sh->depth >= 4)
                 return -EINVAL;
         _cleanup_free_ char *text = NULL;
@@ -334,13 +351,7 @@ static int sh_command(struct shell *sh, const char *file, unsigned lineno, char 
                         }
                         if (unset)
                                 return -EINVAL;
-                        struct buf b = {0};
-                        int r = sh_expand(sh, w[i] + k + 1, strlen(w[i] + k + 1), 0, &b);
-                        buf_append(&b, "", 1);
-                        _cleanup_free_ char *name = xstrndup(w[i], k);
-                        if (r >= 0)
-                                r = sh_set(sh->e, name, b.p, where, true);
-                        buf_free(&b);
+                        int r = sh_assign(sh, w[i], k, where, true);
                         if (r < 0)
                                 return r;
                 }
@@ -353,14 +364,7 @@ static int sh_command(struct shell *sh, const char *file, unsigned lineno, char 
                 if (assignment_name(w[i]) == 0)
                         return -EINVAL;
         for (size_t i = 0; i < n; i++) {
-                size_t k = assignment_name(w[i]);
-                struct buf b = {0};
-                int r = sh_expand(sh, w[i] + k + 1, strlen(w[i] + k + 1), 0, &b);
-                buf_append(&b, "", 1);
-                _cleanup_free_ char *name = xstrndup(w[i], k);
-                if (r >= 0)
-                        r = sh_set(sh->e, name, b.p, where, false);
-                buf_free(&b);
+                int r = sh_assign(sh, w[i], assignment_name(w[i]), where, false);
                 if (r < 0)
                         return r;
         }
