@@ -3,9 +3,6 @@
 #include "envfile.h"
 #include "rootfile.h"
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <fnmatch.h>
 
 /* ---- the httpd configuration ------------------------------------------------------------ */
 
@@ -433,37 +430,6 @@ static int parse_file(struct conf *cf, const char *path, const char *where)
         return r;
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-/* The entries of directory path (sorted; names matching pattern when given). */
-static int list_dir(int rootfd, const char *path, const char *pattern, char ***ret)
-{
-        _cleanup_close_ int fd = -1;
-        int r = root_open(rootfd, path, O_RDONLY | O_DIRECTORY, &fd);
-        if (r < 0)
-                return r;
-        DIR *d = fdopendir(fd);
-        if (!d)
-                return -errno;
-        TAKE_FD(fd);
-        char **l = xcalloc(1, sizeof(char *));
-        size_t n = 0;
-        struct dirent *de;
-        while ((de = readdir(d)) && n < APACHE_MAX_FILES) {
-                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                        continue;
-                /* httpd matches with APR_FNM_PERIOD: a leading dot is matched only by a dot. */
-                if (pattern && fnmatch(pattern, de->d_name, FNM_PERIOD) != 0)
-                        continue;
-                strv_push(&l, de->d_name);
-                n++;
-        }
-        closedir(d);
-        qsort(l, n, sizeof(char *), cmp_str);
-        *ret = l;
-        return 0;
-}
-
 static bool has_glob(const char *s) { return strpbrk(s, "*?[") != NULL; }
 
 /* A file is read; a directory is read whole (every file in it and below, sorted). */
@@ -474,7 +440,7 @@ static void include_one(struct conf *cf, const char *path, const char *where)
                 if (cf->depth >= APACHE_MAX_DEPTH)
                         return;
                 _cleanup_strv_ char **names = NULL;
-                if (list_dir(cf->rootfd, path, NULL, &names) < 0 || !names)
+                if (root_list_dir(cf->rootfd, path, NULL, APACHE_MAX_FILES, &names) < 0 || !names)
                         return;
                 cf->depth++;
                 for (size_t i = 0; names[i]; i++) {
@@ -504,7 +470,7 @@ static size_t include_glob(struct conf *cf, const char *dir, const char *rest, c
                 return 1;
         }
         _cleanup_strv_ char **names = NULL;
-        if (list_dir(cf->rootfd, *dir ? dir : "/", comp, &names) < 0 || !names)
+        if (root_list_dir(cf->rootfd, *dir ? dir : "/", comp, APACHE_MAX_FILES, &names) < 0 || !names)
                 return 0;
         size_t found = 0;
         for (size_t i = 0; names[i]; i++) {
