@@ -157,6 +157,28 @@ static void judge_daemons(const struct ctx *x, const struct app *a, const char *
         }
 }
 
+/* A daemon-reload is pending: what the unit's files give the next start once it happens. */
+static void judge_reload(const struct ctx *x, const struct app *a, const char *want, struct app_judgement *j)
+{
+        struct service_model files = {0};
+        if (want && j->m.from_bus &&
+            service_model_build(x->rootfd, a->cfg.service, SERVICE_FILES_ONLY | SERVICE_NO_PROCESSES, &files) >= 0) {
+                const struct service_var *v = service_env_get(&files.next, "PYTHONPATH");
+                j->breaks_after_reload = !v || !path_list_has(v->value, want);
+                service_model_free(&files);
+        }
+        if (j->breaks_after_reload)
+                app_judgement_add(j, SERVICE_CAUSE_RELOAD, false,
+                                  "%s's unit files changed since systemd loaded them, and as the files are now its "
+                                  "next start does not get %s's PYTHONPATH: the next daemon-reload breaks it (run "
+                                  "`pyshare setup %s`, then systemctl daemon-reload)",
+                                  a->cfg.service, a->name, a->name);
+        else
+                app_judgement_add(j, SERVICE_CAUSE_RELOAD, false,
+                                  "%s's unit files changed since systemd loaded them: systemctl daemon-reload",
+                                  a->cfg.service);
+}
+
 static const char *const python_vars[] = {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"};
 
 /* The running service against its next start. */
@@ -243,9 +265,7 @@ void app_judge(const struct ctx *x, const struct app *a, char *const *pythonpath
                 judge_next_pythonpath(x, a, want, &j);
         const struct app_finding *first = app_judgement_first(&j, false);
         if (m->need_reload && !(first && strcmp(first->cause, SERVICE_CAUSE_RELOAD) == 0))
-                app_judgement_add(&j, SERVICE_CAUSE_RELOAD, false,
-                                  "%s's unit files changed since systemd loaded them: systemctl daemon-reload",
-                                  a->cfg.service);
+                judge_reload(x, a, want, &j);
         if (m->apache)
                 judge_daemons(x, a, want, &j);
         judge_python(a, want, &j);

@@ -22,6 +22,8 @@ struct app_judgement {
         char **daemon_users; /* users other than the app's that run its WSGI daemon groups */
         char **daemon_where; /* for each: "WSGIDaemonProcess NAME (FILE:LINE)" */
         bool *daemon_running; /* for each: a process of that group runs now */
+        bool breaks_after_reload; /* the files lose the app's PYTHONPATH: the pending daemon-reload
+                                   * breaks a next start that works as systemd loaded it */
         struct app_finding *f;
         size_t n;
         char **notes;

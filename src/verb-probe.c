@@ -554,10 +554,16 @@ int run_probe(const struct ctx *x, const struct app *a, char *const *requested, 
         if ((r = probe_now(x, a, &req, timeout_sec, pythonpath, &jd, &jg, &fl)) < 0 ||
             (r = probe_daemon_users(x, a, &req, timeout_sec, pythonpath, &jd, &jg, &fl)) < 0)
                 return r;
+        /* Imports that work only until the pending daemon-reload are not a pass. */
+        if (jg.ok_next && jd.breaks_after_reload) {
+                for (size_t i = 0; i < jd.n; i++)
+                        if (strcmp(jd.f[i].cause, SERVICE_CAUSE_RELOAD) == 0)
+                                failure_add(&fl, SERVICE_CAUSE_RELOAD, false, xstrdup(jd.f[i].text));
+        }
         if (!jg.ok_next && !fl.n)
                 failure_add(&fl, SERVICE_CAUSE_IMPORT, false,
                             xasprintf("an import fails at %s's next start (its error is above)", a->cfg.service));
-        bool ok = jg.ok_next && (!judge_now || !jg.running || jg.ok_now);
+        bool ok = jg.ok_next && !jd.breaks_after_reload && (!judge_now || !jg.running || jg.ok_now);
 
         const char *mode = interpreter ? "interpreter" : "embedded";
         if (j)
