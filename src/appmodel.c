@@ -12,9 +12,7 @@ void app_judgement_add(struct app_judgement *j, const char *cause, bool now, con
 {
         va_list ap;
         va_start(ap, fmt);
-        char *text = NULL;
-        if (vasprintf(&text, fmt, ap) < 0)
-                abort();
+        char *text = xvasprintf(fmt, ap);
         va_end(ap);
         j->f = xrealloc(j->f, (j->n + 1) * sizeof(*j->f));
         j->f[j->n++] = (struct app_finding){.cause = cause, .text = text, .now = now};

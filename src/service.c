@@ -16,9 +16,7 @@ static void add_finding(struct service_model *m, const char *cause, const char *
                 return;
         va_list ap;
         va_start(ap, fmt);
-        char *text = NULL;
-        if (vasprintf(&text, fmt, ap) < 0)
-                abort();
+        char *text = xvasprintf(fmt, ap);
         va_end(ap);
         m->findings = xrealloc(m->findings, (m->n_findings + 1) * sizeof(*m->findings));
         m->findings[m->n_findings++] = (struct service_finding){.cause = cause, .text = text};

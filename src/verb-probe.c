@@ -492,13 +492,11 @@ static int probe_now(const struct ctx *x, const struct app *a, const struct prob
         if (r < 0 || jg->ok_now || !jg->ok_next)
                 return r;
         const struct app_finding *f = app_judgement_first(jd, true);
-        _cleanup_free_ char *cmd = xstrndup(a->cfg.service, strlen(a->cfg.service) -
-                                                                (endswith(a->cfg.service, ".service") ? 8 : 0));
         failure_add(fl, SERVICE_CAUSE_RESTART, true,
                     f ? xstrdup(f->text)
                       : xasprintf("%s runs with an older environment in which the imports fail; the next start "
                                   "imports them: systemctl restart %s",
-                                  a->cfg.service, cmd));
+                                  a->cfg.service, a->cfg.service));
         return 0;
 }
 
