@@ -195,27 +195,29 @@ static void judge_now(const struct app *a, const char *want, struct app_judgemen
                         j->now_differs = true;
         }
         const char *now_pp = env_get(j->now_env, "PYTHONPATH"), *next_pp = env_get(j->next_env, "PYTHONPATH");
-        bool next_has = !want || path_list_has(next_pp, want), now_has = !want || path_list_has(now_pp, want);
-        const char *now_home = env_get(j->now_env, "PYTHONHOME"), *next_home = env_get(j->next_env, "PYTHONHOME");
-        bool home_differs = (now_home || next_home) && (!now_home || !next_home || strcmp(now_home, next_home) != 0);
-        if (!next_has || (now_has && !home_differs))
+        if (!want || !path_list_has(next_pp, want) || path_list_has(now_pp, want))
                 return;
         char when[32] = "its start";
         struct tm tm;
         if (m->started > 0 && localtime_r(&m->started, &tm))
                 strftime(when, sizeof(when), "%H:%M", &tm);
         _cleanup_free_ char *cmd = unit_short(a->cfg.service);
-        if (!now_has)
-                app_judgement_add(j, SERVICE_CAUSE_RESTART, true,
-                                  "%s runs with the environment of %s; the next start gets the app's PYTHONPATH: "
-                                  "systemctl restart %s",
-                                  a->cfg.service, when, cmd);
-        else
-                app_judgement_add(j, SERVICE_CAUSE_RESTART, true,
-                                  "%s runs with the environment of %s (PYTHONHOME%s%s); the next start gets "
-                                  "PYTHONHOME%s%s: systemctl restart %s",
-                                  a->cfg.service, when, now_home ? "=" : " unset", now_home ? now_home : "",
-                                  next_home ? "=" : " unset", next_home ? next_home : "", cmd);
+        app_judgement_add(j, SERVICE_CAUSE_RESTART, true,
+                          "%s runs with the environment of %s; the next start gets the app's PYTHONPATH: "
+                          "systemctl restart %s",
+                          a->cfg.service, when, cmd);
+}
+
+/* PYTHONHOME moves the standard library away from the interpreter's own (a venv never needs
+ * it: pyshare's apps come in through PYTHONPATH). */
+static void judge_next_home(const struct app *a, struct app_judgement *j)
+{
+        const struct service_var *v = service_env_get(&j->m.next, "PYTHONHOME");
+        if (v)
+                app_judgement_add(j, SERVICE_CAUSE_OVERRIDDEN, false,
+                                  "%s sets PYTHONHOME=%s: %s's Python looks for its standard library there at its "
+                                  "next start; remove that line",
+                                  v->where, v->value, a->cfg.service);
 }
 
 /* mod_wsgi embeds one Python; a venv of another version cannot be imported by it. The
@@ -261,6 +263,7 @@ void app_judge(const struct ctx *x, const struct app *a, char *const *pythonpath
         const char *want = pythonpath ? pythonpath[0] : NULL;
         if (want)
                 judge_next_pythonpath(x, a, want, &j);
+        judge_next_home(a, &j);
         const struct app_finding *first = app_judgement_first(&j, false);
         if (m->need_reload && !(first && strcmp(first->cause, SERVICE_CAUSE_RELOAD) == 0))
                 judge_reload(x, a, want, &j);

@@ -63,7 +63,9 @@ matrix_row() {
 	json=$(e2e_exec pyshare --json probe "$app" 2>/dev/null) || probe_rc=$?
 	e2e_try pyshare status "$app"
 	status_rc=$E2E_RC
-	matrix_systemctl_restart
+	# A change may keep apache2 from starting at all: that is the row's outcome, not a failure.
+	e2e_try systemctl reset-failed apache2.service
+	e2e_try systemctl restart apache2.service
 	after=$(matrix_code "/$app")
 	if [[ $pending == reload-pending ]]; then
 		e2e_run systemctl daemon-reload
@@ -129,6 +131,19 @@ matrix_rows() {
 	matrix_envvars_append 'export PYTHONPATH="/srv/legacy:$PYTHONPATH"'
 	matrix_row envvars-extends m1
 	matrix_envvars_restore
+	matrix_restart
+
+	e2e_step "row: envvars exports PYTHONHOME=/nonexistent"
+	matrix_envvars_append 'export PYTHONHOME=/nonexistent'
+	matrix_row envvars-pythonhome m1
+	matrix_expect_cause pythonpath-overridden
+	matrix_envvars_restore
+	matrix_restart
+
+	e2e_step "row (harmless): Environment=PYTHONPATH=/srv/legacy (EnvironmentFile= comes after it and wins)"
+	printf '[Service]\nEnvironment=PYTHONPATH=/srv/legacy\n' | e2e_dropin apache2.service 90-env
+	matrix_row environment-before-envfile m1
+	e2e_dropin apache2.service 90-env --remove
 	matrix_restart
 
 	e2e_step "row: pyshare's drop-in removed, daemon-reload"
