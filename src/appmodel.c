@@ -3,6 +3,7 @@
 #include "bus.h"
 #include "envfile.h"
 #include "perms.h"
+#include "wiring.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -97,6 +98,15 @@ static void judge_next_pythonpath(const struct ctx *x, const struct app *a, cons
                                                            "daemon-reload)"
                                                          : "",
                                           a->name);
+                return;
+        }
+        _cleanup_free_ char *svc_name = xasprintf("%s.env", a->cfg.service);
+        _cleanup_strv_ char **file = read_env_file(x, SERVICES_DIR, svc_name);
+        if (!v && path_list_has(env_get(file, "PYTHONPATH"), want)) {
+                app_judgement_add(j, SERVICE_CAUSE_OVERRIDDEN, false,
+                                  "%s loads %s, which carries %s's PYTHONPATH, but its next start gets no PYTHONPATH: "
+                                  "an UnsetEnvironment= of the unit removes it; remove that setting",
+                                  a->cfg.service, svc_env, a->name);
                 return;
         }
         app_judgement_add(j, SERVICE_CAUSE_ENVFILE, false,

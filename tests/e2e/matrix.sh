@@ -181,6 +181,7 @@ matrix_rows() {
 	e2e_step "row: UnsetEnvironment=PYTHONPATH in a drop-in"
 	printf '[Service]\nUnsetEnvironment=PYTHONPATH\n' | e2e_dropin apache2.service 90-unset
 	matrix_row unset-environment m1
+	matrix_expect_cause pythonpath-overridden
 	e2e_dropin apache2.service 90-unset --remove
 	matrix_restart
 
