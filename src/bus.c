@@ -388,7 +388,7 @@ int bus_transient_start(const struct bus_transient_req *req, bus_job **ret, char
         for (size_t i = 0; req->env && req->env[i]; i++)
                 if ((r = sd_bus_message_append(m, "s", req->env[i])) < 0)
                         goto fail;
-        {
+        if (!req->env_complete) {
                 char **unit_env = NULL;
                 sd_bus_error e2 = SD_BUS_ERROR_NULL;
                 if (sd_bus_get_property_strv(j->bus, DEST, svc_path, "org.freedesktop.systemd1.Service", "Environment", &e2,
@@ -401,7 +401,8 @@ int bus_transient_start(const struct bus_transient_req *req, bus_job **ret, char
         if ((r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_close_container(m)) < 0 ||
             (r = sd_bus_message_close_container(m)) < 0)
                 goto fail;
-        if ((r = append_copied(j->bus, svc_path, m, "org.freedesktop.systemd1.Service", "EnvironmentFiles", NULL)) < 0)
+        if (!req->env_complete &&
+            (r = append_copied(j->bus, svc_path, m, "org.freedesktop.systemd1.Service", "EnvironmentFiles", NULL)) < 0)
                 goto fail;
         for (size_t i = 0; req->copy_sandbox && i < ELEMENTSOF(sandbox_props); i++)
                 if ((r = append_copied(j->bus, svc_path, m, "org.freedesktop.systemd1.Service", sandbox_props[i], &sandbox)) < 0)
@@ -519,6 +520,7 @@ void bus_unit_exec_free(struct bus_unit_exec *e)
         free(e->fragment_path);
         strv_free(e->dropin_paths);
         strv_free(e->environment);
+        strv_free(e->unset_environment);
         strv_free(e->environment_files);
         free(e->user);
         free(e->group);
@@ -547,6 +549,7 @@ int bus_unit_exec(const char *unit, struct bus_unit_exec *ret)
             (r = get_string(bus, path, "org.freedesktop.systemd1.Unit", "FragmentPath", &e.fragment_path)) < 0 ||
             (r = get_strv(bus, path, "org.freedesktop.systemd1.Unit", "DropInPaths", &e.dropin_paths)) < 0 ||
             (r = get_strv(bus, path, svc, "Environment", &e.environment)) < 0 ||
+            (r = get_strv(bus, path, svc, "UnsetEnvironment", &e.unset_environment)) < 0 ||
             (r = get_env_files(bus, path, &e.environment_files)) < 0 ||
             (r = get_string(bus, path, svc, "User", &e.user)) < 0 ||
             (r = get_string(bus, path, svc, "Group", &e.group)) < 0 ||

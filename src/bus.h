@@ -26,6 +26,7 @@ struct bus_transient_req {
         const char *user;
         char *const *argv;     /* ExecStart=, argv[0] absolute */
         char *const *env;      /* Environment= (before the service's own) */
+        bool env_complete;     /* env is the whole environment: copy none of the service's */
         int stdin_fd, stdout_fd, stderr_fd;
         int timeout_ms;
 };
@@ -56,6 +57,7 @@ struct bus_unit_exec {
         char *fragment_path;
         char **dropin_paths;
         char **environment;       /* Environment=, "KEY=VALUE" in order */
+        char **unset_environment; /* UnsetEnvironment=, "KEY" or "KEY=VALUE" */
         char **environment_files; /* EnvironmentFile=, "-/path" when a missing file is ignored */
         char *user, *group;
         char **supplementary_groups;

@@ -335,6 +335,7 @@ int probe_run_unit(const struct probe_request *req, const char *service, struct 
                 .user = req->user->name,
                 .argv = argv,
                 .env = req->env,
+                .env_complete = req->env_complete,
                 .stdin_fd = resp[1],
                 .stdout_fd = outp[1],
                 .stderr_fd = outp[1],

@@ -41,6 +41,8 @@ struct probe_request {
         gid_t forbidden_gid;   /* the deploy group: must not be left */
         char *const *modules;
         char *const *env;      /* the complete environment, KEY=VALUE */
+        bool env_complete;     /* probe_run_unit: env is all of it (the service model's); else
+                                * the service's Environment= and EnvironmentFile= follow it */
         const char *interpreter; /* NULL: embedded libpython; else the venv's python */
         int timeout_ms;
         unsigned long long as_limit; /* RLIMIT_AS for the child, 0 for none */

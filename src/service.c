@@ -16,9 +16,7 @@ static void add_finding(struct service_model *m, const char *cause, const char *
                 return;
         va_list ap;
         va_start(ap, fmt);
-        char *text = NULL;
-        if (vasprintf(&text, fmt, ap) < 0)
-                abort();
+        char *text = xvasprintf(fmt, ap);
         va_end(ap);
         m->findings = xrealloc(m->findings, (m->n_findings + 1) * sizeof(*m->findings));
         m->findings[m->n_findings++] = (struct service_finding){.cause = cause, .text = text};
@@ -225,7 +223,7 @@ static int from_bus(int rootfd, struct service_model *m)
         m->supplementary_groups = TAKE_PTR(e.supplementary_groups);
         m->dynamic_user = e.dynamic_user;
         m->environment_files = TAKE_PTR(e.environment_files);
-        systemd_environment(rootfd, m, e.environment, NULL, NULL);
+        systemd_environment(rootfd, m, e.environment, NULL, e.unset_environment);
         /* ExecStart= as text and the unit files' line numbers come from the files. */
         struct unit_service_settings u = {0};
         if (unit_file_settings(rootfd, m->unit, NULL, &u) >= 0) {
@@ -319,6 +317,29 @@ static pid_t proc_ppid(pid_t pid)
         return e && sscanf(e + 1, " %*c %d", &ppid) == 1 ? (pid_t)ppid : -1;
 }
 
+/* When pid started, from its start time in clock ticks after boot and the boot time. */
+static time_t proc_started(pid_t pid)
+{
+        _cleanup_free_ char *stat = NULL;
+        size_t n;
+        if (read_proc_file(pid, "stat", 4096, &stat, &n) < 0 || !stat)
+                return 0;
+        const char *e = strrchr(stat, ')');
+        unsigned long long ticks = 0;
+        /* Field 22, the 20th after the comm's ')'. */
+        if (!e || sscanf(e + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+                         &ticks) != 1)
+                return 0;
+        _cleanup_close_ int fd = open("/proc/stat", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        _cleanup_buf_ struct buf b = {0};
+        if (fd < 0 || read_until(fd, now_ms() + 2000, &b, 1024 * 1024) < 0)
+                return 0;
+        buf_append(&b, "", 1);
+        const char *bt = strstr(b.p, "\nbtime ");
+        long hz = sysconf(_SC_CLK_TCK);
+        return bt && hz > 0 ? (time_t)(strtoll(bt + 7, NULL, 10) + (long long)(ticks / (unsigned long long)hz)) : 0;
+}
+
 static void add_proc(struct service_model *m, pid_t pid, const char *role)
 {
         if (m->n_procs >= APACHE_MAX_ITEMS)
@@ -364,6 +385,7 @@ static void find_processes(int rootfd, struct service_model *m)
         if (m->main_pid <= 0 || kill(m->main_pid, 0) < 0)
                 return;
         add_proc(m, m->main_pid, "main");
+        m->started = proc_started(m->main_pid);
         DIR *d = opendir("/proc");
         if (!d)
                 return;

@@ -50,12 +50,19 @@ struct service_finding {
 #define SERVICE_CAUSE_IGNORED "ignored-line"
 #define SERVICE_CAUSE_CONFLICT "conflict"
 #define SERVICE_CAUSE_DROPIN_MISSING "dropin-missing"
+/* Judged with the app (appmodel.c) or by the probe's imports. */
+#define SERVICE_CAUSE_ENVFILE "envfile-out-of-date"
+#define SERVICE_CAUSE_SANDBOX "sandbox"
+#define SERVICE_CAUSE_PYTHON_MISMATCH "python-mismatch"
+#define SERVICE_CAUSE_IMPORT "import-error"
+#define SERVICE_CAUSE_DAEMON_CONFIG "daemon-config" /* a daemon-wired app that Apache would not run from its venv */
 
 struct service_model {
         char *unit;
         bool from_bus; /* the next start as the manager loaded it; else from the unit's files */
         bool running, need_reload;
         pid_t main_pid;
+        time_t started; /* when the main process started (0: not known) */
         char **unit_files; /* the unit file and its drop-ins, in the order they apply */
         char *user, *group;
         char **supplementary_groups;

@@ -2,6 +2,8 @@
 #include "verbs.h"
 #include "apache.h"
 #include "app.h"
+#include "appmodel.h"
+#include "envfile.h"
 #include "bus.h"
 #include "conflicts.h"
 #include "fileio.h"
@@ -148,9 +150,47 @@ static char **build_probe_env(const struct ctx *x, const struct app *a, const ch
         return env;
 }
 
-static void json_probe(struct json *j, const char *key, const struct app *a, const struct probe_result *res, bool ok,
-                       char *const *problems, const char *mode)
+/* The failures of a probe, each with its stable cause (SERVICE_CAUSE_*, man/pyshare.8). */
+struct failures {
+        char **problems; /* every problem said, with or without a cause */
+        struct app_finding *f;
+        size_t n;
+};
+
+static void failure_add(struct failures *fl, const char *cause, bool now, char *text)
 {
+        fl->f = xrealloc(fl->f, (fl->n + 1) * sizeof(*fl->f));
+        fl->f[fl->n++] = (struct app_finding){.cause = cause, .text = xstrdup(text), .now = now};
+        strv_consume(&fl->problems, text);
+}
+
+static bool failures_have(const struct failures *fl, const char *cause)
+{
+        for (size_t i = 0; i < fl->n; i++)
+                if (strcmp(fl->f[i].cause, cause) == 0)
+                        return true;
+        return false;
+}
+
+static void failures_free(struct failures *fl)
+{
+        strv_free(fl->problems);
+        for (size_t i = 0; i < fl->n; i++)
+                free(fl->f[i].text);
+        free(fl->f);
+}
+
+/* What the probe judged: the next start and, when the service runs, the running service. */
+struct judged {
+        bool ok_next, ok_now, now_probed, running;
+        const char *next_from; /* "systemd", "files", "pyshare" (no model: pyshare's own files) */
+};
+
+static void json_probe(struct json *j, const char *key, const struct app *a, const struct probe_result *res, bool ok,
+                       const struct failures *fl, const struct app_judgement *jd, const struct judged *jg,
+                       const char *mode)
+{
+        char *const *problems = fl->problems;
         json_obj_begin(j, key);
         json_str(j, "app", a->name);
         json_str(j, "user", a->user.name);
@@ -181,6 +221,29 @@ static void json_probe(struct json *j, const char *key, const struct app *a, con
         json_strv(j, "problems", problems);
         json_bool(j, "sandbox_reproduced", res->sandboxed);
         json_strv(j, "sandbox", res->sandbox);
+        json_str(j, "cause", fl->n ? fl->f[0].cause : NULL);
+        json_arr_begin(j, "findings");
+        for (size_t i = 0; i < fl->n; i++) {
+                json_obj_begin(j, NULL);
+                json_str(j, "cause", fl->f[i].cause);
+                json_str(j, "text", fl->f[i].text);
+                json_str(j, "when", fl->f[i].now ? "now" : "next-start");
+                json_obj_end(j);
+        }
+        json_arr_end(j);
+        json_obj_begin(j, "next_start");
+        json_bool(j, "ok", jg->ok_next);
+        json_str(j, "from", jg->next_from);
+        json_obj_end(j);
+        json_obj_begin(j, "now");
+        json_bool(j, "running", jg->running);
+        if (jg->running)
+                json_bool(j, "ok", jg->ok_now);
+        else
+                json_str(j, "ok", NULL);
+        json_bool(j, "probed", jg->now_probed);
+        json_obj_end(j);
+        json_strv(j, "notes", jd->notes);
         json_obj_end(j);
 }
 
@@ -259,7 +322,7 @@ static bool probe_verdict(const struct app *a, const struct probe_result *res, i
 /* Why imports failed: the sandbox, when they work outside it; else what the user cannot read. */
 static void probe_diagnose(const struct ctx *x, const struct app *a, const struct probe_request *req,
                            const struct probe_result *res, char *const *pythonpath, const gid_t *gids, size_t ngids,
-                           char ***problems)
+                           struct failures *fl)
 {
         bool sandbox_blamed = false;
         if (res->sandboxed && res->completed) {
@@ -274,7 +337,7 @@ static void probe_diagnose(const struct ctx *x, const struct app *a, const struc
                                 if (res->modules[i].ok || i >= plain.n_modules || !plain.modules[i].ok)
                                         continue;
                                 _cleanup_free_ char *why = sandbox_culprit(a, res->sandbox);
-                                strv_consume(problems, xasprintf("%s imports as %s outside the sandbox but not inside "
+                                failure_add(fl, SERVICE_CAUSE_SANDBOX, false, xasprintf("%s imports as %s outside the sandbox but not inside "
                                                                  "%s's: %s",
                                                                  res->modules[i].name, a->user.name, a->cfg.service,
                                                                  why));
@@ -289,22 +352,25 @@ static void probe_diagnose(const struct ctx *x, const struct app *a, const struc
         size_t nf = 0;
         if (!x->root && perms_find_unreadable(a->venv, a->user.uid, gids, ngids, 8, &f, &nf) >= 0) {
                 for (size_t i = 0; i < nf; i++)
-                        strv_consume(problems, describe_finding(x, a, &f[i]));
+                        failure_add(fl, SERVICE_CAUSE_UNREADABLE, false, describe_finding(x, a, &f[i]));
                 perms_findings_free(f, nf);
         }
 }
 
 /* The verdict for people. */
-static void probe_render(const struct app *a, const struct probe_result *res, char *const *problems,
-                         const char *mode, const char *env_source, bool use_unit, long long took, int timeout_sec)
+static void probe_render(const struct app *a, const struct probe_result *res, const struct failures *fl,
+                         const struct app_judgement *jd, const struct judged *jg, const char *mode, bool use_unit,
+                         long long took, int timeout_sec)
 {
         /* Without a version Python never reported: say why rather than "Python ?". */
         _cleanup_free_ char *pyv = res->python_version ? xasprintf("Python %s", res->python_version)
                                    : res->failure      ? xstrdup("Python not started: the probe failed before it")
                                    : res->timed_out    ? xasprintf("Python did not report within %d s", timeout_sec)
                                                        : xstrdup("Python ended before reporting");
-        log_info("probe %s as %s (%s %s, environment of %s, %lld ms):", a->name, a->user.name, mode, pyv,
-                 strcmp(env_source, "service") == 0 ? a->cfg.service : "the app's env file", took);
+        _cleanup_free_ char *env_of = strcmp(jg->next_from, "pyshare") == 0
+                                              ? xstrdup("the app's env file")
+                                              : xasprintf("%s's next start", a->cfg.service);
+        log_info("probe %s as %s (%s %s, environment of %s, %lld ms):", a->name, a->user.name, mode, pyv, env_of, took);
         for (size_t i = 0; i < res->n_modules; i++) {
                 const struct probe_module *m = &res->modules[i];
                 /* What imported code says is shown, never interpreted by the terminal. */
@@ -318,9 +384,28 @@ static void probe_render(const struct app *a, const struct probe_result *res, ch
         }
         if (res->n_modules == 0 && res->completed)
                 log_info("  (no module to import: none given, none stored, none installed; Python started)");
-        for (size_t i = 0; problems && problems[i]; i++) {
-                _cleanup_free_ char *p = printable(problems[i]);
-                log_info("  %s", p);
+        for (size_t i = 0; fl->problems && fl->problems[i]; i++) {
+                /* A problem with a cause is said with it; the others as they are. */
+                const char *cause = NULL;
+                for (size_t k = 0; k < fl->n && !cause; k++)
+                        if (strcmp(fl->f[k].text, fl->problems[i]) == 0)
+                                cause = fl->f[k].cause;
+                _cleanup_free_ char *p = printable(fl->problems[i]);
+                log_info("  %s%s%s", cause ? cause : "", cause ? ": " : "", p);
+        }
+        log_info("  next start: %s (%s)", jg->ok_next ? "ok" : "FAIL",
+                 strcmp(jg->next_from, "systemd") == 0 ? "the unit as systemd loaded it"
+                 : strcmp(jg->next_from, "files") == 0 ? "the unit's files: systemd does not run here"
+                                                       : "pyshare's own files: the unit could not be read");
+        if (!jg->running)
+                log_info("  now: %s is not running: judged its next start only", a->cfg.service);
+        else
+                log_info("  now: %s%s", jg->ok_now ? "ok" : "FAIL",
+                         jg->now_probed ? " (imported with the environment of its running processes)"
+                                        : " (its running processes have the next start's Python environment)");
+        for (size_t i = 0; jd->notes && jd->notes[i]; i++) {
+                _cleanup_free_ char *p = printable(jd->notes[i]);
+                log_info("note: %s", p);
         }
         if (res->sandboxed) {
                 _cleanup_free_ char *sb = strv_join(res->sandbox, ", ");
@@ -333,15 +418,113 @@ static void probe_render(const struct app *a, const struct probe_result *res, ch
                                                 "ProtectSystem=, ...)");
 }
 
-int run_probe(const struct ctx *x, const struct app *a, char *const *requested, bool interpreter, int timeout_sec,
-              struct json *j, const char *json_key)
+/* The environment the probe imports with: the service model's (complete), else pyshare's. */
+static char **probe_env(const struct ctx *x, const struct app *a, char *const *model_env)
 {
-        _cleanup_strv_ char **modules = probe_modules(x, a, requested), **pythonpath = NULL, **problems = NULL;
+        if (!model_env) {
+                const char *source;
+                return build_probe_env(x, a, &source);
+        }
+        char **env = NULL;
+        if (!env_get(model_env, "PATH"))
+                strv_push(&env, "PATH=" PROBE_PATH);
+        if (!env_get(model_env, "LANG"))
+                strv_push(&env, "LANG=C.UTF-8");
+        for (size_t i = 0; model_env[i]; i++)
+                strv_push(&env, model_env[i]);
+        return env;
+}
+
+/* One import run with req: its result judged, its verdict. */
+static int probe_once(const struct ctx *x, const struct app *a, const struct probe_request *req, int timeout_sec,
+                      char *const *pythonpath, struct probe_result *res, bool *ret_use_unit, bool *ret_ok,
+                      struct failures *fl)
+{
+        int r = probe_exec(x, a, req, res, ret_use_unit, &fl->problems);
+        if (r < 0)
+                return r;
+        judge_modules(x, a, res, pythonpath);
+        *ret_ok = probe_verdict(a, res, timeout_sec, &fl->problems);
+        return 0;
+}
+
+/* The users of the app's WSGI daemon groups that are not the app's: each imports too. */
+static int probe_daemon_users(const struct ctx *x, const struct app *a, const struct probe_request *req,
+                              int timeout_sec, char *const *pythonpath, const struct app_judgement *jd,
+                              struct judged *jg, struct failures *fl)
+{
+        for (size_t i = 0; jd->daemon_users && jd->daemon_users[i]; i++) {
+                struct ps_user u = {0};
+                if (user_lookup(-1, jd->daemon_users[i], &u) < 0 || u.uid == 0) {
+                        ps_user_free(&u);
+                        continue; /* the model has said it (daemon-user) */
+                }
+                struct probe_request dreq = *req;
+                dreq.user = &u;
+                _cleanup_probe_result_ struct probe_result res = {0};
+                bool use_unit, ok;
+                struct failures none = {0};
+                int r = probe_once(x, a, &dreq, timeout_sec, pythonpath, &res, &use_unit, &ok, &none);
+                failures_free(&none);
+                if (r >= 0 && !ok) {
+                        jg->ok_next = false;
+                        /* The group runs now too (its processes were seen): the service fails now. */
+                        if (jd->daemon_running[i])
+                                jg->ok_now = false;
+                        if (!failures_have(fl, SERVICE_CAUSE_DAEMON_USER))
+                                failure_add(fl, SERVICE_CAUSE_DAEMON_USER, false,
+                                            xasprintf("%s runs as %s, who cannot import the app's modules: give %s "
+                                                      "access too: pyshare setup %s --user=%s --user=%s",
+                                                      jd->daemon_where[i], u.name, u.name, a->name, a->user.name,
+                                                      u.name));
+                }
+                ps_user_free(&u);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* The running service, when its processes' Python variables differ from the next start's:
+ * the same import with their environment. */
+static int probe_now(const struct ctx *x, const struct app *a, const struct probe_request *req, int timeout_sec,
+                     char *const *pythonpath, const struct app_judgement *jd, struct judged *jg, struct failures *fl)
+{
+        if (!jg->running || !jd->now_env || !jd->now_differs)
+                return 0;
+        _cleanup_strv_ char **env = probe_env(x, a, jd->now_env);
+        struct probe_request nreq = *req;
+        nreq.env = env;
+        _cleanup_probe_result_ struct probe_result res = {0};
+        bool use_unit;
+        struct failures none = {0};
+        int r = probe_once(x, a, &nreq, timeout_sec, pythonpath, &res, &use_unit, &jg->ok_now, &none);
+        failures_free(&none);
+        jg->now_probed = r >= 0;
+        if (r < 0 || jg->ok_now || !jg->ok_next)
+                return r;
+        const struct app_finding *f = app_judgement_first(jd, true);
+        failure_add(fl, SERVICE_CAUSE_RESTART, true,
+                    f ? xstrdup(f->text)
+                      : xasprintf("%s runs with an older environment in which the imports fail; the next start "
+                                  "imports them: systemctl restart %s",
+                                  a->cfg.service, a->cfg.service));
+        return 0;
+}
+
+int run_probe(const struct ctx *x, const struct app *a, char *const *requested, bool interpreter, int timeout_sec,
+              bool judge_now, struct json *j, const char *json_key)
+{
+        _cleanup_strv_ char **modules = probe_modules(x, a, requested), **pythonpath = NULL;
         venv_pythonpath(x, a, &pythonpath, NULL);
-        const char *env_source = "service";
-        /* A daemon-wired app: the venv's Python (python-home), with what Apache passes on. */
+        /* A daemon-wired app: the venv's Python (python-home), with what Apache passes on; its
+         * own Apache conf is judged below, not the service's PYTHONPATH. */
         bool daemon = a->cfg.wsgi_script != NULL;
-        _cleanup_strv_ char **env = daemon ? wsgi_daemon_probe_env(x, a, PROBE_PATH) : build_probe_env(x, a, &env_source);
+        _cleanup_(app_judgement_free) struct app_judgement jd = {0};
+        if (!daemon)
+                app_judge(x, a, pythonpath, &jd);
+        _cleanup_strv_ char **env = daemon ? wsgi_daemon_probe_env(x, a, PROBE_PATH)
+                                           : probe_env(x, a, jd.have_model ? jd.next_env : NULL);
         _cleanup_free_ char *interp = interpreter || daemon ? xasprintf("%s/bin/python", a->venv) : NULL;
         _cleanup_free_ gid_t *gids = NULL;
         size_t ngids = 0;
@@ -352,6 +535,7 @@ int run_probe(const struct ctx *x, const struct app *a, char *const *requested, 
                 .forbidden_gid = a->gid,
                 .modules = modules,
                 .env = env,
+                .env_complete = jd.have_model,
                 .interpreter = interp,
                 .timeout_ms = timeout_sec * 1000,
 #ifdef PYSHARE_SANITIZER
@@ -360,29 +544,57 @@ int run_probe(const struct ctx *x, const struct app *a, char *const *requested, 
                 .as_limit = PROBE_AS_LIMIT,
 #endif
         };
+        struct judged jg = {
+                .running = judge_now && jd.have_model && jd.m.running,
+                .next_from = !jd.have_model ? "pyshare" : jd.m.from_bus ? "systemd" : "files",
+        };
+        _cleanup_(failures_free) struct failures fl = {0};
         _cleanup_probe_result_ struct probe_result res = {0};
         long long t0 = now_ms();
         bool use_unit;
-        int r = probe_exec(x, a, &req, &res, &use_unit, &problems);
+        int r = probe_once(x, a, &req, timeout_sec, pythonpath, &res, &use_unit, &jg.ok_next, &fl);
         if (r < 0)
                 return r;
         long long took = now_ms() - t0;
-        judge_modules(x, a, &res, pythonpath);
-        bool ok = probe_verdict(a, &res, timeout_sec, &problems);
-        size_t n_problems = strv_length(problems);
-        if (daemon)
-                wsgi_daemon_probe_problems(x, a, &problems);
-        ok = ok && strv_length(problems) == n_problems;
-        if (!ok)
-                probe_diagnose(x, a, &req, &res, pythonpath, gids, ngids, &problems);
+        if (daemon) {
+                _cleanup_strv_ char **dp = NULL;
+                wsgi_daemon_probe_problems(x, a, &dp);
+                for (size_t i = 0; dp && dp[i]; i++)
+                        failure_add(&fl, SERVICE_CAUSE_DAEMON_CONFIG, false, xstrdup(dp[i]));
+                if (dp)
+                        jg.ok_next = false;
+        }
+        if (!jg.ok_next) {
+                /* What the model sees about the next start explains the failure first. */
+                for (size_t i = 0; i < jd.n; i++)
+                        if (!jd.f[i].now)
+                                failure_add(&fl, jd.f[i].cause, false, xstrdup(jd.f[i].text));
+                probe_diagnose(x, a, &req, &res, pythonpath, gids, ngids, &fl);
+        }
+        /* Now is the same import unless the running processes' environment differs (probe_now);
+         * a daemon group's user fails now only when that group runs already. */
+        jg.ok_now = jg.ok_next;
+        if ((r = probe_now(x, a, &req, timeout_sec, pythonpath, &jd, &jg, &fl)) < 0 ||
+            (r = probe_daemon_users(x, a, &req, timeout_sec, pythonpath, &jd, &jg, &fl)) < 0)
+                return r;
+        /* Imports that work only until the pending daemon-reload are not a pass. */
+        if (jg.ok_next && jd.breaks_after_reload) {
+                for (size_t i = 0; i < jd.n; i++)
+                        if (strcmp(jd.f[i].cause, SERVICE_CAUSE_RELOAD) == 0)
+                                failure_add(&fl, SERVICE_CAUSE_RELOAD, false, xstrdup(jd.f[i].text));
+        }
+        if (!jg.ok_next && !fl.n)
+                failure_add(&fl, SERVICE_CAUSE_IMPORT, false,
+                            xasprintf("an import fails at %s's next start (its error is above)", a->cfg.service));
+        bool ok = jg.ok_next && !jd.breaks_after_reload && (!judge_now || !jg.running || jg.ok_now);
 
         const char *mode = daemon ? "daemon" : interpreter ? "interpreter" : "embedded";
         if (j)
-                json_probe(j, json_key, a, &res, ok, problems, mode);
+                json_probe(j, json_key, a, &res, ok, &fl, &jd, &jg, mode);
         /* Under dpkg people read stderr and the journal, not the JSON a hook parses: the
          * results go there too (in JSON mode these lines go to stderr). */
         if (!x->json || log_context() != LOG_CONTEXT_SHELL)
-                probe_render(a, &res, problems, mode, env_source, use_unit, took, timeout_sec);
+                probe_render(a, &res, &fl, &jd, &jg, mode, use_unit, took, timeout_sec);
         return ok ? 0 : -PS_E_PROBLEM;
 }
 
@@ -441,7 +653,7 @@ int verb_probe(struct ctx *x, const char *app_name, const struct probe_opts *o)
                 }
         }
         struct json j = {0};
-        r = run_probe(x, &a, o->modules, o->interpreter, o->timeout_sec, x->json ? &j : NULL, NULL);
+        r = run_probe(x, &a, o->modules, o->interpreter, o->timeout_sec, true, x->json ? &j : NULL, NULL);
         if (x->json)
                 json_flush(&j);
         return r;

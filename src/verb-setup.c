@@ -655,7 +655,7 @@ int verb_setup(struct ctx *x, const char *app_name, const struct setup_opts *o)
                 if (x->root && !o->no_probe)
                         log_info("not probing inside an image: run `pyshare probe %s` in it once it runs", app_name);
         } else
-                result = run_probe(x, &s.a, NULL, false, 30, x->json ? &j : NULL, "probe");
+                result = run_probe(x, &s.a, NULL, false, 30, false, x->json ? &j : NULL, "probe");
         if (x->json) {
                 json_obj_end(&j);
                 json_flush(&j);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "verbs.h"
 #include "app.h"
-#include "bus.h"
+#include "appmodel.h"
 #include "config.h"
 #include "conflicts.h"
 #include "envfile.h"
@@ -56,53 +56,39 @@ int verb_list(struct ctx *x)
         return 0;
 }
 
-/* The files that wire the app into its service, and the service's state. */
-static void status_wiring(const struct ctx *x, const struct app *a, bool venv_ready, char ***problems)
+/* The files that wire the app into its service, and what the service model sees: the
+ * service's next start and its running processes (appmodel.h). */
+static void status_wiring(const struct ctx *x, const struct app *a, bool venv_ready, char ***problems, char ***notes,
+                          struct app_judgement *jd)
 {
         _cleanup_strv_ char **pythonpath = NULL;
-        _cleanup_free_ char *env_name = xasprintf("%s.env", a->name), *svc_name = xasprintf("%s.env", a->cfg.service);
-        _cleanup_strv_ char **appenv = read_env_file(x, ETC_DIR, env_name), **svcenv = read_env_file(x, SERVICES_DIR, svc_name);
+        _cleanup_free_ char *env_name = xasprintf("%s.env", a->name);
+        _cleanup_strv_ char **appenv = read_env_file(x, ETC_DIR, env_name);
         if (venv_ready && venv_pythonpath(x, a, &pythonpath, NULL) >= 0) {
                 _cleanup_free_ char *want = strv_join(pythonpath, ":");
                 const char *have = env_get(appenv, "PYTHONPATH");
                 if (!have || strcmp(have, want) != 0)
                         strv_consume(problems, xasprintf("/%s/%s is %s: run `pyshare repair %s`", ETC_DIR, env_name,
                                                          have ? "out of date" : "missing", a->name));
-                const char *svc = env_get(svcenv, "PYTHONPATH");
-                if (!a->cfg.wsgi_script && (!svc || !strstr(svc, pythonpath[0])))
-                        strv_consume(problems, xasprintf("/%s/%s does not carry %s's PYTHONPATH: run `pyshare setup %s`",
-                                                         SERVICES_DIR, svc_name, a->name, a->name));
         }
-        _cleanup_free_ char *dropin_rel = xasprintf(SYSTEMD_DIR "/%s.d/" DROPIN_NAME, a->cfg.service);
         _cleanup_free_ char *tmpfiles_rel = xasprintf(TMPFILES_DIR "/pyshare-%s.conf", a->name);
         struct stat fst;
-        if (a->cfg.wsgi_script)
-                wsgi_daemon_probe_problems(x, a, problems);
-        else if (fstatat(x->rootfd, dropin_rel, &fst, AT_SYMLINK_NOFOLLOW) < 0)
-                strv_consume(problems, xasprintf("/%s is missing: run `pyshare setup %s`", dropin_rel, a->name));
         if (fstatat(x->rootfd, tmpfiles_rel, &fst, AT_SYMLINK_NOFOLLOW) < 0)
                 strv_consume(problems, xasprintf("/%s is missing: run `pyshare setup %s`", tmpfiles_rel, a->name));
-        bool need_reload = false, active = false;
-        if (!x->root && bus_systemd_running() && bus_unit_state(a->cfg.service, &active, &need_reload) >= 0) {
-                if (need_reload)
-                        strv_consume(problems, xasprintf("%s's unit files changed since systemd loaded them: run "
-                                                         "`systemctl daemon-reload`",
-                                                         a->cfg.service));
-                /* An EnvironmentFile newer than the running service: it still has the old one. */
-                _cleanup_free_ char *svc_rel = xasprintf(SERVICES_DIR "/%s.env", a->cfg.service);
-                uint64_t started = 0;
-                struct stat est;
-                if (active && bus_unit_started_usec(a->cfg.service, &started) >= 0 && started > 0 &&
-                    fstatat(x->rootfd, svc_rel, &est, 0) == 0 &&
-                    (uint64_t)est.st_mtim.tv_sec * 1000000 + (uint64_t)est.st_mtim.tv_nsec / 1000 > started)
-                        strv_consume(problems, xasprintf("%s is running with the old environment (/%s changed after it "
-                                                         "started): systemctl restart %s",
-                                                         a->cfg.service, svc_rel, a->cfg.service));
+        /* A daemon-wired app is not in the service's PYTHONPATH: its own conf is judged. */
+        if (a->cfg.wsgi_script) {
+                wsgi_daemon_probe_problems(x, a, problems);
+                return;
         }
+        app_judge(x, a, pythonpath, jd);
+        for (size_t i = 0; i < jd->n; i++)
+                strv_push(problems, jd->f[i].text);
+        for (size_t i = 0; jd->notes && jd->notes[i]; i++)
+                strv_push(notes, jd->notes[i]);
 }
 
 static void status_render(const struct ctx *x, const struct app *a, char *const *problems, char *const *notes,
-                          const struct conflict *cf, size_t ncf, struct json *j)
+                          const struct conflict *cf, size_t ncf, const struct app_judgement *jd, struct json *j)
 {
         bool ok = !problems;
         if (x->json) {
@@ -121,6 +107,16 @@ static void status_render(const struct ctx *x, const struct app *a, char *const 
                 json_strv(j, "problems", problems);
                 json_strv(j, "notes", notes);
                 conflicts_json(j, "conflicts", cf, ncf, a->name, a->cfg.service);
+                json_arr_begin(j, "findings");
+                for (size_t i = 0; i < jd->n; i++) {
+                        json_obj_begin(j, NULL);
+                        json_str(j, "cause", jd->f[i].cause);
+                        json_str(j, "text", jd->f[i].text);
+                        json_bool(j, "now_only", jd->f[i].now);
+                        json_obj_end(j);
+                }
+                json_arr_end(j);
+                json_bool(j, "running", jd->have_model && jd->m.running);
                 json_obj_end(j);
         } else {
                 _cleanup_free_ char *mods = strv_join(a->cfg.modules, " ");
@@ -186,7 +182,8 @@ static int status_one(struct ctx *x, const char *app_name, struct json *j)
                 unreadable_problems(x, &a, &problems);
         }
 
-        status_wiring(x, &a, vs == VENV_READY, &problems);
+        _cleanup_(app_judgement_free) struct app_judgement jd = {0};
+        status_wiring(x, &a, vs == VENV_READY, &problems, &notes, &jd);
         /* Another app's copy of a name this app provides: a problem when the versions differ. */
         struct conflict *cf = NULL;
         size_t ncf = 0;
@@ -198,7 +195,7 @@ static int status_one(struct ctx *x, const char *app_name, struct json *j)
                                              xasprintf("%s: %s", cf[i].versions_differ ? "conflict" : "same version",
                                                        text));
                         }
-        status_render(x, &a, problems, notes, cf, ncf, j);
+        status_render(x, &a, problems, notes, cf, ncf, &jd, j);
         conflicts_free(cf, ncf);
         return problems ? -PS_E_PROBLEM : 0;
 }

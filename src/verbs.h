@@ -31,6 +31,9 @@ int verb_list(struct ctx *x);
 int verb_status(struct ctx *x, const char *app);
 
 /* Runs the probe of an app and prints its verdict (into j under json_key with --json): 0 when
- * every module imported, -PS_E_PROBLEM when not. Setup ends with it. */
+ * every module imported, -PS_E_PROBLEM when not. The imports run with the environment and as
+ * the users of the service's next start (the service model); with judge_now also with the
+ * running processes' environment when it differs, and a failure there fails too (probe; setup
+ * and repair judge the next start, which they have just changed). Setup ends with it. */
 int run_probe(const struct ctx *x, const struct app *a, char *const *requested, bool interpreter, int timeout_sec,
-              struct json *j, const char *json_key);
+              bool judge_now, struct json *j, const char *json_key);

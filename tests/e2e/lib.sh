@@ -769,11 +769,22 @@ e2e_seed_story() {
 	e2e_run usermod --append --groups deploy deployer
 	e2e_deploy_stash myapp
 	e2e_run pyshare repair myapp
-	e2e_run pyshare probe myapp numpy flask
+	e2e_probe_before_restart myapp numpy flask
 
 	e2e_step "after a restart of apache2: 200 and the real NumPy version"
 	e2e_run systemctl restart apache2
 	e2e_expect_http / 200 "Hello, NumPy version is $numpy_version"
+	e2e_run pyshare probe myapp numpy flask
+}
+
+# e2e_probe_before_restart APP MODULE...: the probe of an app that apache2 runs without yet
+# (set up, not restarted): its next start imports, the running service does not, so it exits 1
+# with restart-needed and the restart as the fix (issue 12).
+e2e_probe_before_restart() {
+	e2e_expect_rc 1 pyshare probe "$@"
+	e2e_out_has "  restart-needed: apache2.service runs with the environment of " "the probe before the restart"
+	e2e_out_has "; the next start gets the app's PYTHONPATH: systemctl restart apache2" "the probe before the restart"
+	e2e_out_has "  next start: ok (the unit as systemd loaded it)" "the probe before the restart"
 }
 
 # e2e_probe_self APP: the probe of APP (set up, deployer in its group) inspects itself inside

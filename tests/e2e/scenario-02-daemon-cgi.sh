@@ -54,9 +54,10 @@ e2e_run pyshare setup myapp --module numpy --module flask --no-probe
 e2e_run usermod --append --groups deploy deployer
 e2e_deploy_stash myapp
 e2e_run pyshare repair myapp
-e2e_run pyshare probe myapp numpy flask
+e2e_probe_before_restart myapp numpy flask
 e2e_run systemctl restart apache2
 e2e_expect_http / 200 "Hello, NumPy version is $numpy_version"
+e2e_run pyshare probe myapp numpy flask
 # The daemon really is a separate process group: a process named (wsgi:myapp).
 e2e_exec pgrep -f '^\(wsgi:myapp\)' >/dev/null || e2e_fail "no (wsgi:myapp) daemon process"
 

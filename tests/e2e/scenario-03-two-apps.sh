@@ -36,13 +36,15 @@ for n in 1 2; do
 done
 e2e_run pyshare repair app1
 e2e_run pyshare repair app2
-e2e_run pyshare probe app1 app1pkg
-e2e_run pyshare probe app2 app2pkg
+e2e_probe_before_restart app1 app1pkg
+e2e_probe_before_restart app2 app2pkg
 
 e2e_step "one restart: both answer 200"
 e2e_run systemctl restart apache2
 e2e_expect_http /app1 200 "app1: one"
 e2e_expect_http /app2 200 "app2: two"
+e2e_run pyshare probe app1 app1pkg
+e2e_run pyshare probe app2 app2pkg
 e2e_try pyshare list
 e2e_out_has app1 "pyshare list"
 e2e_out_has app2 "pyshare list"

@@ -47,9 +47,14 @@ e2e_errlog_mark
 e2e_expect_http /second 500
 e2e_errlog_has "ModuleNotFoundError: No module named 'secondpkg'"
 e2e_expect_http /first 200 "first: 1st"
-# status sees it too: the EnvironmentFile changed after apache2 started.
+# status sees it too: the running processes' PYTHONPATH lacks what the next start gets (issue 12).
 e2e_expect_rc 1 pyshare status
-e2e_out_has "apache2.service is running with the old environment" "status's output"
+e2e_out_has "problem: apache2.service runs with the environment of " "status's output"
+e2e_out_has "; the next start gets the app's PYTHONPATH: systemctl restart apache2" "status's output"
+# The probe judges the running service too: ok after a restart, not now (exit 1).
+e2e_expect_rc 1 pyshare probe second
+e2e_out_has "  restart-needed: apache2.service runs with the environment of " "the probe's output"
+e2e_out_has "  next start: ok (the unit as systemd loaded it)" "the probe's output"
 
 e2e_step "setup second --restart (no change to the files): restarted, both answer 200"
 e2e_expect_rc 0 pyshare setup second --module secondpkg --no-probe --restart

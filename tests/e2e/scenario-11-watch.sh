@@ -51,6 +51,9 @@ e2e_install_pyshare_deb "$pyshare_deb"
 e2e_step "pyshare setup $APP --watch"
 e2e_run useradd --create-home deployer
 e2e_run pyshare setup "$APP" --watch --no-probe
+# The next step setup names: apache2 then runs with the app's PYTHONPATH, so the probes below
+# judge a running service that has it (issue 12: a probe before the restart exits 1).
+e2e_run systemctl restart apache2
 sp=$(e2e_site_packages "$APP")
 e2e_run systemctl is-enabled "pyshare-repair@$APP.path"
 e2e_run systemctl is-active "pyshare-repair@$APP.path"

@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "appmodel.h"
+#include "bus.h"
+#include "envfile.h"
+#include "perms.h"
+#include "wiring.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
+
+void app_judgement_add(struct app_judgement *j, const char *cause, bool now, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        char *text = xvasprintf(fmt, ap);
+        va_end(ap);
+        j->f = xrealloc(j->f, (j->n + 1) * sizeof(*j->f));
+        j->f[j->n++] = (struct app_finding){.cause = cause, .text = text, .now = now};
+}
+
+const struct app_finding *app_judgement_first(const struct app_judgement *j, bool now)
+{
+        for (size_t i = 0; i < j->n; i++)
+                if (j->f[i].now == now)
+                        return &j->f[i];
+        return NULL;
+}
+
+void app_judgement_free(struct app_judgement *j)
+{
+        if (j->have_model)
+                service_model_free(&j->m);
+        strv_free(j->next_env);
+        strv_free(j->now_env);
+        strv_free(j->daemon_users);
+        strv_free(j->daemon_where);
+        free(j->daemon_running);
+        for (size_t i = 0; i < j->n; i++)
+                free(j->f[i].text);
+        free(j->f);
+        strv_free(j->notes);
+        *j = (struct app_judgement){0};
+}
+
+/* Whether a ':' separated list holds entry. */
+static bool path_list_has(const char *list, const char *entry)
+{
+        if (!list || !entry)
+                return false;
+        _cleanup_strv_ char **l = apache_split_python_path(list);
+        return strv_contains(l, entry);
+}
+
+/* "apache2" for "apache2.service": what people type after systemctl. */
+static char *unit_short(const char *unit)
+{
+        size_t n = strlen(unit);
+        return endswith(unit, ".service") ? xstrndup(unit, n - strlen(".service")) : xstrdup(unit);
+}
+
+/* Why the next start lacks the app's PYTHONPATH (want: the venv's site-packages). */
+static void judge_next_pythonpath(const struct ctx *x, const struct app *a, const char *want, struct app_judgement *j)
+{
+        const struct service_model *m = &j->m;
+        const struct service_var *v = service_env_get(&m->next, "PYTHONPATH");
+        if (v && path_list_has(v->value, want))
+                return;
+        _cleanup_free_ char *svc_env = xasprintf("/" SERVICES_DIR "/%s.env", a->cfg.service);
+        _cleanup_free_ char *dropin = xasprintf(SYSTEMD_DIR "/%s.d/" DROPIN_NAME, a->cfg.service);
+        if (v && v->replaced_value && path_list_has(v->replaced_value, want)) {
+                app_judgement_add(j, SERVICE_CAUSE_OVERRIDDEN, false,
+                                  "%s sets PYTHONPATH=%s, which replaces the app's (set at %s): %s's next start "
+                                  "does not get %s's PYTHONPATH; remove that line or make it keep the value it "
+                                  "replaces",
+                                  v->where, v->value, v->replaced_where, a->cfg.service, a->name);
+                return;
+        }
+        if (!service_loads_envfile(m, svc_env)) {
+                struct stat st;
+                bool exists = fstatat(x->rootfd, dropin, &st, AT_SYMLINK_NOFOLLOW) == 0;
+                if (exists && m->need_reload)
+                        app_judgement_add(j, SERVICE_CAUSE_RELOAD, false,
+                                          "%s does not load %s yet: systemd has not loaded pyshare's drop-in /%s: "
+                                          "systemctl daemon-reload",
+                                          a->cfg.service, svc_env, dropin);
+                else if (exists)
+                        app_judgement_add(j, SERVICE_CAUSE_DROPIN_MISSING, false,
+                                          "%s does not load %s although /%s exists: a later drop-in or unit file "
+                                          "resets EnvironmentFile=",
+                                          a->cfg.service, svc_env, dropin);
+                else
+                        app_judgement_add(j, SERVICE_CAUSE_DROPIN_MISSING, false,
+                                          "%s does not load %s: pyshare's drop-in /%s is missing%s: run `pyshare "
+                                          "setup %s`",
+                                          a->cfg.service, svc_env, dropin,
+                                          m->need_reload ? " (systemd still has it loaded until the next "
+                                                           "daemon-reload)"
+                                                         : "",
+                                          a->name);
+                return;
+        }
+        _cleanup_free_ char *svc_name = xasprintf("%s.env", a->cfg.service);
+        _cleanup_strv_ char **file = read_env_file(x, SERVICES_DIR, svc_name);
+        if (!v && path_list_has(env_get(file, "PYTHONPATH"), want)) {
+                app_judgement_add(j, SERVICE_CAUSE_OVERRIDDEN, false,
+                                  "%s loads %s, which carries %s's PYTHONPATH, but its next start gets no PYTHONPATH: "
+                                  "an UnsetEnvironment= of the unit removes it; remove that setting",
+                                  a->cfg.service, svc_env, a->name);
+                return;
+        }
+        app_judgement_add(j, SERVICE_CAUSE_ENVFILE, false,
+                          "%s loads %s, but its PYTHONPATH%s%s does not carry %s's: run `pyshare setup %s`",
+                          a->cfg.service, svc_env, v ? "=" : " is unset and", v ? v->value : "", a->name, a->name);
+}
+
+/* A WSGI daemon process group runs the app's code when its python-home= or python-path=
+ * names the venv, or when it sets neither (it then takes the environment's PYTHONPATH) and a
+ * WSGIScriptAlias runs in it. */
+static bool daemon_runs_app(const struct service_model *m, const struct apache_daemon *d, const char *venv)
+{
+        if ((d->python_home && strstr(d->python_home, venv)) || (d->python_path && strstr(d->python_path, venv)))
+                return true;
+        if (d->python_home || d->python_path)
+                return false;
+        for (size_t i = 0; i < m->conf.n_scripts; i++)
+                if (strcmp(m->conf.scripts[i].process_group, d->name) == 0)
+                        return true;
+        return false;
+}
+
+static void judge_daemons(const struct ctx *x, const struct app *a, const char *want, struct app_judgement *j)
+{
+        const struct service_model *m = &j->m;
+        for (size_t i = 0; i < m->conf.n_daemons; i++) {
+                const struct apache_daemon *d = &m->conf.daemons[i];
+                const char *user = service_daemon_user(m, d);
+                if (!user || !daemon_runs_app(m, d, a->venv) || strcmp(user, a->user.name) == 0 ||
+                    strv_contains(j->daemon_users, user))
+                        continue;
+                size_t n = strv_length(j->daemon_users);
+                strv_push(&j->daemon_users, user);
+                strv_consume(&j->daemon_where, xasprintf("WSGIDaemonProcess %s (%s)", d->name, d->where));
+                _cleanup_free_ char *role = xasprintf("wsgi:%s", d->name);
+                j->daemon_running = xrealloc(j->daemon_running, (n + 1) * sizeof(bool));
+                j->daemon_running[n] = false;
+                for (size_t k = 0; k < m->n_procs; k++)
+                        j->daemon_running[n] = j->daemon_running[n] || strcmp(m->procs[k].role, role) == 0;
+                struct ps_user u = {0};
+                _cleanup_free_ gid_t *gids = NULL;
+                size_t ngids = 0;
+                unsigned budget = 4096;
+                int r = user_lookup(ids_root(x), user, &u);
+                if (r >= 0 && (r = user_groups_at(ids_root(x), &u, &gids, &ngids)) >= 0 && want)
+                        r = perms_user_reach(x->rootfd, want, u.uid, gids, ngids, &budget, NULL);
+                if (r < 0)
+                        app_judgement_add(j, SERVICE_CAUSE_DAEMON_USER, false,
+                                          "%s: WSGIDaemonProcess %s runs as %s, %s: give %s access too: pyshare "
+                                          "setup %s --user=%s --user=%s",
+                                          d->where, d->name, user,
+                                          r == -PS_E_NOTFOUND ? "a user that does not exist"
+                                                              : "who cannot read the venv",
+                                          user, a->name, a->user.name, user);
+                ps_user_free(&u);
+        }
+}
+
+/* A daemon-reload is pending: what the unit's files give the next start once it happens. */
+static void judge_reload(const struct ctx *x, const struct app *a, const char *want, struct app_judgement *j)
+{
+        struct service_model files = {0};
+        if (want && j->m.from_bus &&
+            service_model_build(x->rootfd, a->cfg.service, SERVICE_FILES_ONLY | SERVICE_NO_PROCESSES, &files) >= 0) {
+                const struct service_var *v = service_env_get(&files.next, "PYTHONPATH");
+                j->breaks_after_reload = !v || !path_list_has(v->value, want);
+                service_model_free(&files);
+        }
+        if (j->breaks_after_reload)
+                app_judgement_add(j, SERVICE_CAUSE_RELOAD, false,
+                                  "%s's unit files changed since systemd loaded them, and as the files are now its "
+                                  "next start does not get %s's PYTHONPATH: the next daemon-reload breaks it (run "
+                                  "`pyshare setup %s`, then systemctl daemon-reload)",
+                                  a->cfg.service, a->name, a->name);
+        else
+                app_judgement_add(j, SERVICE_CAUSE_RELOAD, false,
+                                  "%s's unit files changed since systemd loaded them: systemctl daemon-reload",
+                                  a->cfg.service);
+}
+
+static const char *const python_vars[] = {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"};
+
+/* The running service against its next start. */
+static void judge_now(const struct app *a, const char *want, struct app_judgement *j)
+{
+        const struct service_model *m = &j->m;
+        for (size_t i = 0; i < m->n_procs && !j->now_env; i++)
+                if (m->procs[i].env && service_proc_runs_code(m, &m->procs[i]))
+                        for (char **e = m->procs[i].env; *e; e++)
+                                strv_push(&j->now_env, *e);
+        if (!j->now_env)
+                return;
+        for (size_t k = 0; k < ELEMENTSOF(python_vars); k++) {
+                const char *now = env_get(j->now_env, python_vars[k]), *next = env_get(j->next_env, python_vars[k]);
+                if ((now || next) && (!now || !next || strcmp(now, next) != 0))
+                        j->now_differs = true;
+        }
+        const char *now_pp = env_get(j->now_env, "PYTHONPATH"), *next_pp = env_get(j->next_env, "PYTHONPATH");
+        if (!want || !path_list_has(next_pp, want) || path_list_has(now_pp, want))
+                return;
+        char when[32] = "its start";
+        struct tm tm;
+        if (m->started > 0 && localtime_r(&m->started, &tm))
+                strftime(when, sizeof(when), "%H:%M", &tm);
+        _cleanup_free_ char *cmd = unit_short(a->cfg.service);
+        app_judgement_add(j, SERVICE_CAUSE_RESTART, true,
+                          "%s runs with the environment of %s; the next start gets the app's PYTHONPATH: "
+                          "systemctl restart %s",
+                          a->cfg.service, when, cmd);
+}
+
+/* PYTHONHOME moves the standard library away from the interpreter's own (a venv never needs
+ * it: pyshare's apps come in through PYTHONPATH). */
+static void judge_next_home(const struct app *a, struct app_judgement *j)
+{
+        const struct service_var *v = service_env_get(&j->m.next, "PYTHONHOME");
+        if (v)
+                app_judgement_add(j, SERVICE_CAUSE_OVERRIDDEN, false,
+                                  "%s sets PYTHONHOME=%s: %s's Python looks for its standard library there at its "
+                                  "next start; remove that line",
+                                  v->where, v->value, a->cfg.service);
+}
+
+/* mod_wsgi embeds one Python; a venv of another version cannot be imported by it. The
+ * rebuild verb's checks (issue 14) judge the venv's own interpreter; this is the server's
+ * side, seen from the library mod_wsgi.so links. */
+static void judge_python(const struct app *a, const char *want, struct app_judgement *j)
+{
+        const struct service_model *m = &j->m;
+        const char *lib = m->wsgi_libpython, *site = want ? strstr(want, "/lib/python") : NULL;
+        if (!lib || !site || m->conf.n_scripts == 0 || !startswith(lib, "libpython"))
+                return;
+        size_t n = strcspn(lib + 9, "s"); /* "3.11." of "libpython3.11.so.1.0" */
+        if (n < 2 || lib[9 + n - 1] != '.')
+                return;
+        _cleanup_free_ char *server = xstrndup(lib + 9, n - 1);
+        size_t k = strcspn(site + 11, "/");
+        if (strlen(server) == k && strncmp(server, site + 11, k) == 0)
+                return;
+        app_judgement_add(j, SERVICE_CAUSE_PYTHON_MISMATCH, false,
+                          "mod_wsgi (%s) embeds Python %s, but %s is a Python %.*s venv: its compiled modules "
+                          "and site-packages do not load there; rebuild the venv with Python %s",
+                          m->conf.wsgi_module_path, server, a->venv, (int)k, site + 11, server);
+}
+
+void app_judge(const struct ctx *x, const struct app *a, char *const *pythonpath, struct app_judgement *ret)
+{
+        struct app_judgement j = {0};
+        unsigned flags = x->root ? SERVICE_FILES_ONLY | SERVICE_NO_PROCESSES : 0;
+        int r = service_model_build(x->rootfd, a->cfg.service, flags, &j.m);
+        if (r < 0) {
+                strv_consume(&j.notes, xasprintf("what %s loads could not be read (%s): judged from pyshare's files "
+                                                 "only",
+                                                 a->cfg.service, strerror(-r)));
+                *ret = j;
+                return;
+        }
+        j.have_model = true;
+        const struct service_model *m = &j.m;
+        for (size_t i = 0; i < m->next.n; i++)
+                strv_consume(&j.next_env, xasprintf("%s=%s", m->next.v[i].name, m->next.v[i].value));
+        if (!j.next_env)
+                j.next_env = xcalloc(1, sizeof(char *));
+        const char *want = pythonpath ? pythonpath[0] : NULL;
+        if (want)
+                judge_next_pythonpath(x, a, want, &j);
+        judge_next_home(a, &j);
+        const struct app_finding *first = app_judgement_first(&j, false);
+        if (m->need_reload && !(first && strcmp(first->cause, SERVICE_CAUSE_RELOAD) == 0))
+                judge_reload(x, a, want, &j);
+        if (m->apache)
+                judge_daemons(x, a, want, &j);
+        judge_python(a, want, &j);
+        for (size_t i = 0; i < m->n_findings; i++) {
+                const struct service_finding *f = &m->findings[i];
+                if (strcmp(f->cause, SERVICE_CAUSE_UNPARSED) == 0)
+                        strv_push(&j.notes, f->text);
+                else if (strcmp(f->cause, SERVICE_CAUSE_UNREADABLE) == 0 || strcmp(f->cause, SERVICE_CAUSE_IGNORED) == 0 ||
+                         strcmp(f->cause, SERVICE_CAUSE_CONFLICT) == 0)
+                        app_judgement_add(&j, f->cause, false, "%s", f->text);
+        }
+        if (!x->root && m->running)
+                judge_now(a, want, &j);
+        else if (!x->root)
+                strv_consume(&j.notes, xasprintf("%s is not running: judged its next start only", a->cfg.service));
+        if (!m->from_bus)
+                strv_consume(&j.notes, xasprintf("%s: the next start is read from the unit's files (%s)", a->cfg.service,
+                                                 x->root ? "an image" : "systemd is not running"));
+        *ret = j;
+}
