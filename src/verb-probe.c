@@ -143,6 +143,8 @@ static void json_probe(struct json *j, const char *key, const struct app *a, con
 {
         json_obj_begin(j, key);
         json_str(j, "app", a->name);
+        if (!key)
+                json_bool(j, "changed", false); /* the probe changes nothing; in setup's JSON, setup says */
         json_str(j, "user", a->user.name);
         json_bool(j, "ok", ok);
         json_str(j, "mode", mode);

@@ -131,6 +131,10 @@ struct setup {
         enum venv_state vs;
         struct perms_stats st;
         struct actions acts;
+        char **pythonpath;
+        struct planned_app planned; /* x->planned while the files are written */
+        bool group_created;
+        const char *venv_action; /* created, recreated, adopted, or NULL: kept */
         bool changed_tree, dropin_changed, env_changed, old_dropin, cgi_changed, watch_changed;
         const char *reload_state, *restart_state;
 };
@@ -146,6 +150,7 @@ static void setup_free(struct setup *s)
         closep(&s->pfd);
         perms_stats_free(&s->st);
         actions_free(&s->acts);
+        strv_free(s->pythonpath);
 }
 
 static void set_str(char **field, const char *value)
@@ -270,8 +275,10 @@ static int setup_group(struct setup *s)
         struct app *a = &s->a;
         if (a->group_exists)
                 return 0;
+        s->group_created = true;
         if (s->x->dry_run) {
                 log_info("would create the system group %s", a->cfg.group);
+                s->changed_tree = true;
                 return 0;
         }
         _cleanup_free_ char *out = NULL;
@@ -302,6 +309,8 @@ static int setup_venv(struct setup *s)
                                        "app name or --prefix",
                                        s->sv);
         if (s->vs == VENV_MISSING || s->vs == VENV_INCOMPLETE) {
+                s->venv_action = s->vs == VENV_INCOMPLETE ? "recreated" : "created";
+                s->changed_tree = true;
                 if (x->dry_run) {
                         log_info("would %s the virtualenv %s with %s",
                                  s->vs == VENV_INCOMPLETE ? "recreate (interrupted before)" : "create", s->sv, python);
@@ -314,8 +323,9 @@ static int setup_venv(struct setup *s)
                         return log_error_errno(r, "cannot create the virtualenv %s with %s -m venv: %s%s%s",
                                                s->sv, python, strerror(-r), out ? "\n" : "", out ? strstrip(out) : "");
                 log_info("created the virtualenv %s with %s (%lld ms)", s->sv, python, now_ms() - t0);
-                s->changed_tree = true;
         } else if (s->vs == VENV_FOREIGN) {
+                s->venv_action = "adopted";
+                s->changed_tree = true;
                 if (x->dry_run) {
                         log_info("would adopt the existing virtualenv %s", s->sv);
                         return 0;
@@ -324,7 +334,6 @@ static int setup_venv(struct setup *s)
                 if (vfd < 0 || venv_marker_write(vfd, VENV_ORIGIN_ADOPTED) < 0)
                         return log_error_errno(-EIO, "cannot adopt %s: %s", s->sv, strerror(errno));
                 log_info("adopted the existing virtualenv %s", s->sv);
-                s->changed_tree = true;
         }
         return 0;
 }
@@ -368,16 +377,17 @@ static int setup_files(struct setup *s)
         const struct ctx *x = s->x;
         const struct setup_opts *o = s->o;
         struct app *a = &s->a;
-        _cleanup_strv_ char **pythonpath = NULL;
         struct pth_info pth = {0};
-        if (venv_pythonpath(x, a, &pythonpath, &pth) < 0) {
+        if (venv_pythonpath(x, a, &s->pythonpath, &pth) < 0) {
                 if (!x->dry_run)
                         return log_error_errno(-ENOENT, "cannot find site-packages in %s: is it a virtualenv of Python "
                                                "3?",
                                                s->sv);
-                strv_consume(&pythonpath, xasprintf("%s/lib/python3.X/site-packages", a->venv));
+                strv_consume(&s->pythonpath, xasprintf("%s/lib/python3.X/site-packages", a->venv));
         }
         report_pth(&pth);
+        s->planned.pythonpath = s->pythonpath;
+        char **pythonpath = s->pythonpath;
 
         const struct app_config given = {
                 .python = (char *)o->python, .group = (char *)o->group, .prefix = (char *)o->prefix,
@@ -450,6 +460,8 @@ static void setup_report(struct setup *s, struct json *j)
         json_str(j, "service", s->unit);
         json_str(j, "user", s->a.user.name);
         json_str(j, "group", s->a.cfg.group);
+        json_bool(j, "group_created", s->group_created);
+        json_str(j, "venv_action", s->venv_action ? s->venv_action : "kept");
         json_strv(j, "files_changed", s->acts.changed);
         json_strv(j, "files_unchanged", s->acts.unchanged);
         json_obj_begin(j, "permissions");
@@ -457,6 +469,7 @@ static void setup_report(struct setup *s, struct json *j)
         json_obj_end(j);
         json_str(j, "reload", s->reload_state);
         json_str(j, "restart", s->restart_state);
+        json_diffs(j, x, &s->acts);
 }
 
 /* resolve -> lock -> group -> venv -> tree -> files -> service -> report -> probe. */
@@ -467,7 +480,9 @@ int verb_setup(struct ctx *x, const char *app_name, const struct setup_opts *o)
                 return r;
         log_set_app(app_name);
 
-        _cleanup_(setup_free) struct setup s = {.x = x, .o = o, .name = app_name, .a = {.name = app_name}, .pfd = -1};
+        /* Its own copy of the context: wiring reads the app being set up from px.planned. */
+        struct ctx px = *x;
+        _cleanup_(setup_free) struct setup s = {.x = &px, .o = o, .name = app_name, .a = {.name = app_name}, .pfd = -1};
         _cleanup_close_ int lockfd = -1, checked_prefix = -1;
         if ((r = setup_resolve(&s)) < 0 || (r = take_lock(x, &lockfd)) < 0 ||
             (r = open_prefix(x, s.a.cfg.prefix, PREFIX_OPEN_CHECK, &checked_prefix)) < 0 ||
@@ -475,6 +490,8 @@ int verb_setup(struct ctx *x, const char *app_name, const struct setup_opts *o)
                 return r;
         log_info("%s %s: venv %s, service %s, user %s, group %s", x->dry_run ? "plan for setup" : "setup", app_name,
                  s.a.venv, s.unit, s.a.user.name, s.a.cfg.group);
+        s.planned = (struct planned_app){.name = app_name, .cfg = &s.a.cfg};
+        px.planned = &s.planned;
         if ((r = setup_group(&s)) < 0 || (r = setup_venv(&s)) < 0 || (r = setup_tree(&s)) < 0 ||
             (r = setup_files(&s)) < 0 || (r = setup_service(&s)) < 0)
                 return r;
