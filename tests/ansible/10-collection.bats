@@ -74,3 +74,66 @@ YAML
         [ "$status" -eq 2 ]
         [[ "$output" == *"Unsupported parameters for (pyshare.pyshare.app_info) module: nme"* ]]
 }
+
+# stub JSON RC: a pyshare first on PATH that records its arguments (one per line) in
+# $BATS_TEST_TMPDIR/args and prints JSON with exit status RC.
+stub() {
+        mkdir -p "$BATS_TEST_TMPDIR/bin"
+        printf '%s\n' "$1" >"$BATS_TEST_TMPDIR/out.json"
+        cat >"$BATS_TEST_TMPDIR/bin/pyshare" <<SH
+#!/bin/sh
+printf '%s\n' "\$@" >"$BATS_TEST_TMPDIR/args"
+cat "$BATS_TEST_TMPDIR/out.json"
+exit $2
+SH
+        chmod +x "$BATS_TEST_TMPDIR/bin/pyshare"
+        export PATH="$BATS_TEST_TMPDIR/bin:$PATH"
+}
+
+@test "check mode and diff mode: pyshare --json --dry-run --diff setup with every option; changed and the files as pyshare says" {
+        stub '{"app":"shop","dry_run":true,"changed":true,"venv":"/opt/pyshare/shop","service":"apache2.service","files_changed":["/etc/pyshare/shop.conf"],"files_unchanged":[],"permissions":{"entries":0,"changed":0},"reload":"would-reload","restart":"not-requested","group_created":true,"venv_action":"created","diff":[{"path":"/etc/pyshare/shop.conf","before":null,"after":"[App]\n","symlink":false}]}' 0
+        play '    - pyshare.pyshare.app: {name: shop, modules: [flask, numpy], group: web, cgi: false, watch: true, prefix: /srv/py, probe: false}
+      check_mode: true
+      diff: true
+      register: r
+    - ansible.builtin.assert:
+        that:
+          - r.changed
+          - r.files_changed == ["/etc/pyshare/shop.conf"]
+          - r.diff[0].after_header == "/etc/pyshare/shop.conf" and r.diff[0].before_header == "/dev/null"
+          - "\"virtualenv /opt/pyshare/shop: created\" in r.diff[1].after"'
+        [ "$status" -eq 0 ] || { echo "$output" >&2; return 1; }
+        [ "$(cat "$BATS_TEST_TMPDIR/args")" = "$(printf '%s\n' --json --dry-run --diff setup shop --group=web \
+                --prefix=/srv/py --module=flask --module=numpy --no-cgi --watch --no-probe)" ]
+}
+
+@test "not changed when pyshare says so; state: absent runs remove --purge" {
+        stub '{"app":"shop","dry_run":false,"changed":false,"files_removed":[],"purged":false,"reload":"not-needed"}' 0
+        play '    - pyshare.pyshare.app: {name: shop, state: absent, purge: true}
+      register: r
+    - ansible.builtin.assert:
+        that: [not r.changed, "r.files_changed == []"]'
+        [ "$status" -eq 0 ] || { echo "$output" >&2; return 1; }
+        [ "$(cat "$BATS_TEST_TMPDIR/args")" = "$(printf '%s\n' --json remove shop --purge)" ]
+}
+
+@test "pyshare's error fails the task with its message and cause; a probe failure with the module's error" {
+        stub '{"command":"setup","app":"shop","error":{"message":"service nosuch.service does not exist: install it first, or name another with --service=UNIT","cause":"not-found","errno":null,"exit_status":69}}' 69
+        play '    - pyshare.pyshare.app: {name: shop, service: nosuch}'
+        [ "$status" -eq 2 ]
+        [[ "$output" == *'"msg": "service nosuch.service does not exist: install it first, or name another with --service=UNIT"'* ]]
+        [[ "$output" == *'"cause": "not-found"'* ]]
+        stub '{"app":"shop","changed":false,"probe":{"app":"shop","ok":false,"failure":null,"problems":[],"modules":[{"name":"flask","ok":false,"version":null,"file":null,"error":"ModuleNotFoundError: No module named '"'"'flask'"'"'"}]},"error":{"message":"a problem was found","cause":"problem","errno":null,"exit_status":1}}' 1
+        play '    - pyshare.pyshare.app: {name: shop}'
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"the probe of shop failed: flask: ModuleNotFoundError: No module named 'flask'"* ]]
+}
+
+@test "app_info: the apps as facts by name, problems reported but not failed" {
+        stub '{"apps":[{"app":"shop","ok":false,"venv":"/opt/pyshare/shop","problems":["x"]}],"ok":false,"changed":false,"error":{"message":"a problem was found","cause":"problem","errno":null,"exit_status":1}}' 1
+        play '    - pyshare.pyshare.app_info:
+    - ansible.builtin.assert:
+        that: [ansible_facts.pyshare_apps.shop.venv == "/opt/pyshare/shop", not ansible_facts.pyshare_apps.shop.ok]'
+        [ "$status" -eq 0 ] || { echo "$output" >&2; return 1; }
+        [ "$(cat "$BATS_TEST_TMPDIR/args")" = "$(printf '%s\n' --json status)" ]
+}

@@ -13,7 +13,8 @@ SEARCH_DIRS = ["/usr/sbin", "/usr/local/sbin", "/sbin"]
 
 
 def pyshare_bin(module):
-    return module.get_bin_path("pyshare", required=True, opt_dirs=SEARCH_DIRS)
+    """pyshare on PATH, else in the sbin directories a PATH without them misses."""
+    return module.get_bin_path("pyshare") or module.get_bin_path("pyshare", required=True, opt_dirs=SEARCH_DIRS)
 
 
 def run_json(module, args):
