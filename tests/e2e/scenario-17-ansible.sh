@@ -21,10 +21,12 @@ e2e_play() {
 		printf -- '- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n'
 		cat
 	} | e2e_put "/root/$1.yml"
-	e2e_run ansible-playbook -i localhost, "/root/$1.yml"
+	e2e_run env PYTHONPATH="$E2E_STASH" ansible-playbook -i localhost, "/root/$1.yml"
 }
 
 e2e_step "the seed's app, with NumPy and Flask hidden from the system Python: 500"
+# Ansible itself needs Jinja2 and MarkupSafe, which go to the stash with Flask: the playbooks
+# run with PYTHONPATH=$E2E_STASH (Debian's own files, moved aside).
 e2e_hide_system_modules
 numpy_version=$(e2e_stash_numpy_version)
 e2e_seed_app
@@ -116,7 +118,7 @@ e2e_put /root/fail.yml <<'YAML'
   tasks:
     - pyshare.pyshare.app: {name: myapp, modules: [numpy, flask, pst_no_such_module]}
 YAML
-e2e_expect_rc 2 ansible-playbook -i localhost, /root/fail.yml
+e2e_expect_rc 2 env PYTHONPATH="$E2E_STASH" ansible-playbook -i localhost, /root/fail.yml
 e2e_out_has "the probe of myapp failed: pst_no_such_module: ModuleNotFoundError: No module named 'pst_no_such_module'"
 
 e2e_step "state: absent: removed (changed), then nothing to remove"
