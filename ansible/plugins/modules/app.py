@@ -1,4 +1,4 @@
-#!/usr/bin/python
+# No #! line: Ansible runs a module with the managed host's Python (interpreter discovery).
 # -*- coding: utf-8 -*-
 # SPDX-License-Identifier: GPL-2.0-or-later
 
