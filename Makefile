@@ -13,6 +13,12 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 PKGLIBDIR   ?= $(PREFIX)/lib/pyshare
 UNITDIR     ?= $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)
 TMPFILESDIR ?= $(shell pkg-config --variable=tmpfilesdir systemd 2>/dev/null || echo /usr/lib/tmpfiles.d)
+# The Ansible collection pyshare.pyshare goes where the distribution's Ansible looks for system
+# collections, whatever PREFIX is (/usr/local/share/ansible is not on its path).
+ANSIBLE_COLLECTIONS ?= /usr/share/ansible/collections
+ANSIBLE_COLLECTION  := $(ANSIBLE_COLLECTIONS)/ansible_collections/pyshare/pyshare
+ANSIBLE_FILES := galaxy.yml README.md meta/runtime.yml plugins/modules/app.py plugins/modules/app_info.py \
+                 plugins/module_utils/pyshare.py
 
 CC      ?= cc
 PKGS    := libsystemd libacl python3-embed
@@ -63,11 +69,13 @@ install: pyshare
 	for f in units/*; do [ -f "$$f" ] && install -D -m 0644 "$$f" $(DESTDIR)$(UNITDIR)/$${f#units/}; done; true
 	install -D -m 0644 tmpfiles.d/pyshare.conf $(DESTDIR)$(TMPFILESDIR)/pyshare.conf
 	install -D -m 0755 scripts/pyshare-app-hook $(DESTDIR)$(PREFIX)/share/pyshare/pyshare-app-hook
+	for f in $(ANSIBLE_FILES); do install -D -m 0644 ansible/$$f $(DESTDIR)$(ANSIBLE_COLLECTION)/$$f || exit 1; done
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/pyshare $(DESTDIR)$(MANDIR)/man8/pyshare.8 \
 	      $(DESTDIR)$(BASHCOMPDIR)/pyshare $(DESTDIR)$(TMPFILESDIR)/pyshare.conf \
 	      $(DESTDIR)$(PREFIX)/share/pyshare/pyshare-app-hook
+	rm -rf $(DESTDIR)$(ANSIBLE_COLLECTION)
 	for f in units/*; do rm -f $(DESTDIR)$(UNITDIR)/$${f#units/}; done
 
 clean:

@@ -19,11 +19,22 @@
 #define DEFAULT_GROUP "deploy"
 #define DEFAULT_PREFIX "/opt/pyshare"
 
+/* The app a verb is about to write, as the files will say once written: wiring.c reads the
+ * other apps from their files and this one from here, so that a dry run (which writes nothing)
+ * plans the service's files exactly as the real run writes them. */
+struct planned_app {
+        const char *name;
+        const struct app_config *cfg; /* its settings, defaults included */
+        char *const *pythonpath;       /* what its EnvironmentFile says */
+};
+
 struct ctx {
         const char *root; /* --root, or NULL for the running system */
         int rootfd;
         bool dry_run, json;
+        bool diff; /* --diff: the old and new content of every file written */
         int lock_timeout; /* seconds */
+        const struct planned_app *planned;
 };
 
 /* Everything about one app, its settings completed and its names resolved. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "cli.h"
 #include "log.h"
+#include "output.h"
 #include "probe.h"
 #include "util.h"
 #include "verbs.h"
@@ -35,6 +36,7 @@ static const char usage_text[] =
         "      --root=DIR        operate on the image or tree below DIR\n"
         "      --dry-run         print the plan, change nothing\n"
         "      --json            print one JSON object on stdout\n"
+        "      --diff            show the old and new content of every file written\n"
         "      --lock-timeout=SEC\n"
         "                        wait at most SEC seconds for another pyshare (default 300)\n"
         "  -q, --quiet           print only warnings and errors\n"
@@ -61,6 +63,7 @@ enum {
         OPT_JSON,
         OPT_VERSION,
         OPT_LOCK_TIMEOUT,
+        OPT_DIFF,
         OPT_PYTHON, /* from here on: options of one command */
         OPT_GROUP,
         OPT_SERVICE,
@@ -86,6 +89,7 @@ static const struct option options[] = {
         {"root", required_argument, NULL, OPT_ROOT},
         {"dry-run", no_argument, NULL, OPT_DRY_RUN},
         {"json", no_argument, NULL, OPT_JSON},
+        {"diff", no_argument, NULL, OPT_DIFF},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -219,14 +223,16 @@ static int parse_seconds(const char *s, int max, int *ret)
         return 0;
 }
 
+/* The last usage error, for --json's error object. */
+static char usage_msg[512];
+
 static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
 {
         va_list ap;
         va_start(ap, fmt);
-        fprintf(stderr, "pyshare: ");
-        vfprintf(stderr, fmt, ap);
-        fprintf(stderr, " (see pyshare --help)\n");
+        vsnprintf(usage_msg, sizeof(usage_msg), fmt, ap);
         va_end(ap);
+        fprintf(stderr, "pyshare: %s (see pyshare --help)\n", usage_msg);
         return 2;
 }
 
@@ -242,6 +248,9 @@ static int take_option(int opt, struct ctx *x, struct cli_args *c)
                 break;
         case OPT_JSON:
                 x->json = true;
+                break;
+        case OPT_DIFF:
+                x->diff = true;
                 break;
         case 'q':
                 c->verbosity = -1;
@@ -386,6 +395,24 @@ static int parse_args(int argc, char **argv, struct ctx *x, struct cli_args *c)
         return 0;
 }
 
+static const char *error_cause(int r)
+{
+        switch (r) {
+        case -PS_E_PROBLEM:
+                return "problem";
+        case -PS_E_USAGE:
+                return "usage";
+        case -PS_E_INVALID:
+                return "invalid";
+        case -PS_E_NOTFOUND:
+                return "not-found";
+        case -PS_E_NOTROOT:
+                return "not-root";
+        default:
+                return "cannot-write";
+        }
+}
+
 static int exit_status(int r)
 {
         switch (r) {
@@ -406,6 +433,38 @@ static int exit_status(int r)
         }
 }
 
+/* The command's end under --json: its document, with an error object when r says it failed. */
+static int json_end(const struct cli_args *c, int r)
+{
+        int status = exit_status(r);
+        if (status == 0) {
+                json_finish(NULL);
+                return 0;
+        }
+        const bool is_errno = r < 0 && r > -PS_E_BASE;
+        const struct json_failure f = {
+                .command = c->verb,
+                .app = c->app,
+                .message = r == -PS_E_USAGE && usage_msg[0] ? usage_msg : log_first_error(),
+                .cause = error_cause(r),
+                .errno_text = is_errno ? strerror(-r) : NULL,
+                .exit_status = status,
+        };
+        json_finish(&f);
+        return status;
+}
+
+/* The command line's usage errors, as JSON when --json was asked for. */
+static int usage_end(int argc, char **argv, const struct cli_args *c, int status)
+{
+        for (int i = 1; i < argc; i++)
+                if (strcmp(argv[i], "--json") == 0)
+                        return json_end(c, -PS_E_USAGE);
+        return status;
+}
+
+static int cli_run(int argc, char **argv, struct ctx *x, struct cli_args *c);
+
 int cli_main(int argc, char **argv)
 {
         /* The process of a transient probe unit (see probe.c), not a command for people. */
@@ -413,48 +472,61 @@ int cli_main(int argc, char **argv)
                 return probe_child_main(argc - 1, argv + 1);
         struct ctx x = {.rootfd = -1, .lock_timeout = 300};
         _cleanup_(cli_args_free) struct cli_args c = {.so = {.cgi = -1, .watch = -1}, .po = {.timeout_sec = 30}};
-        int r = split_pip(&argc, argv, &c);
-        if (r != 0 || (r = parse_args(argc, argv, &x, &c)) != 0)
+        int full_argc = argc;
+        int r = cli_run(argc, argv, &x, &c);
+        if (r == 2)
+                return usage_end(full_argc, argv, &c, r);
+        if (r > 0 || (r == 0 && !x.json))
                 return r;
-        if (c.help) {
+        return x.json ? json_end(&c, r) : exit_status(r);
+}
+
+/* 0 or an exit status (> 0) of its own, or the verb's -errno/-PS_E_*. */
+static int cli_run(int argc, char **argv, struct ctx *x, struct cli_args *c)
+{
+        int r = split_pip(&argc, argv, c);
+        if (r != 0 || (r = parse_args(argc, argv, x, c)) != 0)
+                return r;
+        if (c->help) {
                 fputs(usage_text, stdout);
                 return 0;
         }
-        if (c.version) {
+        if (c->version) {
                 printf("pyshare %s\n", PYSHARE_VERSION);
                 return 0;
         }
         _cleanup_free_ char *names = verb_names();
-        if (!c.verb)
+        if (!c->verb)
                 return usage_error("no command given: %s", names);
-        log_setup(c.verbosity, x.json);
+        log_setup(c->verbosity, x->json);
 
-        const struct verb *v = verb_find(c.verb);
+        const struct verb *v = verb_find(c->verb);
         enum verb_args args = v ? v->args : ARGS_NONE;
-        size_t npos = strv_length(c.positional);
-        c.app = args == ARGS_PIP ? c.pip_app : c.positional ? c.positional[0] : NULL;
-        if ((args == ARGS_APP || args == ARGS_APP_MORE) && !c.app)
-                return usage_error("%s needs an app name", c.verb);
+        size_t npos = strv_length(c->positional);
+        c->app = args == ARGS_PIP ? c->pip_app : c->positional ? c->positional[0] : NULL;
+        if ((args == ARGS_APP || args == ARGS_APP_MORE) && !c->app)
+                return usage_error("%s needs an app name", c->verb);
         size_t max_pos = args == ARGS_APP || args == ARGS_MAYBE_APP ? 1 : 0;
-        if (args != ARGS_APP_MORE && c.positional && npos > max_pos)
-                return usage_error("unexpected argument '%s'", c.positional[max_pos]);
+        if (args != ARGS_APP_MORE && c->positional && npos > max_pos)
+                return usage_error("unexpected argument '%s'", c->positional[max_pos]);
 
-        if (x.root) {
-                x.rootfd = open(x.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (x.rootfd < 0) {
-                        fprintf(stderr, "pyshare: error: --root=%s: %s\n", x.root, strerror(errno));
-                        return errno == ENOENT ? EX_UNAVAILABLE : EX_CANTCREAT;
+        if (x->root) {
+                x->rootfd = open(x->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (x->rootfd < 0) {
+                        int e = errno;
+                        log_error("--root=%s: %s", x->root, strerror(e));
+                        return e == ENOENT ? -PS_E_NOTFOUND : -e;
                 }
         } else
-                x.rootfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                x->rootfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-        if (!v || (args == ARGS_PIP && (!c.pip_args || !c.pip_args[0]))) {
-                close(x.rootfd);
+        if (!v || (args == ARGS_PIP && (!c->pip_args || !c->pip_args[0]))) {
+                close(x->rootfd);
                 if (!v)
-                        return usage_error("unknown command '%s': %s", c.verb, names);
+                        return usage_error("unknown command '%s': %s", c->verb, names);
                 return usage_error("%s", "pip needs pip's arguments, such as install -r requirements.txt");
         }
-        r = v->run(&x, &c);
-        close(x.rootfd);
-        return exit_status(r);
+        r = v->run(x, c);
+        close(x->rootfd);
+        return r;
 }

@@ -11,6 +11,7 @@ static int verbosity;
 static bool json_mode;
 static bool to_journal, stderr_is_journal;
 static char app_field[96];
+static char first_error[4096];
 
 /* JOURNAL_STREAM names the device:inode of the journal stream that systemd connected to our
  * stderr: then the journal already gets stderr, and we send structured entries instead. */
@@ -36,6 +37,8 @@ void log_set_app(const char *app) { snprintf(app_field, sizeof(app_field), "PYSH
 
 bool log_is_json(void) { return json_mode; }
 
+const char *log_first_error(void) { return first_error[0] ? first_error : NULL; }
+
 enum log_context log_context(void)
 {
         const char *caller = getenv("PYSHARE_CALLER");
@@ -58,6 +61,8 @@ void log_msg(enum log_level level, const char *fmt, ...)
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
 
+        if (level == LOG_LEVEL_ERROR && !first_error[0])
+                snprintf(first_error, sizeof(first_error), "%s", msg);
         if (to_journal && level <= LOG_LEVEL_INFO)
                 sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%i", prio[level],
                                 "SYSLOG_IDENTIFIER=pyshare", app_field[0] ? app_field : "PYSHARE_APP=",

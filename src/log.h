@@ -11,6 +11,8 @@ enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARNING, LOG_LEVEL_NOTICE, LOG_LEVEL
 void log_setup(int verbosity, bool json);
 void log_set_app(const char *app);
 bool log_is_json(void);
+/* The first error said in this run (NULL when none), for --json's error object. */
+const char *log_first_error(void);
 
 /* Who reads the hints: a person at a shell, a package's maintainer script (dpkg sets
  * DPKG_MAINTSCRIPT_NAME), or pyshare-app-hook, which says so with PYSHARE_CALLER=app-hook and

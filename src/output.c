@@ -106,12 +106,52 @@ void json_strv(struct json *j, const char *key, char *const *l)
         json_arr_end(j);
 }
 
+/* The document, held until json_finish knows whether the command failed. */
+static struct buf held;
+
 void json_flush(struct json *j)
 {
         if (j->b.len)
-                printf("%s\n", j->b.p);
-        fflush(stdout);
+                buf_append(&held, j->b.p, j->b.len);
         buf_free(&j->b);
         j->depth = 0;
         j->need_comma[0] = false;
+}
+
+static void json_error_members(struct json *j, const struct json_failure *f)
+{
+        json_obj_begin(j, "error");
+        json_str(j, "message", f->message ? f->message : "a problem was found: the rest of this object says which");
+        json_str(j, "cause", f->cause);
+        json_str(j, "errno", f->errno_text);
+        json_int(j, "exit_status", f->exit_status);
+        json_obj_end(j);
+}
+
+void json_finish(const struct json_failure *f)
+{
+        struct json j = {0};
+        if (f && held.len && held.p[held.len - 1] == '}') {
+                /* The verb's object, with the error as its last member. */
+                j.b = held;
+                j.b.len--;
+                j.depth = 1;
+                j.need_comma[1] = true;
+                held = (struct buf){0};
+                json_error_members(&j, f);
+                json_obj_end(&j);
+        } else if (f) {
+                json_obj_begin(&j, NULL);
+                json_str(&j, "command", f->command);
+                json_str(&j, "app", f->app);
+                json_error_members(&j, f);
+                json_obj_end(&j);
+        }
+        if (held.len)
+                printf("%.*s\n", (int)held.len, held.p);
+        if (j.b.len)
+                printf("%.*s\n", (int)j.b.len, j.b.p);
+        fflush(stdout);
+        buf_free(&held);
+        buf_free(&j.b);
 }

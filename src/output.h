@@ -21,8 +21,20 @@ void json_str(struct json *j, const char *key, const char *value);
 void json_bool(struct json *j, const char *key, bool value);
 void json_int(struct json *j, const char *key, long long value);
 void json_strv(struct json *j, const char *key, char *const *l);
-/* Prints the document and a newline to stdout, then frees it. */
+/* Ends the document and hands it to json_finish, which prints it. */
 void json_flush(struct json *j);
+
+/* Why a --json command failed: the first error it said, its class and its exit status. */
+struct json_failure {
+        const char *command, *app;
+        const char *message;    /* NULL: see stderr */
+        const char *cause;      /* the class: problem, usage, invalid, not-found, not-root, cannot-write */
+        const char *errno_text; /* strerror of an errno, else NULL */
+        int exit_status;
+};
+/* Prints the document on stdout, with an "error" object when f is not NULL: the verb's object
+ * gets it as its last member; without one, it is the document. */
+void json_finish(const struct json_failure *f);
 void json_escape(struct buf *b, const char *s);
 /* s for a terminal: control characters (newline, ESC, ...) as \xNN, so that text from imported
  * code cannot forge lines or move the cursor. NULL stays NULL. */

@@ -193,6 +193,8 @@ static void json_probe(struct json *j, const char *key, const struct app *a, con
         char *const *problems = fl->problems;
         json_obj_begin(j, key);
         json_str(j, "app", a->name);
+        if (!key)
+                json_bool(j, "changed", false); /* the probe changes nothing; in setup's JSON, setup says */
         json_str(j, "user", a->user.name);
         _cleanup_strv_ char **users = config_users(&a->cfg);
         json_strv(j, "users", users);

@@ -89,18 +89,21 @@ int verb_remove(struct ctx *x, const char *app_name, bool purge, bool restart)
         if ((r = take_lock(x, &lockfd)) < 0)
                 return r;
         _cleanup_config_ struct app_config c = {0};
-        bool exists, done;
+        bool exists, done = false;
         if ((r = load_config(x, app_name, &c, &exists)) < 0)
                 return r;
-        if (!exists && purge && ((r = purge_removed(x, app_name, &done)) < 0 || done))
+        if (!exists && purge && (r = purge_removed(x, app_name, &done)) < 0)
                 return r;
         if (!exists) {
-                log_info("remove %s: nothing to remove (no /%s/%s.conf)", app_name, ETC_DIR, app_name);
+                if (!done)
+                        log_info("remove %s: nothing to remove (no /%s/%s.conf)", app_name, ETC_DIR, app_name);
                 if (x->json) {
                         struct json j = {0};
                         json_obj_begin(&j, NULL);
                         json_str(&j, "app", app_name);
-                        json_bool(&j, "changed", false);
+                        json_bool(&j, "dry_run", x->dry_run);
+                        json_bool(&j, "changed", done);
+                        json_bool(&j, "purged", done);
                         json_obj_end(&j);
                         json_flush(&j);
                 }
@@ -147,6 +150,8 @@ int verb_remove(struct ctx *x, const char *app_name, bool purge, bool restart)
                 json_strv(&j, "files_removed", acts.changed);
                 json_bool(&j, "purged", purged);
                 json_str(&j, "reload", reload_state);
+                json_str(&j, "restart", restart_state);
+                json_diffs(&j, x, &acts);
                 json_obj_end(&j);
                 json_flush(&j);
         }

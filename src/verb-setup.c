@@ -156,6 +156,10 @@ struct setup {
         enum venv_state vs;
         struct perms_stats st;
         struct actions acts;
+        char **pythonpath;
+        struct planned_app planned; /* x->planned while the files are written */
+        bool group_created;
+        const char *venv_action; /* created, recreated, adopted, or NULL: kept */
         bool changed_tree, dropin_changed, env_changed, old_dropin, cgi_changed, watch_changed, wsgi_changed;
         const char *reload_state, *restart_state;
         enum wsgi_configtest wsgi_test;
@@ -178,6 +182,7 @@ static void setup_free(struct setup *s)
         closep(&s->pfd);
         perms_stats_free(&s->st);
         actions_free(&s->acts);
+        strv_free(s->pythonpath);
 }
 
 static void set_str(char **field, const char *value)
@@ -368,8 +373,10 @@ static int setup_group(struct setup *s)
         struct app *a = &s->a;
         if (a->group_exists)
                 return 0;
+        s->group_created = true;
         if (s->x->dry_run) {
                 log_info("would create the system group %s", a->cfg.group);
+                s->changed_tree = true;
                 return 0;
         }
         _cleanup_free_ char *out = NULL;
@@ -400,6 +407,8 @@ static int setup_venv(struct setup *s)
                                        "app name or --prefix",
                                        s->sv);
         if (s->vs == VENV_MISSING || s->vs == VENV_INCOMPLETE) {
+                s->venv_action = s->vs == VENV_INCOMPLETE ? "recreated" : "created";
+                s->changed_tree = true;
                 if (x->dry_run) {
                         log_info("would %s the virtualenv %s with %s",
                                  s->vs == VENV_INCOMPLETE ? "recreate (interrupted before)" : "create", s->sv, python);
@@ -412,15 +421,15 @@ static int setup_venv(struct setup *s)
                         return log_error_errno(r, "cannot create the virtualenv %s with %s -m venv: %s%s%s",
                                                s->sv, python, strerror(-r), out ? "\n" : "", out ? strstrip(out) : "");
                 log_info("created the virtualenv %s with %s (%lld ms)", s->sv, python, now_ms() - t0);
-                s->changed_tree = true;
         } else if (s->vs == VENV_FOREIGN) {
+                s->venv_action = "adopted";
+                s->changed_tree = true;
                 if (x->dry_run)
                         return 0; /* said by check_foreign_venv */
                 _cleanup_close_ int vfd = openat(s->pfd, app, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (vfd < 0 || venv_marker_write(vfd, VENV_ORIGIN_ADOPTED) < 0)
                         return log_error_errno(-EIO, "cannot adopt %s: %s", s->sv, strerror(errno));
                 log_info("adopted the existing virtualenv %s", s->sv);
-                s->changed_tree = true;
         }
         return 0;
 }
@@ -499,16 +508,17 @@ static int setup_files(struct setup *s)
         const struct ctx *x = s->x;
         const struct setup_opts *o = s->o;
         struct app *a = &s->a;
-        _cleanup_strv_ char **pythonpath = NULL;
         struct pth_info pth = {0};
-        if (venv_pythonpath(x, a, &pythonpath, &pth) < 0) {
+        if (venv_pythonpath(x, a, &s->pythonpath, &pth) < 0) {
                 if (!x->dry_run)
                         return log_error_errno(-ENOENT, "cannot find site-packages in %s: is it a virtualenv of Python "
                                                "3?",
                                                s->sv);
-                strv_consume(&pythonpath, xasprintf("%s/lib/python3.X/site-packages", a->venv));
+                strv_consume(&s->pythonpath, xasprintf("%s/lib/python3.X/site-packages", a->venv));
         }
         report_pth(&pth);
+        s->planned.pythonpath = s->pythonpath;
+        char **pythonpath = s->pythonpath;
 
         const struct app_config given = {
                 .python = (char *)o->python, .group = (char *)o->group, .prefix = (char *)o->prefix,
@@ -609,6 +619,8 @@ static void setup_report(struct setup *s, struct json *j)
         _cleanup_strv_ char **users = config_users(&s->a.cfg);
         json_strv(j, "users", users);
         json_str(j, "group", s->a.cfg.group);
+        json_bool(j, "group_created", s->group_created);
+        json_str(j, "venv_action", s->venv_action ? s->venv_action : "kept");
         json_strv(j, "files_changed", s->acts.changed);
         json_strv(j, "files_unchanged", s->acts.unchanged);
         json_obj_begin(j, "permissions");
@@ -621,6 +633,7 @@ static void setup_report(struct setup *s, struct json *j)
                 json_str(j, "configtest", wsgi_configtest_name(s->wsgi_test));
         }
         conflicts_json(j, "conflicts", s->conflicts, s->n_conflicts, s->name, s->unit);
+        json_diffs(j, x, &s->acts);
 }
 
 /* resolve -> lock -> group -> venv -> tree -> files -> service -> report -> probe. */
@@ -631,7 +644,9 @@ int verb_setup(struct ctx *x, const char *app_name, const struct setup_opts *o)
                 return r;
         log_set_app(app_name);
 
-        _cleanup_(setup_free) struct setup s = {.x = x, .o = o, .name = app_name, .a = {.name = app_name}, .pfd = -1};
+        /* Its own copy of the context: wiring reads the app being set up from px.planned. */
+        struct ctx px = *x;
+        _cleanup_(setup_free) struct setup s = {.x = &px, .o = o, .name = app_name, .a = {.name = app_name}, .pfd = -1};
         _cleanup_close_ int lockfd = -1, checked_prefix = -1;
         if ((r = setup_resolve(&s)) < 0 || (r = take_lock(x, &lockfd)) < 0 ||
             (r = open_prefix(x, s.a.cfg.prefix, PREFIX_OPEN_CHECK, &checked_prefix)) < 0 ||
@@ -641,6 +656,8 @@ int verb_setup(struct ctx *x, const char *app_name, const struct setup_opts *o)
         _cleanup_free_ char *also = readers ? xasprintf(" (also read by %s)", readers) : xstrdup("");
         log_info("%s %s: venv %s, service %s, user %s%s, group %s", x->dry_run ? "plan for setup" : "setup", app_name,
                  s.a.venv, s.unit, s.a.user.name, also, s.a.cfg.group);
+        s.planned = (struct planned_app){.name = app_name, .cfg = &s.a.cfg};
+        px.planned = &s.planned;
         if ((r = setup_group(&s)) < 0 || (r = setup_venv(&s)) < 0 || (r = setup_tree(&s)) < 0 ||
             (r = wsgi_daemon_update(x, &s.a, s.a.cfg.wsgi_script, &s.acts, &s.wsgi_changed, &s.wsgi_test,
                                     &s.wsgi_conf)) < 0 ||

@@ -50,6 +50,7 @@ int verb_list(struct ctx *x)
         }
         if (x->json) {
                 json_arr_end(&j);
+                json_bool(&j, "changed", false);
                 json_obj_end(&j);
                 json_flush(&j);
         }
@@ -229,6 +230,7 @@ int verb_status(struct ctx *x, const char *app_name)
         if (x->json) {
                 json_arr_end(&j);
                 json_bool(&j, "ok", result == 0);
+                json_bool(&j, "changed", false);
                 json_obj_end(&j);
                 json_flush(&j);
         }

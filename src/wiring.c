@@ -17,6 +17,90 @@ void actions_free(struct actions *a)
 {
         strv_free(a->changed);
         strv_free(a->unchanged);
+        for (size_t i = 0; i < a->n_diffs; i++) {
+                free(a->diffs[i].path);
+                free(a->diffs[i].before);
+                free(a->diffs[i].after);
+        }
+        free(a->diffs);
+}
+
+/* Takes before and after. */
+static void diff_add(struct actions *acts, const char *path, char *before, char *after, bool symlink)
+{
+        acts->diffs = xrealloc(acts->diffs, (acts->n_diffs + 1) * sizeof(*acts->diffs));
+        acts->diffs[acts->n_diffs++] =
+                (struct file_diff){.path = xstrdup(path), .before = before, .after = after, .symlink = symlink};
+}
+
+static char **lines_of(const char *text)
+{
+        char **l = NULL;
+        for (const char *p = text ? text : ""; *p;) {
+                const char *nl = strchr(p, '\n');
+                size_t n = nl ? (size_t)(nl - p) : strlen(p);
+                strv_consume(&l, xstrndup(p, n));
+                p += n + (nl ? 1 : 0);
+        }
+        return l;
+}
+
+/* The lines that differ, between the lines both start and end with: enough to review a change
+ * of the short files pyshare writes. */
+static void print_diff(const char *path, const char *before, const char *after)
+{
+        _cleanup_strv_ char **a = lines_of(before), **b = lines_of(after);
+        size_t na = strv_length(a), nb = strv_length(b), head = 0, tail = 0;
+        while (head < na && head < nb && strcmp(a[head], b[head]) == 0)
+                head++;
+        while (tail < na - head && tail < nb - head && strcmp(a[na - 1 - tail], b[nb - 1 - tail]) == 0)
+                tail++;
+        log_info("--- %s%s", before ? "a" : "/dev/null", before ? path : "");
+        log_info("+++ %s%s", after ? "b" : "/dev/null", after ? path : "");
+        log_info("@@ -%zu,%zu +%zu,%zu @@", head + 1, na - head - tail, head + 1, nb - head - tail);
+        for (size_t i = head; i < na - tail; i++)
+                log_info("-%s", a[i]);
+        for (size_t i = head; i < nb - tail; i++)
+                log_info("+%s", b[i]);
+}
+
+static void record_diff(const struct ctx *x, struct actions *acts, const char *path, char *before, char *after,
+                        bool symlink)
+{
+        if (!x->json) {
+                _cleanup_free_ char *sp = shown(x, path);
+                if (symlink)
+                        log_info("%s: symlink %s -> %s", sp, before ? before : "(none)", after ? after : "(none)");
+                else
+                        print_diff(sp, before, after);
+        }
+        diff_add(acts, path, before, after, symlink);
+}
+
+void json_diffs(struct json *j, const struct ctx *x, const struct actions *acts)
+{
+        if (!x->diff)
+                return;
+        json_arr_begin(j, "diff");
+        for (size_t i = 0; i < acts->n_diffs; i++) {
+                const struct file_diff *d = &acts->diffs[i];
+                json_obj_begin(j, NULL);
+                json_str(j, "path", d->path);
+                json_str(j, "before", d->before);
+                json_str(j, "after", d->after);
+                json_bool(j, "symlink", d->symlink);
+                json_obj_end(j);
+        }
+        json_arr_end(j);
+}
+
+/* The content of a file pyshare is about to change, for --diff (NULL when there is none). */
+static char *old_content(int dfd, const char *name)
+{
+        char *text = NULL;
+        if (dfd < 0 || file_read_at(dfd, name, 1024 * 1024, &text, NULL, NULL) < 0)
+                return NULL;
+        return text;
 }
 
 static const char *write_hint(int r)
@@ -51,6 +135,7 @@ int write_file(const struct ctx *x, const char *dir_rel, const char *name, const
         if (r < 0)
                 return r;
         bool changed;
+        _cleanup_free_ char *before = x->diff ? old_content(dfd, name) : NULL;
         r = file_write_atomic(dfd, name, content, strlen(content), 0644, x->dry_run, &changed);
         if (r == -PS_E_UNSYNCED)
                 return log_error_errno(r, "wrote %s, but its directory could not be synced (Input/output error): the "
@@ -62,6 +147,8 @@ int write_file(const struct ctx *x, const char *dir_rel, const char *name, const
         if (changed) {
                 log_info("%s %s", x->dry_run ? "would write" : "wrote", sp);
                 strv_push(&acts->changed, path);
+                if (x->diff)
+                        record_diff(x, acts, path, TAKE_PTR(before), xstrdup(content), false);
         } else {
                 log_debug("unchanged %s", sp);
                 strv_push(&acts->unchanged, path);
@@ -80,12 +167,15 @@ int remove_file(const struct ctx *x, const char *dir_rel, const char *name, stru
         if (r < 0)
                 return report_dir_error(x, dir_rel, r, bad);
         bool removed;
+        _cleanup_free_ char *before = x->diff ? old_content(dfd, name) : NULL;
         r = file_remove_at(dfd, name, x->dry_run, &removed);
         if (r < 0)
                 return log_error_errno(r, "cannot remove %s: %s", sp, strerror(-r));
         if (removed) {
                 log_info("%s %s", x->dry_run ? "would remove" : "removed", sp);
                 strv_push(&acts->changed, path);
+                if (x->diff)
+                        record_diff(x, acts, path, TAKE_PTR(before), NULL, false);
         }
         return 0;
 }
@@ -191,6 +281,38 @@ char **services_listing(const struct ctx *x, const char *app)
         return units;
 }
 
+/* The apps the service files are made from: those set up, and the one a verb is writing
+ * (x->planned), which a dry run has not written. */
+static int apps_planned(const struct ctx *x, char ***ret)
+{
+        int r = list_apps(x, ret);
+        if (r < 0 || !x->planned || strv_contains(*ret, x->planned->name))
+                return r;
+        strv_push(ret, x->planned->name);
+        strv_sort(*ret);
+        return 0;
+}
+
+/* An app's settings (> 0 when it is set up) and its PYTHONPATH (NULL when its env file has
+ * none): the planned app's from x->planned, the others' from their files. */
+static int settings_planned(const struct ctx *x, const char *app, struct app_config *c, char **ret_pythonpath)
+{
+        if (x->planned && strcmp(app, x->planned->name) == 0) {
+                config_overlay(c, x->planned->cfg);
+                if (ret_pythonpath)
+                        *ret_pythonpath = strv_join(x->planned->pythonpath, ":");
+                return 1;
+        }
+        int r = app_settings(x, app, c);
+        if (r > 0 && ret_pythonpath) {
+                _cleanup_free_ char *envname = xasprintf("%s.env", app);
+                _cleanup_strv_ char **env = read_env_file(x, ETC_DIR, envname);
+                const char *pp = env_get(env, "PYTHONPATH");
+                *ret_pythonpath = pp ? xstrdup(pp) : NULL;
+        }
+        return r;
+}
+
 /* Rewrites the service's merged EnvironmentFile and its drop-in from the apps attached to it
  * (but exclude), or removes both when none is left. *ret_dropin_changed tells whether systemd
  * must reload. */
@@ -198,20 +320,16 @@ int write_service_files(const struct ctx *x, const char *unit, const char *exclu
                                bool *ret_dropin_changed, bool *ret_env_changed)
 {
         _cleanup_strv_ char **apps = NULL, **attached = NULL, **paths = NULL;
-        int r = list_apps(x, &apps);
+        int r = apps_planned(x, &apps);
         if (r < 0)
                 return r;
         for (size_t i = 0; apps && apps[i]; i++) {
                 if (exclude && strcmp(apps[i], exclude) == 0)
                         continue;
                 _cleanup_config_ struct app_config c = {0};
+                _cleanup_free_ char *pp = NULL;
                 /* An app in a mod_wsgi daemon process of its own (WSGIScript=) is not shared. */
-                if (app_settings(x, apps[i], &c) <= 0 || strcmp(c.service, unit) != 0 || c.wsgi_script)
-                        continue;
-                _cleanup_free_ char *envname = xasprintf("%s.env", apps[i]);
-                _cleanup_strv_ char **env = read_env_file(x, ETC_DIR, envname);
-                const char *pp = env_get(env, "PYTHONPATH");
-                if (!pp)
+                if (settings_planned(x, apps[i], &c, &pp) <= 0 || strcmp(c.service, unit) != 0 || c.wsgi_script || !pp)
                         continue;
                 strv_push(&attached, apps[i]);
                 _cleanup_free_ char *copy = xstrdup(pp);
@@ -257,11 +375,16 @@ int link_file(const struct ctx *x, const char *dir_rel, const char *name, const 
         int r = open_own_dir(x, dir_rel, &dfd);
         if (r < 0)
                 return r;
+        char old[PATH_MAX];
+        ssize_t n = dfd >= 0 && x->diff ? readlinkat(dfd, name, old, sizeof(old) - 1) : -1;
         if ((r = symlink_ensure_at(dfd, name, target, x->dry_run, &changed)) < 0)
                 return log_error_errno(r, "cannot enable %s: %s", label, strerror(-r));
         if (changed) {
                 log_info("%s %s (%s)", x->dry_run ? "would enable" : "enabled", label, how);
-                strv_consume(&acts->changed, xasprintf("/%s/%s", dir_rel, name));
+                _cleanup_free_ char *path = xasprintf("/%s/%s", dir_rel, name);
+                strv_push(&acts->changed, path);
+                if (x->diff)
+                        record_diff(x, acts, path, n >= 0 ? xstrndup(old, (size_t)n) : NULL, xstrdup(target), true);
         }
         return 0;
 }
@@ -272,12 +395,13 @@ int update_cgi_conf(const struct ctx *x, const char *exclude, struct actions *ac
 {
         _cleanup_strv_ char **apps = NULL;
         bool want_debian = false, want_rhel = false;
-        int r = list_apps(x, &apps);
+        int r = apps_planned(x, &apps);
         if (r < 0)
                 return r;
         for (size_t i = 0; apps && apps[i]; i++) {
                 _cleanup_config_ struct app_config c = {0};
-                if ((exclude && strcmp(apps[i], exclude) == 0) || app_settings(x, apps[i], &c) <= 0 || c.cgi != CFG_YES)
+                if ((exclude && strcmp(apps[i], exclude) == 0) || settings_planned(x, apps[i], &c, NULL) <= 0 ||
+                    c.cgi != CFG_YES)
                         continue;
                 const char *cmd = unit_apache_command(c.service);
                 if (cmd && strstr(cmd, "apache2"))
@@ -477,9 +601,12 @@ int refresh_env_files(const struct ctx *x, const struct app *a, struct actions *
         report_pth(&pth);
         _cleanup_free_ char *envtext = app_env_text(a, pythonpath), *env_name = xasprintf("%s.env", a->name);
         bool dropin_changed = false;
+        struct planned_app planned = {.name = a->name, .cfg = &a->cfg, .pythonpath = pythonpath};
+        struct ctx px = *x;
+        px.planned = &planned;
         int r;
-        if ((r = write_file(x, ETC_DIR, env_name, envtext, acts)) < 0 ||
-            (r = write_service_files(x, a->cfg.service, NULL, acts, &dropin_changed, ret_env_changed)) < 0)
+        if ((r = write_file(&px, ETC_DIR, env_name, envtext, acts)) < 0 ||
+            (r = write_service_files(&px, a->cfg.service, NULL, acts, &dropin_changed, ret_env_changed)) < 0)
                 return r;
         const char *state;
         reload_systemd(x, dropin_changed, &state);

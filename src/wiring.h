@@ -4,12 +4,22 @@
  * the repair path unit (--watch), daemon-reload and the restart. */
 #pragma once
 #include "app.h"
+#include "output.h"
 #include "util.h"
 #include "venv.h"
+
+/* The old and new content of a file pyshare changed (--diff): NULL when it did not exist or
+ * no longer does; a symlink's are its targets. */
+struct file_diff {
+        char *path, *before, *after;
+        bool symlink;
+};
 
 /* Files written or removed, for the summary and --json. */
 struct actions {
         char **changed, **unchanged;
+        struct file_diff *diffs; /* with --diff only */
+        size_t n_diffs;
 };
 
 void actions_free(struct actions *a);
@@ -25,6 +35,8 @@ int remove_file(const struct ctx *x, const char *dir_rel, const char *name, stru
  * label names it in messages, how says what does the same by hand. */
 int link_file(const struct ctx *x, const char *dir_rel, const char *name, const char *target, const char *label,
               const char *how, struct actions *acts);
+/* With --diff: the "diff" array of --json (path, before, after, symlink). */
+void json_diffs(struct json *j, const struct ctx *x, const struct actions *acts);
 
 /* PYTHONPATH of the venv: site-packages, then the directories its .pth files name. */
 int venv_pythonpath(const struct ctx *x, const struct app *a, char ***ret, struct pth_info *ret_pth);

@@ -33,12 +33,13 @@ teardown_file() {
         echo "$output" | /usr/bin/python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-keys = {"app", "dry_run", "changed", "venv", "service", "user", "group", "files_changed", "files_unchanged",
-        "permissions", "reload", "restart", "probe"}
+keys = {"app", "dry_run", "changed", "venv", "service", "user", "group", "group_created", "venv_action",
+        "files_changed", "files_unchanged", "permissions", "reload", "restart", "probe"}
 assert set(d) == keys, sorted(set(d) ^ keys)
 assert d["app"] == "pst-cov-json" and d["dry_run"] is False and d["changed"] is True, d
 assert d["venv"] == "/opt/pyshare/pst-cov-json" and d["service"] == "pst-cov-json.service", d
 assert d["user"] == "pst_svc" and d["group"] == "pst_deploy", d
+assert d["group_created"] is False and d["venv_action"] == "created", d
 files = {"/etc/pyshare/pst-cov-json.conf", "/etc/pyshare/pst-cov-json.env",
          "/etc/pyshare/services/pst-cov-json.service.env",
          "/etc/systemd/system/pst-cov-json.service.d/50-pyshare.conf", "/etc/tmpfiles.d/pyshare-pst-cov-json.conf"}
@@ -63,6 +64,7 @@ d = json.load(sys.stdin)
 assert d["app"] == "pst-cov-json" and d["changed"] is False and d["files_changed"] == [], d
 assert len(d["files_unchanged"]) == 5 and d["permissions"]["changed"] == 0, d
 assert d["reload"] == "not-needed" and d["restart"] == "not-requested" and "probe" not in d, d
+assert d["venv_action"] == "kept" and "diff" not in d, d
 '
         run "$PYSHARE" setup pst-cov-json --no-probe
         assert_status 0
@@ -75,7 +77,7 @@ assert d["reload"] == "not-needed" and d["restart"] == "not-requested" and "prob
         echo "$output" | /usr/bin/python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-assert set(d) == {"apps"}, d
+assert set(d) == {"apps", "changed"} and d["changed"] is False, d
 assert all(set(a) == {"app", "service", "user", "venv"} for a in d["apps"]), d
 mine = [a for a in d["apps"] if a["app"] == "pst-cov-json"]
 assert mine == [{"app": "pst-cov-json", "service": "pst-cov-json.service", "user": "pst_svc",
@@ -94,7 +96,7 @@ assert [a["app"] for a in d["apps"] if a["app"] == "pst-cov"] == ["pst-cov"], d
         echo "$output" | /usr/bin/python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-assert set(d) == {"app", "dry_run", "changed", "files_removed", "purged", "reload"}, d
+assert set(d) == {"app", "dry_run", "changed", "files_removed", "purged", "reload", "restart"}, d
 assert d["app"] == "pst-cov-json" and d["dry_run"] is False and d["changed"] is True and d["purged"] is False, d
 files = {"/etc/pyshare/pst-cov-json.conf", "/etc/pyshare/pst-cov-json.env",
          "/etc/pyshare/services/pst-cov-json.service.env",
@@ -108,7 +110,7 @@ assert d["reload"] == "skipped", d
         echo "$output" | /usr/bin/python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-assert d == {"app": "pst-cov-json", "changed": False}, d
+assert d == {"app": "pst-cov-json", "dry_run": False, "changed": False, "purged": False}, d
 '
         run "$PYSHARE" remove pst-cov-json
         assert_status 0

@@ -93,8 +93,9 @@ MUTATING='chown|fchown|fchownat|lchown|chmod|fchmod|fchmodat|fchmodat2|setxattr|
         echo "$output" | /usr/bin/python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-assert d["app"] == "pst-rep" and d["changed"] == 1 and d["entries"] > 100, d
-assert d["skipped"]["symlink"] >= 1 and d["errors"] == 0, d
+p = d["permissions"]
+assert d["app"] == "pst-rep" and d["changed"] is True and p["changed"] == 1 and p["entries"] > 100, d
+assert p["skipped"]["symlink"] >= 1 and p["errors"] == 0, d
 '
         rm -f "$site/pst_link_etc"
 }

@@ -70,7 +70,7 @@ etc_state() {
         assert_output_has "too deep"
         run --separate-stderr bash -c "ulimit -n 256 && exec timeout 300 \"\$0\" --json repair $DEEPAPP" "$PYSHARE"
         assert_no_crash
-        echo "$output" | "$SYSPY" -c 'import json,sys; d=json.load(sys.stdin); assert d["skipped"]["too deep"] >= 1, d'
+        echo "$output" | "$SYSPY" -c 'import json,sys; d=json.load(sys.stdin)["permissions"]; assert d["skipped"]["too deep"] >= 1, d'
 
         run bash -c "ulimit -n 256 && exec timeout 300 \"\$0\" remove $DEEPAPP --purge" "$PYSHARE"
         assert_no_crash

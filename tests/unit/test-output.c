@@ -205,7 +205,38 @@ static char *capture_stdout(void (*fn)(void *), void *userdata)
         return b.p;
 }
 
-static void flush_it(void *userdata) { json_flush(userdata); }
+static void flush_it(void *userdata)
+{
+        json_flush(userdata);
+        json_finish(NULL);
+}
+
+static const struct json_failure failure = {
+        .command = "setup", .app = "a", .message = "it broke", .cause = "not-found", .exit_status = 69,
+};
+
+static void flush_failed(void *userdata)
+{
+        json_flush(userdata);
+        json_finish(&failure);
+}
+
+static void test_finish_error(void **state)
+{
+        (void)state;
+        /* The verb's object gets the error as its last member. */
+        struct json j = {0};
+        json_obj_begin(&j, NULL);
+        json_bool(&j, "changed", false);
+        json_obj_end(&j);
+        _cleanup_free_ char *out = capture_stdout(flush_failed, &j);
+        assert_string_equal(out, "{\"changed\":false,\"error\":{\"message\":\"it broke\",\"cause\":\"not-found\","
+                                 "\"errno\":null,\"exit_status\":69}}\n");
+        /* Nothing reported yet: the error is the document, with the command and the app. */
+        _cleanup_free_ char *out2 = capture_stdout(flush_failed, &j);
+        assert_string_equal(out2, "{\"command\":\"setup\",\"app\":\"a\",\"error\":{\"message\":\"it broke\","
+                                  "\"cause\":\"not-found\",\"errno\":null,\"exit_status\":69}}\n");
+}
 
 static void test_flush(void **state)
 {
@@ -240,6 +271,7 @@ int main(void)
                 cmocka_unit_test(test_builder_nested),
                 cmocka_unit_test(test_builder_deep),
                 cmocka_unit_test(test_flush),
+                cmocka_unit_test(test_finish_error),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
