@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "requirements.h"
 #include "app.h"
+#include "contain.h"
 #include "fileio.h"
 #include "log.h"
 #include "pip.h"
@@ -22,7 +23,7 @@ static int pip_user(struct ps_user *ret)
         char *argv[] = {"/usr/sbin/useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent", "--shell",
                         "/usr/sbin/nologin", "--user-group", PIP_USER, NULL};
         _cleanup_free_ char *out = NULL;
-        r = run_command(argv, NULL, 60 * 1000, &out);
+        r = run_command(argv, 60 * 1000, &out);
         if (r != 0)
                 return log_error_errno(r < 0 ? r : -EIO, "cannot create the system user %s for pip: %s",
                                        PIP_USER, out ? strstrip(out) : strerror(-r));
