@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 /* Whether id lies in one of the "name:first:count" ranges of an /etc/subuid-style file. */
@@ -136,6 +137,11 @@ static int sandbox_child(void *userdata, const char **ret_step)
         STEP(syscall(SYS_pivot_root, ".", ".") == 0, "pivot_root into the image");
         STEP(umount2(".", MNT_DETACH) == 0, "detach the host's root");
         STEP(chdir("/") == 0, "chdir /");
+        /* A /tmp of its own, as pip has on the host: nothing a run leaves in the image's /tmp
+         * reaches a later one (another app's pip). An image without one gets none. */
+        struct stat st;
+        if (lstat("/tmp", &st) == 0 && S_ISDIR(st.st_mode))
+                STEP(mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") == 0, "mount a /tmp of its own");
 
         /* From here on the host sees uid and gid s->id. */
         STEP(setresgid(0, 0, 0) == 0, "setresgid");
