@@ -26,6 +26,21 @@ tree=$(e2e_rootfs bookworm)
 e2e_boot "$tree"
 e2e_install_pyshare
 
+# After a pip run: none of the chain's processes, nothing of _pyshare, FILE not in the real
+# /tmp, and no pip unit (not even a failed one).
+pip_left_nothing() {
+	e2e_expect_rc 1 pgrep -f '^pst-adv-chain 1000$'
+	e2e_expect_rc 1 pgrep -u _pyshare
+	e2e_expect_rc 0 test ! -e "$1"
+	e2e_expect_rc 0 sh -c '! systemctl list-units --all --no-legend "pyshare-pip-*" | grep -q .'
+}
+
+# A source directory for pip with the chain module beside its setup.py.
+build_dir() {
+	e2e_run install -d -m 0755 "$1"
+	e2e_put "$1/pstest_adv_chain.py" <"$E2E_REPO/tests/system/lib/adv/pstest_adv_chain.py"
+}
+
 SEEN=/srv/pst-e2e-seen/log
 REAL=/tmp/pst-e2e-real-tmp
 OUTSIDE=/tmp/pst-e2e-outside
@@ -84,16 +99,12 @@ e2e_out_has "PST-CHAIN chain-300" "pyshare pip"
 e2e_out_has "PST-TMP []" "pyshare pip"
 grep -qE '^PST-CGROUP pyshare-pip-[0-9]+-[0-9a-f]+\.service$' <<<"$E2E_OUT" ||
 	e2e_fail "pip did not run in a transient unit pyshare-pip-*.service"
-e2e_expect_rc 1 pgrep -f '^pst-adv-chain 1000$'
-e2e_expect_rc 1 pgrep -u _pyshare
-e2e_expect_rc 0 test ! -e /tmp/pip-evil
+pip_left_nothing /tmp/pip-evil
 e2e_run rm "$sp/pst_adv_chain.pth" "$sp/pst_adv_cgroup.pth"
-e2e_expect_rc 0 sh -c '! systemctl list-units --all --no-legend "pyshare-pip-*" | grep -q .'
 
 e2e_step "pip under systemd: a package's build starts the chain and a daemon, writes /tmp/build-evil, fails"
 src=/var/tmp/pst-e2e-build
-e2e_run install -d -m 0755 "$src"
-e2e_put "$src/pstest_adv_chain.py" <"$E2E_REPO/tests/system/lib/adv/pstest_adv_chain.py"
+build_dir "$src"
 e2e_put "$src/setup.py" <<'EOF'
 import os, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -117,15 +128,11 @@ e2e_out_has "exit code: 3" "pip's output of the build"
 e2e_out_has "pip failed (exit status 1) as _pyshare in group deploy" "pyshare pip"
 grep -qE 'PST-BUILD-CGROUP pyshare-pip-[0-9]+-[0-9a-f]+\.service$' <<<"$E2E_OUT" ||
 	e2e_fail "the build did not run in pip's transient unit pyshare-pip-*.service"
-e2e_expect_rc 1 pgrep -f '^pst-adv-chain 1000$'
-e2e_expect_rc 1 pgrep -u _pyshare
-e2e_expect_rc 0 test ! -e /tmp/build-evil
-e2e_expect_rc 0 sh -c '! systemctl list-units --all --no-legend "pyshare-pip-*" | grep -q .'
+pip_left_nothing /tmp/build-evil
 
 e2e_step "pip under systemd, stopped from outside: SIGTERM to pyshare stops the unit and what the build started"
 slow=/var/tmp/pst-e2e-slow
-e2e_run install -d -m 0755 "$slow"
-e2e_put "$slow/pstest_adv_chain.py" <"$E2E_REPO/tests/system/lib/adv/pstest_adv_chain.py"
+build_dir "$slow"
 e2e_put "$slow/setup.py" <<'EOF'
 import os, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -136,7 +143,5 @@ time.sleep(1000)
 EOF
 # pyshare's output goes to a file: a unit left running would hold a pipe open for ever
 e2e_expect_rc 124 sh -c "timeout 30 pyshare pip tmpapp install --no-index $slow >/var/tmp/pst-slow.out 2>&1"
-e2e_expect_rc 1 pgrep -f '^pst-adv-chain 1000$'
-e2e_expect_rc 1 pgrep -u _pyshare
-e2e_expect_rc 0 sh -c '! systemctl list-units --all --no-legend "pyshare-pip-*" | grep -q .'
+pip_left_nothing /tmp/build-evil
 e2e_log "PASS: $E2E_NAME"
