@@ -2,6 +2,8 @@
 #include "bus.h"
 
 #include <systemd/sd-bus.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <systemd/sd-daemon.h>
 
@@ -234,6 +236,8 @@ struct bus_job {
         char *unit;
         char *job;
         char *result;
+        bool settled;     /* the job is removed and the unit no longer active */
+        bool keep_status; /* a failed unit waits for us: reset it at the end */
 };
 
 /* The sandbox settings of systemd.exec(5) that change what a service can see or do. They are
@@ -329,11 +333,84 @@ void bus_job_free(bus_job *j)
 {
         if (!j)
                 return;
+        if (j->keep_status) {
+                sd_bus_error err = SD_BUS_ERROR_NULL;
+                (void)sd_bus_call_method(j->bus, DEST, PATH, MANAGER, "ResetFailedUnit", &err, NULL, "s", j->unit);
+                sd_bus_error_free(&err);
+        }
         sd_bus_flush_close_unref(j->bus);
         free(j->unit);
         free(j->job);
         free(j->result);
         free(j);
+}
+
+/* ExecStart=: a(sasb) */
+static int append_exec_start(sd_bus_message *m, char *const *argv)
+{
+        int r;
+        if ((r = sd_bus_message_open_container(m, 'r', "sv")) < 0 || (r = sd_bus_message_append(m, "s", "ExecStart")) < 0 ||
+            (r = sd_bus_message_open_container(m, 'v', "a(sasb)")) < 0 ||
+            (r = sd_bus_message_open_container(m, 'a', "(sasb)")) < 0 ||
+            (r = sd_bus_message_open_container(m, 'r', "sasb")) < 0 || (r = sd_bus_message_append(m, "s", argv[0])) < 0 ||
+            (r = sd_bus_message_append_strv(m, (char **)argv)) < 0 || (r = sd_bus_message_append(m, "b", 0)) < 0)
+                return r;
+        for (int i = 0; i < 4; i++)
+                if ((r = sd_bus_message_close_container(m)) < 0)
+                        return r;
+        return 0;
+}
+
+/* The environment: ours, then (for a copy) the service's Environment= and EnvironmentFile= as
+ * the manager has loaded them, which its next start gets. */
+static int append_environment(sd_bus *bus, const char *svc_path, sd_bus_message *m, char *const *env, bool complete)
+{
+        int r;
+        if (complete)
+                svc_path = NULL; /* env is the whole environment: none of the service's is copied */
+        if ((r = sd_bus_message_open_container(m, 'r', "sv")) < 0 || (r = sd_bus_message_append(m, "s", "Environment")) < 0 ||
+            (r = sd_bus_message_open_container(m, 'v', "as")) < 0 || (r = sd_bus_message_open_container(m, 'a', "s")) < 0)
+                return r;
+        for (size_t i = 0; env && env[i]; i++)
+                if ((r = sd_bus_message_append(m, "s", env[i])) < 0)
+                        return r;
+        if (svc_path) {
+                char **unit_env = NULL;
+                sd_bus_error e2 = SD_BUS_ERROR_NULL;
+                if (sd_bus_get_property_strv(bus, DEST, svc_path, "org.freedesktop.systemd1.Service", "Environment", &e2,
+                                             &unit_env) >= 0)
+                        for (size_t i = 0; unit_env && unit_env[i]; i++)
+                                sd_bus_message_append(m, "s", unit_env[i]);
+                strv_free(unit_env);
+                sd_bus_error_free(&e2);
+        }
+        if ((r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_close_container(m)) < 0 ||
+            (r = sd_bus_message_close_container(m)) < 0)
+                return r;
+        return svc_path ? append_copied(bus, svc_path, m, "org.freedesktop.systemd1.Service", "EnvironmentFiles", NULL) : 0;
+}
+
+/* What every transient unit of ours has, and what the request adds. */
+static int append_own_props(sd_bus_message *m, const struct bus_transient_req *req)
+{
+        uint64_t timeout_us = (uint64_t)req->timeout_ms * 1000;
+        int r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)", "Description", "s", req->description, "Type",
+                                      "s", "oneshot", "User", "s", req->user, "TimeoutStartUSec", "t", timeout_us,
+                                      "KillSignal", "i", 9, "CollectMode", "s",
+                                      req->keep_status ? "inactive" : "inactive-or-failed", "WorkingDirectory", "s", "/",
+                                      "RemainAfterExit", "b", 0);
+        if (r >= 0 && req->group)
+                r = sd_bus_message_append(m, "(sv)", "Group", "s", req->group);
+        if (r >= 0 && req->umask)
+                r = sd_bus_message_append(m, "(sv)", "UMask", "u", (uint32_t)req->umask);
+        if (r >= 0 && req->private_tmp)
+                r = sd_bus_message_append(m, "(sv)", "TemporaryFileSystem", "a(ss)", 1, "/tmp", "mode=1777,nosuid,nodev");
+        if (r >= 0 && req->stdin_fd >= 0)
+                r = sd_bus_message_append(m, "(sv)", "StandardInputFileDescriptor", "h", req->stdin_fd);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "(sv)(sv)", "StandardOutputFileDescriptor", "h", req->stdout_fd,
+                                          "StandardErrorFileDescriptor", "h", req->stderr_fd);
+        return r;
 }
 
 int bus_transient_start(const struct bus_transient_req *req, bus_job **ret, char ***ret_sandbox)
@@ -346,7 +423,7 @@ int bus_transient_start(const struct bus_transient_req *req, bus_job **ret, char
         int r = sd_bus_open_system(&j->bus);
         if (r < 0)
                 goto fail;
-        if ((r = unit_path(j->bus, req->copy_from, &svc_path)) < 0)
+        if (req->copy_from && (r = unit_path(j->bus, req->copy_from, &svc_path)) < 0)
                 goto fail;
         r = sd_bus_match_signal(j->bus, NULL, DEST, PATH, MANAGER, "JobRemoved", on_transient_removed, j);
         if (r < 0)
@@ -356,55 +433,14 @@ int bus_transient_start(const struct bus_transient_req *req, bus_job **ret, char
         if (r < 0)
                 goto fail;
 
-        j->unit = xasprintf("pyshare-probe-%d-%llx.service", (int)getpid(), (unsigned long long)now_ms());
+        j->keep_status = req->keep_status;
+        j->unit = xasprintf("%s-%d-%llx.service", req->unit_prefix, (int)getpid(), (unsigned long long)now_ms());
         if ((r = sd_bus_message_new_method_call(j->bus, &m, DEST, PATH, MANAGER, "StartTransientUnit")) < 0 ||
-            (r = sd_bus_message_append(m, "ss", j->unit, "fail")) < 0 || (r = sd_bus_message_open_container(m, 'a', "(sv)")) < 0)
+            (r = sd_bus_message_append(m, "ss", j->unit, "fail")) < 0 || (r = sd_bus_message_open_container(m, 'a', "(sv)")) < 0 ||
+            (r = append_own_props(m, req)) < 0 || (r = append_exec_start(m, req->argv)) < 0 ||
+            (r = append_environment(j->bus, svc_path, m, req->env, req->env_complete)) < 0)
                 goto fail;
-        uint64_t timeout_us = (uint64_t)req->timeout_ms * 1000;
-        r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)", "Description", "s", "pyshare probe", "Type", "s",
-                                  "oneshot", "User", "s", req->user, "TimeoutStartUSec", "t", timeout_us, "KillSignal",
-                                  "i", 9, "CollectMode", "s", "inactive-or-failed", "WorkingDirectory", "s", "/",
-                                  "RemainAfterExit", "b", 0);
-        if (r < 0)
-                goto fail;
-        if ((r = sd_bus_message_append(m, "(sv)(sv)(sv)", "StandardInputFileDescriptor", "h", req->stdin_fd,
-                                       "StandardOutputFileDescriptor", "h", req->stdout_fd, "StandardErrorFileDescriptor",
-                                       "h", req->stderr_fd)) < 0)
-                goto fail;
-        /* ExecStart=: a(sasb) */
-        if ((r = sd_bus_message_open_container(m, 'r', "sv")) < 0 || (r = sd_bus_message_append(m, "s", "ExecStart")) < 0 ||
-            (r = sd_bus_message_open_container(m, 'v', "a(sasb)")) < 0 ||
-            (r = sd_bus_message_open_container(m, 'a', "(sasb)")) < 0 ||
-            (r = sd_bus_message_open_container(m, 'r', "sasb")) < 0 || (r = sd_bus_message_append(m, "s", req->argv[0])) < 0 ||
-            (r = sd_bus_message_append_strv(m, (char **)req->argv)) < 0 || (r = sd_bus_message_append(m, "b", 0)) < 0 ||
-            (r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_close_container(m)) < 0 ||
-            (r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_close_container(m)) < 0)
-                goto fail;
-        /* The environment the service gets at its next start: our base, then its Environment=
-         * and EnvironmentFile= as the manager has loaded them. */
-        if ((r = sd_bus_message_open_container(m, 'r', "sv")) < 0 || (r = sd_bus_message_append(m, "s", "Environment")) < 0 ||
-            (r = sd_bus_message_open_container(m, 'v', "as")) < 0 || (r = sd_bus_message_open_container(m, 'a', "s")) < 0)
-                goto fail;
-        for (size_t i = 0; req->env && req->env[i]; i++)
-                if ((r = sd_bus_message_append(m, "s", req->env[i])) < 0)
-                        goto fail;
-        if (!req->env_complete) {
-                char **unit_env = NULL;
-                sd_bus_error e2 = SD_BUS_ERROR_NULL;
-                if (sd_bus_get_property_strv(j->bus, DEST, svc_path, "org.freedesktop.systemd1.Service", "Environment", &e2,
-                                             &unit_env) >= 0)
-                        for (size_t i = 0; unit_env && unit_env[i]; i++)
-                                sd_bus_message_append(m, "s", unit_env[i]);
-                strv_free(unit_env);
-                sd_bus_error_free(&e2);
-        }
-        if ((r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_close_container(m)) < 0 ||
-            (r = sd_bus_message_close_container(m)) < 0)
-                goto fail;
-        if (!req->env_complete &&
-            (r = append_copied(j->bus, svc_path, m, "org.freedesktop.systemd1.Service", "EnvironmentFiles", NULL)) < 0)
-                goto fail;
-        for (size_t i = 0; req->copy_sandbox && i < ELEMENTSOF(sandbox_props); i++)
+        for (size_t i = 0; svc_path && req->copy_sandbox && i < ELEMENTSOF(sandbox_props); i++)
                 if ((r = append_copied(j->bus, svc_path, m, "org.freedesktop.systemd1.Service", sandbox_props[i], &sandbox)) < 0)
                         goto fail;
         if ((r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_append(m, "a(sa(sv))", 0)) < 0)
@@ -424,9 +460,69 @@ int bus_transient_start(const struct bus_transient_req *req, bus_job **ret, char
         *ret_sandbox = sandbox;
         return 0;
 fail:
+        j->keep_status = false; /* no unit to reset */
         bus_job_free(j);
         *ret_sandbox = sandbox;
         return r;
+}
+
+/* The unit's object path, or -ENOENT once the manager has collected it. */
+static int job_unit_path(bus_job *j, char **ret)
+{
+        sd_bus_error err = SD_BUS_ERROR_NULL;
+        _cleanup_msg_ sd_bus_message *reply = NULL;
+        int r = sd_bus_call_method(j->bus, DEST, PATH, MANAGER, "GetUnit", &err, &reply, "s", j->unit);
+        if (r < 0 && sd_bus_error_has_name(&err, "org.freedesktop.systemd1.NoSuchUnit"))
+                r = -ENOENT;
+        sd_bus_error_free(&err);
+        const char *p;
+        if (r >= 0 && (r = sd_bus_message_read(reply, "o", &p)) >= 0)
+                *ret = xstrdup(p);
+        return r < 0 ? r : 0;
+}
+
+/* The job's end comes when the command exited; what it left in the cgroup is killed after
+ * (deactivating). Settled once the unit is inactive, failed or collected. */
+static int job_settle(bus_job *j)
+{
+        _cleanup_free_ char *path = NULL, *state = NULL;
+        int r = job_unit_path(j, &path);
+        if (r == -ENOENT) {
+                j->settled = true;
+                return 0;
+        }
+        if (r < 0 || (r = get_string(j->bus, path, "org.freedesktop.systemd1.Unit", "ActiveState", &state)) < 0)
+                return r;
+        j->settled = strcmp(state, "inactive") == 0 || strcmp(state, "failed") == 0;
+        return 0;
+}
+
+int bus_job_exit_status(bus_job *j, int *ret_status)
+{
+        if (j->result && strcmp(j->result, "done") == 0) {
+                *ret_status = 0;
+                return 0;
+        }
+        _cleanup_free_ char *path = NULL, *result = NULL;
+        static const char *const svc = "org.freedesktop.systemd1.Service";
+        sd_bus_error err = SD_BUS_ERROR_NULL;
+        int32_t code = 0, status = 0;
+        int r = job_unit_path(j, &path);
+        if (r >= 0 && (r = get_string(j->bus, path, svc, "Result", &result)) >= 0 &&
+            (r = sd_bus_get_property_trivial(j->bus, DEST, path, svc, "ExecMainCode", &err, 'i', &code)) >= 0)
+                r = sd_bus_get_property_trivial(j->bus, DEST, path, svc, "ExecMainStatus", &err, 'i', &status);
+        sd_bus_error_free(&err);
+        if (r < 0)
+                return r;
+        if (strcmp(result, "timeout") == 0)
+                return -ETIMEDOUT;
+        if (code == CLD_EXITED)
+                *ret_status = W_EXITCODE(status, 0);
+        else if (code == CLD_KILLED || code == CLD_DUMPED)
+                *ret_status = W_EXITCODE(0, status);
+        else
+                return -ENODATA; /* the command never ran (a User= or Group= systemd refused) */
+        return 0;
 }
 
 int bus_job_poll_fd(bus_job *j, short *ret_events, int *ret_timeout_ms)
@@ -436,8 +532,9 @@ int bus_job_poll_fd(bus_job *j, short *ret_events, int *ret_timeout_ms)
         if (fd < 0 || ev < 0)
                 return fd < 0 ? fd : ev;
         *ret_events = (short)ev;
-        *ret_timeout_ms = -1;
-        if (sd_bus_get_timeout(j->bus, &usec) >= 0 && usec != UINT64_MAX) {
+        /* Between the job's end and the unit's: asked again shortly. */
+        *ret_timeout_ms = j->result && !j->settled ? 20 : -1;
+        if (*ret_timeout_ms < 0 && sd_bus_get_timeout(j->bus, &usec) >= 0 && usec != UINT64_MAX) {
                 struct timespec ts;
                 clock_gettime(CLOCK_MONOTONIC, &ts);
                 uint64_t now = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
@@ -451,7 +548,9 @@ int bus_job_process(bus_job *j, bool *ret_done, const char **ret_result)
         int r;
         while ((r = sd_bus_process(j->bus, NULL)) > 0)
                 ;
-        *ret_done = j->result != NULL;
+        if (r >= 0 && j->result && !j->settled)
+                r = job_settle(j);
+        *ret_done = j->settled;
         *ret_result = j->result;
         return r;
 }

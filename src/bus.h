@@ -19,15 +19,23 @@ int bus_unit_state(const char *unit, bool *ret_active, bool *ret_need_reload);
 /* When the service's main process started (CLOCK_REALTIME, microseconds; 0 if it never did). */
 int bus_unit_started_usec(const char *unit, uint64_t *ret);
 
-/* A probe as a transient service unit that has the sandbox of another service. */
+/* Code from a venv (the probe, pip) as a transient service unit: systemd kills its whole
+ * cgroup when it ends, whatever its processes did. */
 struct bus_transient_req {
-        const char *copy_from; /* the service whose environment (and sandbox) is copied */
+        const char *unit_prefix; /* the unit is PREFIX-PID-STAMP.service */
+        const char *description;
+        const char *copy_from; /* the service whose environment (and sandbox) is copied, or NULL */
         bool copy_sandbox;     /* false: its environment and User= only (a diagnostic rerun) */
         const char *user;
+        const char *group;     /* Group= (the only group besides those the user is listed in), or NULL */
+        bool private_tmp;      /* a fresh, empty /tmp (TemporaryFileSystem=) that no other unit sees */
+        mode_t umask;          /* UMask=; 0: systemd's default */
+        bool keep_status;      /* a failed unit stays until bus_job_free, for bus_job_exit_status */
         char *const *argv;     /* ExecStart=, argv[0] absolute */
         char *const *env;      /* Environment= (before the service's own) */
         bool env_complete;     /* env is the whole environment: copy none of the service's */
-        int stdin_fd, stdout_fd, stderr_fd;
+        int stdin_fd;          /* -1: /dev/null */
+        int stdout_fd, stderr_fd;
         int timeout_ms;
 };
 
@@ -38,8 +46,12 @@ typedef struct bus_job bus_job;
 int bus_transient_start(const struct bus_transient_req *req, bus_job **ret, char ***ret_sandbox);
 /* For poll(): the bus fd, its events and the bus's own timeout (ms, -1 none). */
 int bus_job_poll_fd(bus_job *j, short *ret_events, int *ret_timeout_ms);
-/* Processes what the bus has; *ret_done once the job is removed, with its result. */
+/* Processes what the bus has; *ret_done once the job is removed (with its result) and the unit
+ * is no longer active (systemd has killed what was left in its cgroup). */
 int bus_job_process(bus_job *j, bool *ret_done, const char **ret_result);
+/* After the end of a unit started with keep_status: how its command ended, as a waitpid()
+ * status, or -ETIMEDOUT when systemd stopped it at its timeout. */
+int bus_job_exit_status(bus_job *j, int *ret_status);
 /* Stops the unit: systemd kills its whole cgroup. */
 int bus_job_stop(bus_job *j);
 void bus_job_free(bus_job *j);

@@ -8,6 +8,7 @@
 #include <sys/mount.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -247,4 +248,73 @@ int contain_collect(struct contain_stream *s, size_t n, const struct contain_wat
         long long grace = now_ms() + 300;
         contain_drain(s, n, grace < deadline ? grace : deadline);
         return 0;
+}
+
+struct run_child {
+        char *const *argv;
+        const struct run_hooks *h;
+        int out; /* the write end of the output pipe */
+};
+
+static _Noreturn void run_worker(void *userdata)
+{
+        static char *const clean_env[] = {
+                "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                "LANG=C.UTF-8",
+                NULL,
+        };
+        const struct run_child *c = userdata;
+        setsid();
+        int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(c->out, 1) < 0 || dup2(c->out, 2) < 0)
+                _exit(127);
+        if (c->h && c->h->child) {
+                const char *step = NULL;
+                int r = c->h->child(c->h->userdata, &step);
+                if (r < 0) {
+                        dprintf(2, "pyshare: %s: %s\n", step, strerror(-r));
+                        _exit(126);
+                }
+        }
+        /* Never the caller's directory: Python puts it first on sys.path. */
+        if (chdir("/") < 0)
+                _exit(126);
+        umask(022);
+        execve(c->argv[0], c->argv, c->h && c->h->env ? c->h->env : clean_env);
+        _exit(errno == ENOENT ? 127 : 126);
+}
+
+int run_command_with(char *const argv[], const struct run_hooks *h, int timeout_ms, char **ret_output)
+{
+        int pipefd[2];
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return -errno;
+        _cleanup_close_ int readfd = pipefd[0], writefd = pipefd[1];
+        struct run_child child = {.argv = argv, .h = h, .out = writefd};
+        struct contained ct = CONTAINED_NULL;
+        int r = contain_start(&(struct contain_opts){0}, run_worker, &child, &ct);
+        if (r < 0)
+                return r;
+        close(TAKE_FD(writefd));
+        int status = 0;
+        unsigned left = 0;
+        if (h && h->parent && (r = h->parent(h->userdata)) < 0) {
+                contain_end(&ct, &status, &left);
+                return r;
+        }
+        struct buf out = {0};
+        struct contain_stream s = {.fd = readfd, .buf = &out, .cap = 64 * 1024, .open = true};
+        struct contain_watch w = contain_watch_of(&ct);
+        r = contain_collect(&s, 1, &w, now_ms() + timeout_ms);
+        contain_end(&ct, &status, &left);
+        if (r < 0 && r != -ETIMEDOUT) {
+                buf_free(&out);
+                return r;
+        }
+        return command_result(&out, ret_output, r == -ETIMEDOUT, status);
+}
+
+int run_command(char *const argv[], int timeout_ms, char **ret_output)
+{
+        return run_command_with(argv, NULL, timeout_ms, ret_output);
 }

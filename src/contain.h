@@ -5,7 +5,8 @@
  * kernel ends whatever is left when the init goes (at the deadline pyshare kills the init).
  * No process the worker starts outlives the run, whatever it does (setsid, double fork, chains
  * of any length). Optionally a fresh tmpfs on /tmp, in the new mount namespace.
- * And the one loop that collects a child's output until it ends or its deadline passes. */
+ * And the one loop that collects a child's output until it ends or its deadline passes, and
+ * run_command: every other program pyshare starts, contained the same way. */
 #pragma once
 #include "util.h"
 
@@ -60,3 +61,22 @@ struct contain_watch contain_watch_of(struct contained *c);
 int contain_collect(struct contain_stream *s, size_t n, const struct contain_watch *w, long long deadline);
 /* After the end (or a kill): what the streams hold now, without waiting for more. */
 void contain_drain(struct contain_stream *s, size_t n, long long deadline);
+
+/* Runs argv (argv[0] an absolute path) contained as above, in a new session, from /, with a
+ * fixed environment (PATH, LANG), stdin from /dev/null and umask 022, and collects its
+ * stdout+stderr (capped at 64 KiB). Returns the exit status (>= 0, 128+signal when killed) or
+ * -errno when it could not be started; -ETIMEDOUT after timeout_ms (then the namespace, the
+ * command and all it started, is killed). Only root can contain: others get -EPERM. */
+int run_command(char *const argv[], int timeout_ms, char **ret_output);
+
+/* The same with hooks: child() runs in the contained child after its stdio is set and before
+ * chdir("/") and execve (a failure: "pyshare: STEP: error" in the output and status 126);
+ * parent() runs in pyshare right after the start (a failure ends the run and is returned);
+ * env replaces the fixed environment when given. */
+struct run_hooks {
+        char *const *env;
+        int (*child)(void *userdata, const char **ret_step);
+        int (*parent)(void *userdata);
+        void *userdata;
+};
+int run_command_with(char *const argv[], const struct run_hooks *h, int timeout_ms, char **ret_output);

@@ -3,7 +3,7 @@
 
 int env_value_check(const char *value)
 {
-        if (!value || strlen(value) > 32 * 1024)
+        if (!value || strlen(value) > ENV_VALUE_MAX)
                 return -EINVAL;
         const unsigned char *p = (const unsigned char *)value;
         while (*p) {

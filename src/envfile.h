@@ -3,8 +3,10 @@
 #pragma once
 #include "util.h"
 
+/* The longest value pyshare writes into an EnvironmentFile. */
+#define ENV_VALUE_MAX (32 * 1024)
 /* 0 when the value may be written: valid UTF-8, no control characters (newline, CR, tab, DEL
- * and the C0/C1 ranges), at most 32 KiB; -EINVAL otherwise. */
+ * and the C0/C1 ranges), at most ENV_VALUE_MAX bytes; -EINVAL otherwise. */
 int env_value_check(const char *value);
 /* 0 when key is a shell-style variable name: [A-Za-z_][A-Za-z0-9_]*. */
 bool env_key_valid(const char *key);

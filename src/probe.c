@@ -330,6 +330,8 @@ int probe_run_unit(const struct probe_request *req, const char *service, struct 
 
         struct probe_result res = {.sandboxed = !req->without_sandbox};
         const struct bus_transient_req treq = {
+                .unit_prefix = "pyshare-probe",
+                .description = "pyshare probe",
                 .copy_from = service,
                 .copy_sandbox = !req->without_sandbox,
                 .user = req->user->name,

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "requirements.h"
 #include "app.h"
+#include "bus.h"
+#include "contain.h"
 #include "fileio.h"
 #include "log.h"
 #include "pip.h"
@@ -22,12 +24,28 @@ static int pip_user(struct ps_user *ret)
         char *argv[] = {"/usr/sbin/useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent", "--shell",
                         "/usr/sbin/nologin", "--user-group", PIP_USER, NULL};
         _cleanup_free_ char *out = NULL;
-        r = run_command(argv, NULL, 60 * 1000, &out);
+        r = run_command(argv, 60 * 1000, &out);
         if (r != 0)
                 return log_error_errno(r < 0 ? r : -EIO, "cannot create the system user %s for pip: %s",
                                        PIP_USER, out ? strstrip(out) : strerror(-r));
         log_info("created the system user %s (pip runs as it, never as root)", PIP_USER);
         return user_lookup(-1, PIP_USER, ret);
+}
+
+/* pip in a transient unit where systemd runs (as the probe: systemd kills its cgroup), else in
+ * a PID namespace of its own; the namespace too when the manager cannot start the unit. */
+static int run_pip_contained(const struct ps_user *u, const struct app *a, const char *pip, char *const *args,
+                             bool capture, char **ret_output)
+{
+        const int timeout_ms = 20 * 60 * 1000;
+        if (!bus_systemd_running())
+                return pip_run(u, a->gid, pip, args, NULL, timeout_ms, capture, ret_output);
+        _cleanup_free_ char *why = NULL;
+        int r = pip_run_unit(PIP_USER, a->cfg.group, pip, args, timeout_ms, capture, ret_output, &why);
+        if (!why)
+                return r;
+        log_warning("cannot run pip as a transient unit (%s): it runs in a PID namespace of its own instead", why);
+        return pip_run(u, a->gid, pip, args, NULL, timeout_ms, capture, ret_output);
 }
 
 int run_pip(const struct ctx *x, const struct app *a, char *const *args, bool capture)
@@ -53,7 +71,7 @@ int run_pip(const struct ctx *x, const struct app *a, char *const *args, bool ca
                                                "put it in a directory that %s can read, such as /var/tmp",
                                                in_tmp, PIP_USER);
                 }
-                r = pip_run(&u, a->gid, pip, args, NULL, 20 * 60 * 1000, capture, &out);
+                r = run_pip_contained(&u, a, pip, args, capture, &out);
         }
         ps_user_free(&u);
         if (r == -ETIMEDOUT)

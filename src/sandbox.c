@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "sandbox.h"
+#include "contain.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -11,6 +12,7 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 /* Whether id lies in one of the "name:first:count" ranges of an /etc/subuid-style file. */
@@ -110,7 +112,12 @@ static int sandbox_child(void *userdata, const char **ret_step)
         /* Root's supplementary groups would stay with the process in the namespace. */
         STEP(setgroups(0, NULL) == 0, "setgroups");
         STEP(unshare(CLONE_NEWUSER | CLONE_NEWNS) == 0, "create a user and mount namespace");
-        STEP(write(s->ready[1], "u", 1) == 1, "signal pyshare");
+        /* We run in a PID namespace of our own (contain.c): pyshare learns our pid in its own
+         * from the host's /proc, still mounted here, to write our id maps. */
+        char self[32] = "";
+        STEP(readlink("/proc/self", self, sizeof(self) - 1) > 0, "read our pid on the host");
+        pid_t host_pid = (pid_t)atoi(self);
+        STEP(write(s->ready[1], &host_pid, sizeof(host_pid)) == (ssize_t)sizeof(host_pid), "signal pyshare");
         char c;
         errno = 0;
         STEP(read(s->go[0], &c, 1) == 1, "wait for the id map");
@@ -130,6 +137,11 @@ static int sandbox_child(void *userdata, const char **ret_step)
         STEP(syscall(SYS_pivot_root, ".", ".") == 0, "pivot_root into the image");
         STEP(umount2(".", MNT_DETACH) == 0, "detach the host's root");
         STEP(chdir("/") == 0, "chdir /");
+        /* A /tmp of its own, as pip has on the host: nothing a run leaves in the image's /tmp
+         * reaches a later one (another app's pip). An image without one gets none. */
+        struct stat st;
+        if (lstat("/tmp", &st) == 0 && S_ISDIR(st.st_mode))
+                STEP(mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") == 0, "mount a /tmp of its own");
 
         /* From here on the host sees uid and gid s->id. */
         STEP(setresgid(0, 0, 0) == 0, "setresgid");
@@ -156,17 +168,17 @@ static int write_map(pid_t pid, const char *which, uid_t id)
         return 0;
 }
 
-static int sandbox_parent(pid_t pid, void *userdata)
+static int sandbox_parent(void *userdata)
 {
         struct sandbox *s = userdata;
         close(s->ready[1]);
         close(s->go[0]);
         s->ready[1] = s->go[0] = -1;
-        char c;
+        pid_t pid = 0;
         ssize_t k;
-        while ((k = read(s->ready[0], &c, 1)) < 0 && errno == EINTR)
+        while ((k = read(s->ready[0], &pid, sizeof(pid))) < 0 && errno == EINTR)
                 ;
-        if (k != 1)
+        if (k != (ssize_t)sizeof(pid) || pid <= 0)
                 return 0; /* the child failed and says why in its output */
         int r = write_map(pid, "uid_map", s->id);
         if (r < 0 || (r = write_map(pid, "gid_map", s->id)) < 0)

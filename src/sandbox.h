@@ -19,7 +19,8 @@ int sandbox_pick_id(uid_t *ret_id);
  * namespace whose root is host uid and gid `id` (no supplementary groups), a new mount
  * namespace pivoted into root_dir with the host's root detached, init of a new PID namespace,
  * no capabilities (bounding set emptied, NOROOT securebits), no new privileges, device nodes
- * and set-uid bits of the image ignored (nodev, nosuid), from its /, with env (NULL:
+ * and set-uid bits of the image ignored (nodev, nosuid), a fresh tmpfs on the image's /tmp
+ * that no other run sees, from its /, with env (NULL:
  * run_command's fixed environment) and run_command's output capture. Returns as run_command does. */
 int sandbox_run(char *const argv[], char *const env[], const char *root_dir, uid_t id, int timeout_ms,
                 char **ret_output);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "users.h"
+#include "contain.h"
 #include "fileio.h"
 
 #include <grp.h>
@@ -226,7 +227,7 @@ int user_groups(const struct ps_user *u, gid_t **ret, size_t *ret_n)
 int group_create_system(const char *name, char **ret_output)
 {
         char *argv[] = {"/usr/sbin/groupadd", "--system", (char *)name, NULL};
-        int r = run_command(argv, NULL, 60 * 1000, ret_output);
+        int r = run_command(argv, 60 * 1000, ret_output);
         if (r < 0)
                 return r;
         return r == 0 ? 0 : -EIO;

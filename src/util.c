@@ -254,8 +254,6 @@ long long now_ms(void)
         return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-#define RUN_OUTPUT_MAX (64 * 1024)
-
 int read_until(int fd, long long deadline, struct buf *out, size_t cap)
 {
         for (;;) {
@@ -274,104 +272,6 @@ int read_until(int fd, long long deadline, struct buf *out, size_t cap)
                 if (out->len < cap)
                         buf_append(out, tmp, (size_t)k < cap - out->len ? (size_t)k : cap - out->len);
         }
-}
-
-/* fork(), but the child is the init of a new PID namespace, so that whatever it starts dies
- * with it (the kernel kills the rest of a PID namespace when its init ends). Only root may
- * make one: others get a plain fork, whose children are no more privileged than they are. */
-static pid_t fork_contained(void)
-{
-        if (geteuid() == 0) {
-                pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, NULL, NULL, NULL, NULL);
-                if (pid >= 0 || (errno != EPERM && errno != EINVAL && errno != ENOSPC && errno != EUSERS))
-                        return pid;
-        }
-        return fork();
-}
-
-int run_command_with(char *const argv[], const struct run_hooks *h, int timeout_ms, char **ret_output)
-{
-        static char *const clean_env[] = {
-                "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                "LANG=C.UTF-8",
-                NULL,
-        };
-        int pipefd[2];
-        if (pipe2(pipefd, O_CLOEXEC) < 0)
-                return -errno;
-
-        fflush(NULL);
-        pid_t pid = fork_contained();
-        if (pid < 0) {
-                int r = -errno;
-                close(pipefd[0]);
-                close(pipefd[1]);
-                return r;
-        }
-        if (pid == 0) {
-                setsid();
-                prctl(PR_SET_PDEATHSIG, SIGKILL);
-                int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-                if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(pipefd[1], 1) < 0 ||
-                    dup2(pipefd[1], 2) < 0)
-                        _exit(127);
-                if (h && h->child) {
-                        const char *step = NULL;
-                        int r = h->child(h->userdata, &step);
-                        if (r < 0) {
-                                dprintf(2, "pyshare: %s: %s\n", step, strerror(-r));
-                                _exit(126);
-                        }
-                } else if (h && h->chroot_dir && chroot(h->chroot_dir) < 0)
-                        _exit(126);
-                /* Never the caller's directory: Python puts it first on sys.path. */
-                if (chdir("/") < 0)
-                        _exit(126);
-                umask(022);
-                execve(argv[0], argv, h && h->env ? h->env : clean_env);
-                _exit(errno == ENOENT ? 127 : 126);
-        }
-        close(pipefd[1]);
-        if (h && h->parent) {
-                int r = h->parent(pid, h->userdata);
-                if (r < 0) {
-                        close(pipefd[0]);
-                        kill(pid, SIGKILL);
-                        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-                                ;
-                        return r;
-                }
-        }
-
-        struct buf out = {0};
-        long long deadline = now_ms() + timeout_ms;
-        bool timed_out = read_until(pipefd[0], deadline, &out, RUN_OUTPUT_MAX) == -ETIMEDOUT;
-        close(pipefd[0]);
-        /* Its output ended, but the command may live on (it closed its stdout): the deadline
-         * holds for its end too. */
-        int status;
-        pid_t w;
-        while ((w = waitpid(pid, &status, WNOHANG)) == 0 && !timed_out && now_ms() < deadline)
-                usleep(10 * 1000);
-        if (w == 0) {
-                timed_out = true;
-                kill(-pid, SIGKILL);
-                kill(pid, SIGKILL);
-                while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
-                        ;
-        }
-        if (w < 0) {
-                int r = -errno;
-                buf_free(&out);
-                return r;
-        }
-        return command_result(&out, ret_output, timed_out, status);
-}
-
-int run_command(char *const argv[], const char *chroot_dir, int timeout_ms, char **ret_output)
-{
-        const struct run_hooks h = {.chroot_dir = chroot_dir};
-        return run_command_with(argv, &h, timeout_ms, ret_output);
 }
 
 int command_result(struct buf *out, char **ret_output, bool timed_out, int status)

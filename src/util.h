@@ -128,23 +128,3 @@ int read_until(int fd, long long deadline, struct buf *out, size_t cap);
  * -ETIMEDOUT, or the exit status as run_command does (128+signal when killed). */
 int command_result(struct buf *out, char **ret_output, bool timed_out, int status);
 
-/* Run argv (argv[0] an absolute path) as init of a new PID namespace when root (everything
- * it starts ends with it), in a new session, from / (after the chroot when one is given),
- * with a fixed environment (PATH, LANG), stdin from /dev/null and umask 022, and collect
- * stdout+stderr (capped at 64 KiB). Returns the exit status (>= 0, 128+signal when killed)
- * or -errno when it could not be started; -ETIMEDOUT after timeout_ms (the child and its
- * process group are killed). */
-int run_command(char *const argv[], const char *chroot_dir, int timeout_ms, char **ret_output);
-
-/* The same with hooks: child() runs in the child after its stdio is set and before chdir("/")
- * and execve, in place of the chroot (a failure: "pyshare: STEP: error" in the output and
- * status 126); parent() runs in the parent right after the fork (a failure kills the child
- * and is returned); env replaces the fixed environment when given. */
-struct run_hooks {
-        const char *chroot_dir;
-        char *const *env;
-        int (*child)(void *userdata, const char **ret_step);
-        int (*parent)(pid_t pid, void *userdata);
-        void *userdata;
-};
-int run_command_with(char *const argv[], const struct run_hooks *h, int timeout_ms, char **ret_output);

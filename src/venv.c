@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "venv.h"
+#include "contain.h"
 #include "fileio.h"
 #include "fswalk.h"
 #include "names.h"
@@ -236,7 +237,7 @@ int venv_create(int prefixfd, const char *app, const char *venv_path, const char
         /* -I: neither the current directory nor PYTHON* variables nor the user site. */
         char *argv[] = {(char *)python, "-I", "-m", "venv", (char *)venv_path, NULL};
         if (!chroot_dir)
-                r = run_command(argv, NULL, 10 * 60 * 1000, ret_output);
+                r = run_command(argv, 10 * 60 * 1000, ret_output);
         else {
                 /* The image's Python never runs as root on the host: root in a user namespace
                  * is an unused host id, which alone may write the new directory meanwhile. */

@@ -535,13 +535,14 @@ static int setup_files(struct setup *s)
                 strv_free(own.more_users);
                 own.more_users = strv_copy(a->cfg.more_users);
         }
-        _cleanup_free_ char *conf = config_format(&own), *envtext = app_env_text(a, pythonpath);
+        _cleanup_free_ char *conf = config_format(&own), *envtext = NULL;
         _cleanup_free_ char *conf_name = xasprintf("%s.conf", s->name), *env_name = xasprintf("%s.env", s->name);
         _cleanup_free_ char *tmpfiles_name = xasprintf("pyshare-%s.conf", s->name);
         _cleanup_strv_ char **users = config_users(&a->cfg);
         _cleanup_free_ char *tmpfiles = unit_tmpfiles_text(s->name, a->venv, users, a->cfg.group);
         int r;
-        if ((r = write_file(x, ETC_DIR, conf_name, conf, &s->acts)) < 0 ||
+        if ((r = app_env_check(x, a, s->unit, pythonpath, &envtext)) < 0 ||
+            (r = write_file(x, ETC_DIR, conf_name, conf, &s->acts)) < 0 ||
             (r = write_file(x, ETC_DIR, env_name, envtext, &s->acts)) < 0 ||
             (r = write_service_files(x, s->unit, NULL, &s->acts, &s->dropin_changed, &s->env_changed)) < 0 ||
             (r = write_file(x, TMPFILES_DIR, tmpfiles_name, tmpfiles, &s->acts)) < 0)

@@ -204,15 +204,20 @@ int venv_pythonpath(const struct ctx *x, const struct app *a, char ***ret, struc
         return 0;
 }
 
-char *app_env_text(const struct app *a, char *const *pythonpath)
+int app_env_text(const struct app *a, char *const *pythonpath, char **ret)
 {
         struct buf b = {0};
         buf_printf(&b, "# Written by pyshare for %s: EnvironmentFile= for any unit that uses it.\n", a->name);
         _cleanup_free_ char *joined = strv_join(pythonpath, ":");
-        /* Both values are made of path_safe characters only: encoding cannot fail. */
-        env_encode(&b, "PYTHONPATH", joined);
-        env_encode(&b, "VIRTUAL_ENV", a->venv);
-        return b.p;
+        int r = env_encode(&b, "PYTHONPATH", joined);
+        if (r >= 0)
+                r = env_encode(&b, "VIRTUAL_ENV", a->venv);
+        if (r < 0) {
+                buf_free(&b);
+                return r;
+        }
+        *ret = b.p;
+        return 0;
 }
 
 void report_pth(struct pth_info *pth)
@@ -313,31 +318,85 @@ static int settings_planned(const struct ctx *x, const char *app, struct app_con
         return r;
 }
 
+static void add_paths(char ***paths, const char *pythonpath)
+{
+        _cleanup_free_ char *copy = xstrdup(pythonpath);
+        char *save = NULL;
+        for (char *p = strtok_r(copy, ":", &save); p; p = strtok_r(NULL, ":", &save))
+                if (!strv_contains(*paths, p))
+                        strv_push(paths, p);
+}
+
+/* The apps attached to unit (but exclude) and the PYTHONPATH they give it, in order, from their
+ * APP.env files; app's from app_paths instead when given (its APP.env is about to change). */
+static int service_paths(const struct ctx *x, const char *unit, const char *exclude, const char *app,
+                         char *const *app_paths, char ***attached, char ***paths)
+{
+        _cleanup_strv_ char **apps = NULL;
+        int r = apps_planned(x, &apps);
+        if (r < 0)
+                return r;
+        if (app && !strv_contains(apps, app))
+                strv_push(&apps, app);
+        for (size_t i = 0; apps && apps[i]; i++) {
+                if (exclude && strcmp(apps[i], exclude) == 0)
+                        continue;
+                if (app && strcmp(apps[i], app) == 0) {
+                        strv_push(attached, apps[i]);
+                        _cleanup_free_ char *joined = strv_join(app_paths, ":");
+                        add_paths(paths, joined);
+                        continue;
+                }
+                _cleanup_config_ struct app_config c = {0};
+                _cleanup_free_ char *pp = NULL;
+                /* An app in a mod_wsgi daemon process of its own (WSGIScript=) is not shared. */
+                if (settings_planned(x, apps[i], &c, &pp) <= 0 || strcmp(c.service, unit) != 0 || c.wsgi_script || !pp)
+                        continue;
+                strv_push(attached, apps[i]);
+                add_paths(paths, pp);
+        }
+        return 0;
+}
+
+int app_env_check(const struct ctx *x, const struct app *a, const char *unit, char *const *pythonpath,
+                  char **ret_envtext)
+{
+        _cleanup_free_ char *joined = strv_join(pythonpath, ":"), *sv = shown(x, a->venv);
+        if (strlen(joined) > ENV_VALUE_MAX)
+                return log_error_errno(-PS_E_INVALID, "the PYTHONPATH of %s would be %zu bytes, more than the %d that "
+                                       "an EnvironmentFile value may hold: nothing was changed; remove directory "
+                                       "lines from the .pth files in %s",
+                                       a->name, strlen(joined), ENV_VALUE_MAX, sv);
+        _cleanup_strv_ char **attached = NULL, **paths = NULL;
+        /* A daemon-wired app is not in the service's PYTHONPATH: only the others count. */
+        int r = service_paths(x, unit, NULL, a->cfg.wsgi_script ? NULL : a->name, pythonpath, &attached, &paths);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *all = strv_join(paths, ":"), *list = strv_join(attached, ", ");
+        if (strlen(all) > ENV_VALUE_MAX)
+                return log_error_errno(-PS_E_INVALID, "the PYTHONPATH of %s would be %zu bytes with %s's, more than "
+                                       "the %d that an EnvironmentFile value may hold (its apps: %s): nothing was "
+                                       "changed; remove directory lines from the .pth files in %s or the other "
+                                       "apps' venvs, or give %s a service of its own (--service=)",
+                                       unit, strlen(all), a->name, ENV_VALUE_MAX, list, sv, a->name);
+        r = app_env_text(a, pythonpath, ret_envtext);
+        if (r < 0)
+                return log_error_errno(-PS_E_INVALID, "cannot write the PYTHONPATH of %s into an EnvironmentFile: "
+                                       "nothing was changed; remove the .pth lines with unusual characters in %s",
+                                       a->name, sv);
+        return 0;
+}
+
 /* Rewrites the service's merged EnvironmentFile and its drop-in from the apps attached to it
  * (but exclude), or removes both when none is left. *ret_dropin_changed tells whether systemd
  * must reload. */
 int write_service_files(const struct ctx *x, const char *unit, const char *exclude, struct actions *acts,
                                bool *ret_dropin_changed, bool *ret_env_changed)
 {
-        _cleanup_strv_ char **apps = NULL, **attached = NULL, **paths = NULL;
-        int r = apps_planned(x, &apps);
+        _cleanup_strv_ char **attached = NULL, **paths = NULL;
+        int r = service_paths(x, unit, exclude, NULL, NULL, &attached, &paths);
         if (r < 0)
                 return r;
-        for (size_t i = 0; apps && apps[i]; i++) {
-                if (exclude && strcmp(apps[i], exclude) == 0)
-                        continue;
-                _cleanup_config_ struct app_config c = {0};
-                _cleanup_free_ char *pp = NULL;
-                /* An app in a mod_wsgi daemon process of its own (WSGIScript=) is not shared. */
-                if (settings_planned(x, apps[i], &c, &pp) <= 0 || strcmp(c.service, unit) != 0 || c.wsgi_script || !pp)
-                        continue;
-                strv_push(&attached, apps[i]);
-                _cleanup_free_ char *copy = xstrdup(pp);
-                char *save = NULL;
-                for (char *p = strtok_r(copy, ":", &save); p; p = strtok_r(NULL, ":", &save))
-                        if (!strv_contains(paths, p))
-                                strv_push(&paths, p);
-        }
 
         _cleanup_free_ char *env_name = xasprintf("%s.env", unit), *dropin_dir = xasprintf(SYSTEMD_DIR "/%s.d", unit);
         size_t before = strv_length(acts->changed);
@@ -599,13 +658,14 @@ int refresh_env_files(const struct ctx *x, const struct app *a, struct actions *
         if (venv_pythonpath(x, a, &pythonpath, &pth) < 0)
                 return log_error_errno(-ENOENT, "cannot find site-packages in %s: run `pyshare setup %s`", sv, a->name);
         report_pth(&pth);
-        _cleanup_free_ char *envtext = app_env_text(a, pythonpath), *env_name = xasprintf("%s.env", a->name);
+        _cleanup_free_ char *envtext = NULL, *env_name = xasprintf("%s.env", a->name);
         bool dropin_changed = false;
         struct planned_app planned = {.name = a->name, .cfg = &a->cfg, .pythonpath = pythonpath};
         struct ctx px = *x;
         px.planned = &planned;
         int r;
-        if ((r = write_file(&px, ETC_DIR, env_name, envtext, acts)) < 0 ||
+        if ((r = app_env_check(x, a, a->cfg.service, pythonpath, &envtext)) < 0 ||
+            (r = write_file(&px, ETC_DIR, env_name, envtext, acts)) < 0 ||
             (r = write_service_files(&px, a->cfg.service, NULL, acts, &dropin_changed, ret_env_changed)) < 0)
                 return r;
         const char *state;

@@ -40,8 +40,13 @@ void json_diffs(struct json *j, const struct ctx *x, const struct actions *acts)
 
 /* PYTHONPATH of the venv: site-packages, then the directories its .pth files name. */
 int venv_pythonpath(const struct ctx *x, const struct app *a, char ***ret, struct pth_info *ret_pth);
-/* The app's own EnvironmentFile. */
-char *app_env_text(const struct app *a, char *const *pythonpath);
+/* The app's own EnvironmentFile; -EINVAL when a value cannot be written (env_value_check). */
+int app_env_text(const struct app *a, char *const *pythonpath, char **ret);
+/* The same, after checking (and saying, naming the app, the size and the fix) that this
+ * PYTHONPATH fits an EnvironmentFile value, alone and merged with those of unit's other apps.
+ * Called before anything is written. */
+int app_env_check(const struct ctx *x, const struct app *a, const char *unit, char *const *pythonpath,
+                  char **ret_envtext);
 /* What the .pth files held that PYTHONPATH does not carry: said by every verb that writes it. */
 void report_pth(struct pth_info *pth);
 /* An EnvironmentFile below the root, parsed (NULL when absent or unreadable). */

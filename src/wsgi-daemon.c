@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "wsgi-daemon.h"
 #include "apache.h"
+#include "contain.h"
 #include "app.h"
 #include "envfile.h"
 #include "fileio.h"
@@ -117,7 +118,7 @@ static int configtest(enum apache_layout layout, char **ret_out)
         char *rhel[] = {"/usr/sbin/httpd", "-t", NULL};
         char **argv = layout == APACHE_RHEL ? rhel : debian;
         _cleanup_free_ char *out = NULL;
-        int r = run_command(argv, NULL, 60 * 1000, &out);
+        int r = run_command(argv, 60 * 1000, &out);
         if (r == 0)
                 return 0;
         *ret_out = r < 0 ? xasprintf("cannot run %s: %s", argv[0], strerror(-r))

@@ -9,6 +9,13 @@
 #  - pip under systemd: a .pth line of the venv starts a chain of 300 processes that each call
 #    setsid and a double-forked daemon (tests/system/lib/adv/pstest_adv_chain.py) and writes
 #    /tmp/pip-evil: after `pyshare pip` none of them is left and the real /tmp has no pip-evil.
+#    pip ran in a transient unit (its /proc/self/cgroup: pyshare-pip-*.service) with a /tmp of
+#    its own (empty when it started).
+#  - A package whose build (setup.py) starts the same chain and daemon, writes /tmp/build-evil
+#    and then fails: pip's own output (the build's lines) and its exit status reach the user,
+#    pyshare says pip failed, nothing is left, no unit is left (not even a failed one).
+#  - The same build that sleeps: pyshare pip ended by SIGTERM (timeout 30) stops the unit
+#    first, so nothing of the build is left and no unit either.
 # Scripts given to e2e_sh expand inside the container.
 # shellcheck disable=SC2016
 set -euo pipefail
@@ -18,6 +25,21 @@ source "$(dirname "$0")/lib.sh"
 tree=$(e2e_rootfs bookworm)
 e2e_boot "$tree"
 e2e_install_pyshare
+
+# After a pip run: none of the chain's processes, nothing of _pyshare, FILE not in the real
+# /tmp, and no pip unit (not even a failed one).
+pip_left_nothing() {
+	e2e_expect_rc 1 pgrep -f '^pst-adv-chain 1000$'
+	e2e_expect_rc 1 pgrep -u _pyshare
+	e2e_expect_rc 0 test ! -e "$1"
+	e2e_expect_rc 0 sh -c '! systemctl list-units --all --no-legend "pyshare-pip-*" | grep -q .'
+}
+
+# A source directory for pip with the chain module beside its setup.py.
+build_dir() {
+	e2e_run install -d -m 0755 "$1"
+	e2e_put "$1/pstest_adv_chain.py" <"$E2E_REPO/tests/system/lib/adv/pstest_adv_chain.py"
+}
 
 SEEN=/srv/pst-e2e-seen/log
 REAL=/tmp/pst-e2e-real-tmp
@@ -70,11 +92,56 @@ e2e_exec runuser -u deployer -- sh -c "cat > $sp/pstest_adv_chain.py" <"$E2E_REP
 printf '%s\n' "import os, sys; print('PST-TMP', sorted(os.listdir('/tmp'))); sys.stdout.flush(); open('/tmp/pip-evil', 'w').write('was here')" \
 	"import pstest_adv_chain; print('PST-CHAIN', pstest_adv_chain.__version__)" |
 	e2e_exec runuser -u deployer -- sh -c "cat > $sp/pst_adv_chain.pth"
+printf '%s\n' "import sys; print('PST-CGROUP', open('/proc/self/cgroup').read().strip().rsplit('/', 1)[-1]); sys.stdout.flush()" |
+	e2e_exec runuser -u deployer -- sh -c "cat > $sp/pst_adv_cgroup.pth"
 e2e_expect_rc 0 timeout 300 pyshare pip tmpapp list
 e2e_out_has "PST-CHAIN chain-300" "pyshare pip"
 e2e_out_has "PST-TMP []" "pyshare pip"
-e2e_expect_rc 1 pgrep -f '^pst-adv-chain 1000$'
-e2e_expect_rc 1 pgrep -u _pyshare
-e2e_expect_rc 0 test ! -e /tmp/pip-evil
-e2e_run rm "$sp/pst_adv_chain.pth"
+grep -qE '^PST-CGROUP pyshare-pip-[0-9]+-[0-9a-f]+\.service$' <<<"$E2E_OUT" ||
+	e2e_fail "pip did not run in a transient unit pyshare-pip-*.service"
+pip_left_nothing /tmp/pip-evil
+e2e_run rm "$sp/pst_adv_chain.pth" "$sp/pst_adv_cgroup.pth"
+
+e2e_step "pip under systemd: a package's build starts the chain and a daemon, writes /tmp/build-evil, fails"
+src=/var/tmp/pst-e2e-build
+build_dir "$src"
+e2e_put "$src/setup.py" <<'EOF'
+import os, sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+print("PST-BUILD-CGROUP", open("/proc/self/cgroup").read().strip().rsplit("/", 1)[-1])
+print("PST-BUILD-TMP", sorted(n for n in os.listdir("/tmp") if not n.startswith("pip-")))
+open("/tmp/build-evil", "w").write("was here")
+# pip reads the build's output to its end: the chain gets /dev/null, as a daemon would
+out = os.dup(1), os.dup(2)
+null = os.open("/dev/null", os.O_RDWR)
+os.dup2(null, 1); os.dup2(null, 2)
+import pstest_adv_chain
+os.dup2(out[0], 1); os.dup2(out[1], 2)
+print("PST-BUILD-CHAIN", pstest_adv_chain.__version__)
+sys.stdout.flush()
+sys.exit(3)
+EOF
+e2e_expect_rc 73 timeout 300 pyshare pip tmpapp install --no-index "$src"
+e2e_out_has "PST-BUILD-CHAIN chain-300" "pip's output of the build"
+e2e_out_has "PST-BUILD-TMP []" "pip's output of the build"
+e2e_out_has "exit code: 3" "pip's output of the build"
+e2e_out_has "pip failed (exit status 1) as _pyshare in group deploy" "pyshare pip"
+grep -qE 'PST-BUILD-CGROUP pyshare-pip-[0-9]+-[0-9a-f]+\.service$' <<<"$E2E_OUT" ||
+	e2e_fail "the build did not run in pip's transient unit pyshare-pip-*.service"
+pip_left_nothing /tmp/build-evil
+
+e2e_step "pip under systemd, stopped from outside: SIGTERM to pyshare stops the unit and what the build started"
+slow=/var/tmp/pst-e2e-slow
+build_dir "$slow"
+e2e_put "$slow/setup.py" <<'EOF'
+import os, sys, time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+null = os.open("/dev/null", os.O_RDWR)
+os.dup2(null, 1); os.dup2(null, 2)
+import pstest_adv_chain
+time.sleep(1000)
+EOF
+# pyshare's output goes to a file: a unit left running would hold a pipe open for ever
+e2e_expect_rc 124 sh -c "timeout 30 pyshare pip tmpapp install --no-index $slow >/var/tmp/pst-slow.out 2>&1"
+pip_left_nothing /tmp/build-evil
 e2e_log "PASS: $E2E_NAME"

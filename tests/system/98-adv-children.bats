@@ -230,6 +230,23 @@ assert_not_pwned() {
         [ "$output" = 0 ]
 }
 
+@test "--root: each pip run in the image has a /tmp of its own: what one run left there, the next one and the image do not see" {
+        make_python_image
+        run "$PYSHARE" --root="$IMG" setup tmpcheck --service=imgweb --group=imgdeploy
+        assert_status 0
+        printf '#!/bin/sh\necho "PST-TMP:$(ls -A /tmp | tr "\\n" " ")"\necho planted >/tmp/pst-planted\n' \
+                >"$IMG/opt/pyshare/tmpcheck/bin/pip"
+        chmod 0755 "$IMG/opt/pyshare/tmpcheck/bin/pip"
+        run "$PYSHARE" --root="$IMG" pip tmpcheck list
+        assert_status 0
+        assert_output_has "PST-TMP:"
+        run "$PYSHARE" --root="$IMG" pip tmpcheck list
+        assert_status 0
+        [[ $output == *"PST-TMP:"* ]] && [[ $output != *pst-planted* ]] ||
+                { echo "the second run saw the first's /tmp: $output" >&2; return 1; }
+        [ ! -e "$IMG/tmp/pst-planted" ]
+}
+
 @test "--root: a hostile pip in the image's venv gets nowhere: no device node, no way out, nothing left its own" {
         make_python_image
         run "$PYSHARE" --root="$IMG" setup bad --service=imgweb --group=imgdeploy

@@ -2,6 +2,7 @@
 /* The text of the files that wire an app into its service: the app's EnvironmentFile, the
  * service's merged one and its drop-in, the repair path unit's drop-ins, and which apps a
  * service's file lists. */
+#include "envfile.h"
 #include "units.h"
 #include "wiring.h"
 /* helpers.h has a write_file of its own, for test trees; wiring.h's is the one tested here. */
@@ -14,10 +15,30 @@ static void test_app_env_text(void **state)
         (void)state;
         char *pythonpath[] = {(char *)"/opt/pyshare/web/lib/python3.11/site-packages", (char *)"/srv/x", NULL};
         const struct app a = {.name = "web", .venv = (char *)"/opt/pyshare/web"};
-        _cleanup_free_ char *text = app_env_text(&a, pythonpath);
+        _cleanup_free_ char *text = NULL;
+        assert_int_equal(app_env_text(&a, pythonpath, &text), 0);
         assert_string_equal(text, "# Written by pyshare for web: EnvironmentFile= for any unit that uses it.\n"
                                   "PYTHONPATH=\"/opt/pyshare/web/lib/python3.11/site-packages:/srv/x\"\n"
                                   "VIRTUAL_ENV=\"/opt/pyshare/web\"\n");
+}
+
+/* A PYTHONPATH over what an EnvironmentFile value may hold is an error, never a file without it. */
+static void test_app_env_text_too_long(void **state)
+{
+        (void)state;
+        _cleanup_free_ char *dir = xmalloc(ENV_VALUE_MAX + 2);
+        dir[0] = '/';
+        memset(dir + 1, 'd', ENV_VALUE_MAX);
+        dir[ENV_VALUE_MAX + 1] = 0;
+        char *pythonpath[] = {dir, NULL};
+        const struct app a = {.name = "web", .venv = (char *)"/opt/pyshare/web"};
+        char *text = NULL;
+        assert_int_equal(app_env_text(&a, pythonpath, &text), -EINVAL);
+        assert_null(text);
+        dir[ENV_VALUE_MAX] = 0; /* exactly the most a value may hold */
+        assert_int_equal(app_env_text(&a, pythonpath, &text), 0);
+        assert_non_null(strstr(text, dir));
+        free(text);
 }
 
 /* tmpfiles.d restores the top directory's ACL with an entry for every user of the app. */
@@ -86,6 +107,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_app_env_text),
+                cmocka_unit_test(test_app_env_text_too_long),
                 cmocka_unit_test(test_tmpfiles_text),
                 cmocka_unit_test(test_service_files_text),
                 cmocka_unit_test(test_service_env_lists),
