@@ -305,6 +305,9 @@ def runs_with_old_environment(module, name):
     for app in (doc or {}).get("apps", []):
         if app.get("restart_needed"):
             return True
+        # status's findings name the cause (pyshare(8), "WHAT THE SERVICE REALLY GETS").
+        if any(f.get("cause") == "restart-needed" for f in app.get("findings") or []):
+            return True
         if any("is running with the old environment" in p for p in app.get("problems") or []):
             return True
     return False
