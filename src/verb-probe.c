@@ -9,6 +9,7 @@
 #include "output.h"
 #include "perms.h"
 #include "probe.h"
+#include "pyversion.h"
 #include "tree.h"
 #include "units.h"
 #include "users.h"
@@ -139,7 +140,7 @@ static char **build_probe_env(const struct ctx *x, const struct app *a, const ch
 }
 
 static void json_probe(struct json *j, const char *key, const struct app *a, const struct probe_result *res, bool ok,
-                       char *const *problems, const char *mode)
+                       char *const *problems, const struct pycheck *pc, const char *mode)
 {
         json_obj_begin(j, key);
         json_str(j, "app", a->name);
@@ -169,6 +170,7 @@ static void json_probe(struct json *j, const char *key, const struct app *a, con
         json_strv(j, "problems", problems);
         json_bool(j, "sandbox_reproduced", res->sandboxed);
         json_strv(j, "sandbox", res->sandbox);
+        pycheck_json(j, pc, a->name);
         json_obj_end(j);
 }
 
@@ -357,10 +359,17 @@ int run_probe(const struct ctx *x, const struct app *a, char *const *requested, 
         bool ok = probe_verdict(a, &res, timeout_sec, &problems);
         if (!ok)
                 probe_diagnose(x, a, &req, &res, pythonpath, gids, ngids, &problems);
+        /* A venv of another Python fails the verdict even when some imports work (issue 14). */
+        _cleanup_(pycheck_free) struct pycheck pc = {0};
+        if (pycheck_app(x->rootfd, a->name, a->cfg.service, a->venv_rel, a->venv, a->cfg.python, false, &pc) >= 0 &&
+            pc.mismatch) {
+                strv_push(&problems, pc.mismatch);
+                ok = false;
+        }
 
         const char *mode = interpreter ? "interpreter" : "embedded";
         if (j)
-                json_probe(j, json_key, a, &res, ok, problems, mode);
+                json_probe(j, json_key, a, &res, ok, problems, &pc, mode);
         /* Under dpkg people read stderr and the journal, not the JSON a hook parses: the
          * results go there too (in JSON mode these lines go to stderr). */
         if (!x->json || log_context() != LOG_CONTEXT_SHELL)

@@ -9,6 +9,7 @@
 #include "names.h"
 #include "output.h"
 #include "perms.h"
+#include "pyversion.h"
 #include "requirements.h"
 #include "tree.h"
 #include "units.h"
@@ -231,6 +232,29 @@ static int setup_ids(struct setup *s)
         return refuse_unit_groups(x, a, s->unit);
 }
 
+/* A venv (or the Python that would build it) that the service's Python cannot import is not
+ * wired: --python decides only where the service is not mod_wsgi (issue 14). */
+static int setup_python(struct setup *s)
+{
+        const struct ctx *x = s->x;
+        _cleanup_(pycheck_free) struct pycheck pc = {0};
+        int r = pycheck_app(x->rootfd, s->name, s->unit, s->a.venv_rel, s->a.venv, s->a.cfg.python, s->o->python != NULL,
+                            &pc);
+        if (r < 0)
+                return 0; /* what cannot be read here, status and the probe say */
+        if (pc.mismatch)
+                return log_error_errno(-PS_E_INVALID, "%s; setup does not wire a virtualenv that the service's Python "
+                                       "cannot import",
+                                       pc.mismatch);
+        _cleanup_free_ char *resolved = NULL, *have = NULL;
+        if (!pc.want || pc.venv.version || pyversion_of_program(x->rootfd, s->a.cfg.python, &resolved, &have) < 0 ||
+            !have || strcmp(have, pc.want) == 0)
+                return 0;
+        return log_error_errno(-PS_E_INVALID, "%s is Python %s, but %s: a virtualenv it builds cannot be imported "
+                               "there; pass --python=PATH of a Python %s",
+                               s->a.cfg.python, have, pc.want_source, pc.want);
+}
+
 /* Everything is checked before anything changes. */
 static int setup_resolve(struct setup *s)
 {
@@ -261,7 +285,9 @@ static int setup_resolve(struct setup *s)
                 return log_error_errno(-PS_E_INVALID, "--cgi makes Apache pass PYTHONPATH to CGI scripts; %s is not "
                                        "Apache (apache2 or httpd)",
                                        s->unit);
-        return setup_ids(s);
+        if ((r = setup_ids(s)) < 0)
+                return r;
+        return setup_python(s);
 }
 
 /* The deploy group, created as a system group when it does not exist. */
@@ -293,6 +319,11 @@ static int setup_venv(struct setup *s)
         const char *app = s->name, *python = s->a.cfg.python;
         int r = prepare_prefix(x, s->a.cfg.prefix, &s->pfd);
         if (r < 0)
+                return r;
+        /* A rebuild rolled back here leaves the old venv: judged again before it is wired. */
+        if (s->pfd >= 0 && (r = rebuild_recover(x, &s->a, s->pfd)) < 0)
+                return r;
+        if (r > 0 && (r = setup_python(s)) < 0)
                 return r;
         s->vs = VENV_MISSING;
         if (s->pfd >= 0 && (r = venv_state(s->pfd, app, &s->vs)) < 0)

@@ -9,6 +9,7 @@
 #include "output.h"
 #include "perms.h"
 #include "prefix.h"
+#include "pyversion.h"
 #include "tree.h"
 #include "users.h"
 #include "venv.h"
@@ -95,8 +96,22 @@ static void status_wiring(const struct ctx *x, const struct app *a, bool venv_re
         }
 }
 
+/* The Python the service runs against the one that built the venv (issue 14). */
+static void status_python(const struct ctx *x, const struct app *a, struct pycheck *pc, char ***problems,
+                          char ***notes)
+{
+        if (pycheck_app(x->rootfd, a->name, a->cfg.service, a->venv_rel, a->venv, a->cfg.python, false, pc) < 0)
+                return;
+        if (pc->mismatch)
+                strv_push(problems, pc->mismatch);
+        if (pc->cgi)
+                strv_consume(notes, xasprintf("%s runs CGI scripts with the Python their #! line names: that they "
+                                              "match %s's Python is the scripts' business",
+                                              a->cfg.service, a->venv));
+}
+
 static void status_render(const struct ctx *x, const struct app *a, char *const *problems, char *const *notes,
-                          struct json *j)
+                          const struct pycheck *pc, struct json *j)
 {
         bool ok = !problems;
         if (x->json) {
@@ -112,6 +127,7 @@ static void status_render(const struct ctx *x, const struct app *a, char *const 
                 json_strv(j, "modules", a->cfg.modules);
                 json_strv(j, "problems", problems);
                 json_strv(j, "notes", notes);
+                pycheck_json(j, pc, a->name);
                 json_obj_end(j);
         } else {
                 _cleanup_free_ char *mods = strv_join(a->cfg.modules, " ");
@@ -181,7 +197,10 @@ static int status_one(struct ctx *x, const char *app_name, struct json *j)
         }
 
         status_wiring(x, &a, vs == VENV_READY, &problems);
-        status_render(x, &a, problems, notes, j);
+        _cleanup_(pycheck_free) struct pycheck pc = {0};
+        if (vs == VENV_READY)
+                status_python(x, &a, &pc, &problems, &notes);
+        status_render(x, &a, problems, notes, &pc, j);
         return problems ? -PS_E_PROBLEM : 0;
 }
 
