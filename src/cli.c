@@ -421,6 +421,14 @@ int cli_main(int argc, char **argv)
         if (argc > 1 && strcmp(argv[1], "__probe-child") == 0)
                 return probe_child_main(argc - 1, argv + 1);
         struct ctx x = {.rootfd = -1, .lock_timeout = 300};
+        /* The package's dpkg trigger after a Python or mod_wsgi upgrade (debian/pyshare.triggers). */
+        if (argc == 2 && strcmp(argv[1], "__python-check") == 0) {
+                log_setup(0, false);
+                x.rootfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                int r = verb_python_check(&x);
+                close(x.rootfd);
+                return exit_status(r);
+        }
         _cleanup_(cli_args_free) struct cli_args c = {.so = {.cgi = -1, .watch = -1}, .po = {.timeout_sec = 30}};
         int r = split_pip(&argc, argv, &c);
         if (r != 0 || (r = parse_args(argc, argv, &x, &c)) != 0)

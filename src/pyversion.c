@@ -107,6 +107,8 @@ int pyversion_of_program(int rootfd, const char *path, char **ret_resolved, char
         int r = root_open(rootfd, path, O_PATH, &fd);
         if (r < 0 || (r = fd_path_in_root(rootfd, fd, &resolved)) < 0)
                 return r;
+        if (!resolved)
+                return -EINVAL;
         const char *base = strrchr(resolved, '/');
         char *v = pyversion_from_name(base ? base + 1 : resolved);
         if (!v)
@@ -276,11 +278,11 @@ static void read_bin(int rootfd, int vfd, const char *venv_rel, struct pyvenv *v
                 if (n < 0)
                         return;
                 buf[n] = 0;
-                free(name);
-                if (buf[0] == '/' || strchr(buf, '/')) {
+                if (strchr(buf, '/')) {
                         v->bin_link = xstrdup(buf);
                         return;
                 }
+                free(name);
                 name = xasprintf("bin/%s", buf);
         }
 }

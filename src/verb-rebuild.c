@@ -607,3 +607,31 @@ int verb_rebuild(struct ctx *x, const char *app_name, const struct rebuild_opts 
                          b.a.cfg.service);
         return r;
 }
+
+int verb_python_check(struct ctx *x)
+{
+        _cleanup_strv_ char **apps = NULL;
+        if (list_apps(x, &apps) < 0)
+                return 0;
+        size_t found = 0;
+        for (size_t i = 0; apps && apps[i]; i++) {
+                _cleanup_app_ struct app a = {.name = apps[i]};
+                if (app_settings(x, apps[i], &a.cfg) <= 0)
+                        continue;
+                app_paths(&a);
+                _cleanup_(pycheck_free) struct pycheck pc = {0};
+                if (pycheck_app(x->rootfd, a.name, a.cfg.service, a.venv_rel, a.venv, a.cfg.python, false, &pc) < 0 ||
+                    !pc.mismatch)
+                        continue;
+                log_set_app(a.name);
+                log_warning("app %s: %s", a.name, pc.mismatch);
+                found++;
+        }
+        log_set_app(NULL);
+        if (found)
+                log_warning("%zu app%s cannot be imported by the Python %s serve%s now; pyshare rebuilds nothing by "
+                            "itself: run the `pyshare rebuild` named above",
+                            found, found == 1 ? "" : "s", found == 1 ? "its service would" : "their services would",
+                            found == 1 ? "s" : "");
+        return 0;
+}

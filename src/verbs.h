@@ -37,6 +37,10 @@ int verb_rebuild(struct ctx *x, const char *app, const struct rebuild_opts *o);
  * the app that was interrupted, in the prefix pfd: 1 when it rolled back, 0 when there was
  * nothing to roll back. Setup and rebuild start with it. */
 int rebuild_recover(const struct ctx *x, const struct app *a, int pfd);
+/* Every app's venv against its service's Python, each mismatch a warning (and a journal entry
+ * with PYSHARE_APP=): the dpkg trigger's check after a Python or mod_wsgi upgrade. Always 0:
+ * it never fails the package, and never rebuilds. */
+int verb_python_check(struct ctx *x);
 
 /* Runs the probe of an app and prints its verdict (into j under json_key with --json): 0 when
  * every module imported, -PS_E_PROBLEM when not. Setup ends with it. */
