@@ -246,6 +246,7 @@ struct rebuild {
         char **sources; /* pip's options for where the distributions come from */
         char **changes; /* "name OLD -> NEW" */
         bool moved;     /* the old venv is aside: a failure puts it back */
+        bool env_written; /* the env files name the new venv's paths: a failure writes them again */
         struct actions acts;
 };
 
@@ -445,7 +446,8 @@ static void roll_back(struct rebuild *b, const char *what)
         }
         b->moved = false;
         bool changed = false;
-        refresh_env_files(b->x, &b->a, &b->acts, &changed);
+        if (b->env_written)
+                refresh_env_files(b->x, &b->a, &b->acts, &changed);
         log_error("rebuild %s: %s failed; the old virtualenv %s is back as it was", b->a.name, what, b->sv);
 }
 
@@ -499,6 +501,7 @@ static int rebuild_run(struct rebuild *b, struct json *j)
                 goto fail;
         step = "refreshing the env files";
         bool env_changed = false;
+        b->env_written = true;
         if ((r = store_python(b)) < 0 || (r = refresh_env_files(x, a, &b->acts, &env_changed)) < 0)
                 goto fail;
         log_info("rebuilt %s with %s: %zu distribution%s (%lld ms)", b->sv, b->python, b->old.n,

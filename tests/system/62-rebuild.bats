@@ -126,14 +126,14 @@ MISMATCH_TEXT() {
         assert_status 0
         [ "$output" = "pstest-cli ok" ]
         # nothing of the old venv is left beside it
-        [ -z "$(find /opt/pyshare -maxdepth 1 -name ".$APP.*" -o -maxdepth 1 -name "$APP.pre-rebuild-*")" ]
+        [ -z "$(ls -d /opt/pyshare/."$APP".* /opt/pyshare/"$APP".pre-rebuild-* 2>/dev/null)" ]
 }
 
 @test "rebuild --keep-old keeps the old venv under the name it prints" {
         old_venv
         run "$PYSHARE" rebuild "$APP" --find-links="$RWHEELS" --keep-old
         assert_status 0
-        kept=$(find /opt/pyshare -maxdepth 1 -name "$APP.pre-rebuild-*")
+        kept=$(ls -d /opt/pyshare/"$APP".pre-rebuild-*)
         [ -n "$kept" ]
         assert_output_has "kept the old virtualenv as $kept"
         grep -qx 'version = 3.9.2' "$kept/pyvenv.cfg"
@@ -211,4 +211,52 @@ MISMATCH_TEXT() {
         journalctl --sync 2>/dev/null || true
         run journalctl --since "$since" -o cat PYSHARE_APP="$APP" SYSLOG_IDENTIFIER=pyshare
         assert_output_has "app $APP: /opt/pyshare/$APP was built by Python 3.9"
+}
+
+# The tree below $1 with paths relative to it: equal for a venv and its renamed copy.
+snap_rel() { (cd "$1" && snapshot .); }
+
+@test "kill -9 at points through a rebuild: the app's path holds the old venv or the new one, never a mix; the next rebuild or setup finishes or rolls back" {
+        old_venv
+        ref=/var/tmp/pst-rebuild-ref
+        rm -rf "$ref"
+        cp -a "/opt/pyshare/$APP" "$ref"
+        old=$(snap_rel "$ref")
+        v=/opt/pyshare/$APP aside=/opt/pyshare/.$APP.pyshare-rebuild
+        n=0
+        for delay in 0.05 0.2 0.4 0.7 1.0 1.5 2.2 3.0; do
+                rm -rf "$v" "$aside" "/opt/pyshare/.$APP.pyshare-rebuilt"
+                cp -a "$ref" "$v"
+                "$PYSHARE" rebuild "$APP" --find-links="$RWHEELS" -q >/dev/null 2>&1 &
+                pid=$!
+                sleep "$delay"
+                kill -9 "$pid" 2>/dev/null || true
+                wait "$pid" 2>/dev/null || true
+                # Right after the kill: the old venv, whole, at its path or aside; at its path only
+                # when nothing is aside (else it is the new one, being built).
+                if [ -e "$aside" ]; then
+                        [ "$(snap_rel "$aside")" = "$old" ] || { echo "after ${delay}s: the venv aside is not the old one" >&2; return 1; }
+                        ! grep -qx 'version = 3.9.2' "$v/pyvenv.cfg" 2>/dev/null || { echo "after ${delay}s: old files at the app's path while it is aside" >&2; return 1; }
+                        n=$((n + 1))
+                elif grep -qx 'version = 3.9.2' "$v/pyvenv.cfg"; then
+                        [ "$(snap_rel "$v")" = "$old" ] || { echo "after ${delay}s: the old venv changed" >&2; return 1; }
+                fi
+                if [ $((n % 2)) = 1 ] && [ -e "$aside" ]; then
+                        # setup rolls back, then refuses the old venv as the mismatch it is
+                        run "$PYSHARE" setup "$APP" --service="$RUNIT" --group="$DEPLOY_GROUP" --no-probe
+                        assert_status 65
+                        assert_output_has "rolled back an interrupted rebuild"
+                        [ "$(snap_rel "$v")" = "$old" ]
+                        [ ! -e "$aside" ]
+                fi
+                run "$PYSHARE" rebuild "$APP" --find-links="$RWHEELS"
+                assert_status 0
+                [ ! -e "$aside" ] && [ ! -e "/opt/pyshare/.$APP.pyshare-rebuilt" ]
+                grep -qx "version = $PYVER.*" "$v/pyvenv.cfg"
+                run "$PYSHARE" status "$APP"
+                assert_status 0
+        done
+        rm -rf "$ref"
+        # some kill fell while the old venv was aside, or the test proved nothing
+        [ "$n" -gt 0 ]
 }
