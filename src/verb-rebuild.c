@@ -70,16 +70,21 @@ static void meta_fields(char *text, char **ret_name, char **ret_version)
         }
 }
 
-/* The string value of "key" in a small JSON text (direct_url.json), or NULL. */
-static char *json_string_of(const char *text, const char *key)
+/* Where the value of "key" starts in a small JSON text (direct_url.json), or NULL. */
+static const char *json_value_of(const char *text, const char *key)
 {
         _cleanup_free_ char *k = xasprintf("\"%s\"", key);
         const char *p = strstr(text, k);
         if (!p)
                 return NULL;
         p += strlen(k);
-        p += strspn(p, " \t\n\r:");
-        if (*p != '"')
+        return p + strspn(p, " \t\n\r:");
+}
+
+static char *json_string_of(const char *text, const char *key)
+{
+        const char *p = json_value_of(text, key);
+        if (!p || *p != '"')
                 return NULL;
         const char *end = strchr(p + 1, '"');
         return end ? xstrndup(p + 1, (size_t)(end - p - 1)) : NULL;
@@ -87,13 +92,8 @@ static char *json_string_of(const char *text, const char *key)
 
 static bool json_true_of(const char *text, const char *key)
 {
-        _cleanup_free_ char *k = xasprintf("\"%s\"", key);
-        const char *p = strstr(text, k);
-        if (!p)
-                return false;
-        p += strlen(k);
-        p += strspn(p, " \t\n\r:");
-        return startswith(p, "true");
+        const char *p = json_value_of(text, key);
+        return p && startswith(p, "true");
 }
 
 /* The requirement that installs one distribution as it was, or a reason in *stops. */
