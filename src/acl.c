@@ -26,16 +26,33 @@ static size_t put_entry(uint8_t *p, unsigned tag, unsigned perm, uint32_t id)
         return 8;
 }
 
+/* The named users of w in the kernel's order (ascending ids); returns how many. */
+static size_t named_users(const struct acl_want *w, uid_t ret[1 + ACL_MORE_USERS_MAX])
+{
+        size_t n = 0;
+        ret[n++] = w->user;
+        for (size_t i = 0; i < w->n_more && i < ACL_MORE_USERS_MAX; i++) {
+                size_t j = n++;
+                for (; j > 0 && ret[j - 1] > w->more_users[i]; j--)
+                        ret[j] = ret[j - 1];
+                ret[j] = w->more_users[i];
+        }
+        return n;
+}
+
 size_t acl_want_xattr(const struct acl_want *w, uint8_t buf[ACL_XATTR_MAX])
 {
         const uint32_t undef = UINT32_MAX;
+        uid_t users[1 + ACL_MORE_USERS_MAX];
+        size_t nu = named_users(w, users);
         size_t n = 0;
         buf[n++] = 2; /* POSIX_ACL_XATTR_VERSION, little endian */
         buf[n++] = 0;
         buf[n++] = 0;
         buf[n++] = 0;
         n += put_entry(buf + n, TAG_USER_OBJ, w->owner, undef);
-        n += put_entry(buf + n, TAG_USER, w->user_perm, (uint32_t)w->user);
+        for (size_t i = 0; i < nu; i++)
+                n += put_entry(buf + n, TAG_USER, w->user_perm, (uint32_t)users[i]);
         n += put_entry(buf + n, TAG_GROUP_OBJ, w->group_obj, undef);
         n += put_entry(buf + n, TAG_GROUP, w->group_perm, (uint32_t)w->group);
         n += put_entry(buf + n, TAG_MASK, acl_want_mask(w), undef);
@@ -89,12 +106,15 @@ static int add_entry(acl_t *acl, acl_tag_t tag, const void *qualifier, unsigned 
 
 static int acl_build(const struct acl_want *w, acl_t *ret)
 {
-        acl_t acl = acl_init(6);
+        uid_t users[1 + ACL_MORE_USERS_MAX];
+        size_t nu = named_users(w, users);
+        acl_t acl = acl_init((int)(5 + nu));
         if (!acl)
                 return -errno;
-        int r;
-        if ((r = add_entry(&acl, ACL_USER_OBJ, NULL, w->owner)) < 0 ||
-            (r = add_entry(&acl, ACL_USER, &w->user, w->user_perm)) < 0 ||
+        int r = 0;
+        for (size_t i = 0; i < nu && r >= 0; i++)
+                r = add_entry(&acl, ACL_USER, &users[i], w->user_perm);
+        if (r < 0 || (r = add_entry(&acl, ACL_USER_OBJ, NULL, w->owner)) < 0 ||
             (r = add_entry(&acl, ACL_GROUP_OBJ, NULL, w->group_obj)) < 0 ||
             (r = add_entry(&acl, ACL_GROUP, &w->group, w->group_perm)) < 0 ||
             (r = add_entry(&acl, ACL_OTHER, NULL, w->other)) < 0)

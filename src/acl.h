@@ -11,11 +11,16 @@
 #define ACL_W 2u
 #define ACL_X 1u
 
-/* An ACL with the three base entries, one named user, one named group, and a computed mask. */
+#define ACL_MORE_USERS_MAX 7 /* named users besides the first: eight readers of one tree at most */
+
+/* An ACL with the three base entries, named users (user, then more_users, all with user_perm),
+ * one named group, and a computed mask. */
 struct acl_want {
         unsigned owner, group_obj, other; /* user::, group::, other:: */
         uid_t user;
         unsigned user_perm;
+        uid_t more_users[ACL_MORE_USERS_MAX]; /* distinct, none equal to user */
+        size_t n_more;
         gid_t group;
         unsigned group_perm;
 };

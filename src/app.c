@@ -17,6 +17,9 @@ void app_free(struct app *a)
 {
         config_free(&a->cfg);
         ps_user_free(&a->user);
+        for (size_t i = 0; i < a->n_more; i++)
+                ps_user_free(&a->more_users[i]);
+        free(a->more_users);
         free(a->venv);
         free(a->venv_rel);
         free(a->prefix_rel);
@@ -244,28 +247,68 @@ void app_paths(struct app *a)
 /* The service user may not be root, the deploy group not the root group, and the service user
  * not a member of the deploy group: each would give it, or the group, what it must not have.
  * Checked by every verb, since /etc/pyshare and the group database can change after setup. */
-int refuse_unsafe_ids(const struct ctx *x, struct app *a)
+static int refuse_unsafe_user(const struct ctx *x, const struct app *a, const struct ps_user *u)
 {
-        if (a->user.uid == 0)
+        if (u->uid == 0)
                 return log_error_errno(-PS_E_INVALID, "user %s has uid 0: pyshare does not set up environments for "
                                        "root; pass --user=USER",
-                                       a->user.name);
+                                       u->name);
         if (!a->group_exists)
                 return 0;
-        if (a->gid == 0)
-                return log_error_errno(-PS_E_INVALID, "group %s has gid 0: pyshare will not give the root group write "
-                                       "access; pass --group=GROUP",
-                                       a->cfg.group);
         bool member = false;
-        int r = user_in_group(ids_root(x), &a->user, a->gid, &member);
+        int r = user_in_group(ids_root(x), u, a->gid, &member);
         if (r < 0)
-                return log_error_errno(r, "cannot read the groups of %s: %s", a->user.name, strerror(-r));
+                return log_error_errno(r, "cannot read the groups of %s: %s", u->name, strerror(-r));
         if (member)
                 return log_error_errno(-PS_E_INVALID, "%s is a member of %s: it would get write access to the "
                                        "environment; remove it from the group (gpasswd -d %s %s) or choose another "
                                        "--group",
-                                       a->user.name, a->cfg.group, a->user.name, a->cfg.group);
+                                       u->name, a->cfg.group, u->name, a->cfg.group);
         return 0;
+}
+
+int refuse_unsafe_ids(const struct ctx *x, struct app *a)
+{
+        if (a->group_exists && a->gid == 0 && a->user.uid != 0)
+                return log_error_errno(-PS_E_INVALID, "group %s has gid 0: pyshare will not give the root group write "
+                                       "access; pass --group=GROUP",
+                                       a->cfg.group);
+        int r = refuse_unsafe_user(x, a, &a->user);
+        for (size_t i = 0; r >= 0 && i < a->n_more; i++)
+                r = refuse_unsafe_user(x, a, &a->more_users[i]);
+        return r;
+}
+
+int app_lookup_more_users(const struct ctx *x, struct app *a, const char *how)
+{
+        for (size_t i = 0; a->cfg.more_users && a->cfg.more_users[i]; i++) {
+                const char *name = a->cfg.more_users[i];
+                struct ps_user u = {0};
+                int r = user_lookup(ids_root(x), name, &u);
+                if (r == -PS_E_NOTFOUND)
+                        return log_error_errno(r, "user %s (a reader of %s) does not exist%s; %s", name, a->name,
+                                               x->root ? " in the image" : "", how);
+                if (r < 0)
+                        return log_error_errno(r, "cannot look up user %s: %s", name, strerror(-r));
+                bool dup = u.uid == a->user.uid;
+                for (size_t j = 0; j < a->n_more; j++)
+                        dup = dup || a->more_users[j].uid == u.uid;
+                if (dup || a->n_more >= CONFIG_USERS_MAX - 1) {
+                        ps_user_free(&u);
+                        continue;
+                }
+                a->more_users = xrealloc(a->more_users, (a->n_more + 1) * sizeof(*a->more_users));
+                a->more_users[a->n_more++] = u;
+        }
+        return 0;
+}
+
+size_t app_more_uids(const struct app *a, uid_t *ret, size_t max)
+{
+        size_t n = 0;
+        for (; n < a->n_more && n < max; n++)
+                ret[n] = a->more_users[n].uid;
+        return n;
 }
 
 /* A unit's Group= or SupplementaryGroups= gives its processes a group beyond its user's own:
@@ -316,7 +359,11 @@ static int resolve_names(const struct ctx *x, struct app *a)
                 return r;
         }
         a->group_exists = true;
-        return refuse_unsafe_ids(x, a);
+        _cleanup_free_ char *how = xasprintf("create it, or run `pyshare setup %s` with --user for each user that "
+                                             "reads it",
+                                             a->name);
+        r = app_lookup_more_users(x, a, how);
+        return r < 0 ? r : refuse_unsafe_ids(x, a);
 }
 
 int load_app(const struct ctx *x, const char *name, struct app *a)

@@ -30,7 +30,9 @@ struct ctx {
 struct app {
         const char *name;
         struct app_config cfg;
-        struct ps_user user;
+        struct ps_user user;    /* the service user: the first User= */
+        struct ps_user *more_users; /* the other users that read the venv (User= lines after the first) */
+        size_t n_more;
         bool have_user;
         gid_t gid;
         bool group_exists;
@@ -73,6 +75,12 @@ int load_config(const struct ctx *x, const char *app, struct app_config *c, bool
 int app_settings(const struct ctx *x, const char *app, struct app_config *c);
 void app_paths(struct app *a);
 int refuse_unsafe_ids(const struct ctx *x, struct app *a);
+/* Looks up the users of cfg.more_users into a->more_users (one whose uid is already there is
+ * left out); how is appended to the error when one does not exist. */
+int app_lookup_more_users(const struct ctx *x, struct app *a, const char *how);
+/* The uids of the other readers, for a perms_target (at most 7). */
+size_t app_more_uids(const struct app *a, uid_t *ret, size_t max);
+
 int refuse_unit_groups(const struct ctx *x, const struct app *a, const char *unit);
 /* The settings, paths, user and group of an app that is set up. */
 int load_app(const struct ctx *x, const char *name, struct app *a);

@@ -73,21 +73,28 @@ static int get_bool(sd_bus *bus, const char *path, const char *iface, const char
         return 0;
 }
 
+/* The object path of unit, and whether systemd has it loaded. */
+static int unit_lookup(sd_bus *bus, const char *unit, char **ret_path, bool *ret_loaded)
+{
+        _cleanup_free_ char *path = NULL, *load = NULL;
+        int r;
+        if ((r = unit_path(bus, unit, &path)) < 0 ||
+            (r = get_string(bus, path, "org.freedesktop.systemd1.Unit", "LoadState", &load)) < 0)
+                return r;
+        *ret_loaded = strcmp(load, "loaded") == 0;
+        *ret_path = TAKE_PTR(path);
+        return 0;
+}
+
 int bus_unit_user(const char *unit, bool *ret_found, char **ret_user, bool *ret_dynamic)
 {
         _cleanup_bus_ sd_bus *bus = NULL;
         int r = sd_bus_open_system(&bus);
         if (r < 0)
                 return r;
-        _cleanup_free_ char *path = NULL, *load = NULL, *user = NULL;
-        if ((r = unit_path(bus, unit, &path)) < 0 ||
-            (r = get_string(bus, path, "org.freedesktop.systemd1.Unit", "LoadState", &load)) < 0)
+        _cleanup_free_ char *path = NULL, *user = NULL;
+        if ((r = unit_lookup(bus, unit, &path, ret_found)) < 0 || !*ret_found)
                 return r;
-        if (strcmp(load, "loaded") != 0) {
-                *ret_found = false;
-                return 0;
-        }
-        *ret_found = true;
         if ((r = get_string(bus, path, "org.freedesktop.systemd1.Service", "User", &user)) < 0 ||
             (r = get_bool(bus, path, "org.freedesktop.systemd1.Service", "DynamicUser", ret_dynamic)) < 0)
                 return r;
@@ -525,11 +532,10 @@ int bus_unit_exec(const char *unit, struct bus_unit_exec *ret)
         int r = sd_bus_open_system(&bus);
         if (r < 0)
                 return r;
-        _cleanup_free_ char *path = NULL, *load = NULL, *active = NULL;
-        if ((r = unit_path(bus, unit, &path)) < 0 ||
-            (r = get_string(bus, path, "org.freedesktop.systemd1.Unit", "LoadState", &load)) < 0)
+        _cleanup_free_ char *path = NULL, *active = NULL;
+        struct bus_unit_exec e = {0};
+        if ((r = unit_lookup(bus, unit, &path, &e.found)) < 0)
                 return r;
-        struct bus_unit_exec e = {.found = strcmp(load, "loaded") == 0};
         if (!e.found) {
                 *ret = e;
                 return 0;

@@ -15,7 +15,7 @@ static const char usage_text[] =
         "Make a shared Python environment importable by a service, keep it so, and prove it.\n"
         "\n"
         "Commands:\n"
-        "  setup APP [--python=PATH] [--group=GROUP] [--service=UNIT] [--user=USER]\n"
+        "  setup APP [--python=PATH] [--group=GROUP] [--service=UNIT] [--user=USER]...\n"
         "            [--module=NAME]... [--prefix=DIR] [--restart] [--no-probe]\n"
         "            [--cgi|--no-cgi] [--watch|--no-watch] [--from=FILE]\n"
         "                        create the venv PREFIX/APP, set owners, modes and ACLs,\n"
@@ -48,7 +48,7 @@ static const char usage_text[] =
         "\n"
         "Setup options: --cgi/--no-cgi and --watch/--no-watch turn the Cgi= and Watch= settings\n"
         "on or off; --from=FILE reads the package's settings from FILE instead of\n"
-        "/usr/lib/pyshare/APP.conf.\n"
+        "/usr/lib/pyshare/APP.conf; --user given again adds a user that reads the venv too.\n"
         "Defaults: --python=/usr/bin/python3 --group=deploy --prefix=/opt/pyshare\n"
         "--service=apache2.service, or httpd.service on a system that has httpd and no apache2;\n"
         "--user=the User that service runs as (www-data on Debian, apache on RHEL-family).\n"
@@ -124,18 +124,20 @@ struct cli_args {
         struct rebuild_opts ro;
         bool purge, help, version;
         int verbosity; /* -1 quiet, 0, 1 verbose */
-        char **modules, **positional, **pip_args;
+        char **modules, **positional, **pip_args, **more_users;
 };
 
 static void cli_args_free(struct cli_args *c)
 {
         strv_free(c->modules);
         strv_free(c->positional);
+        strv_free(c->more_users);
 }
 
 static int run_setup(struct ctx *x, struct cli_args *c)
 {
         c->so.modules = c->modules;
+        c->so.more_users = c->more_users;
         return verb_setup(x, c->app, &c->so);
 }
 
@@ -274,7 +276,10 @@ static int take_option(int opt, struct ctx *x, struct cli_args *c)
                 c->so.service = optarg;
                 break;
         case OPT_USER:
-                c->so.user = optarg;
+                if (!c->so.user)
+                        c->so.user = optarg;
+                else
+                        strv_push(&c->more_users, optarg);
                 break;
         case OPT_MODULE:
                 strv_push(&c->modules, optarg);

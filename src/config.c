@@ -8,6 +8,7 @@ void config_free(struct app_config *c)
         free(c->group);
         free(c->service);
         free(c->user);
+        strv_free(c->more_users);
         free(c->prefix);
         free(c->requirements);
         free(c->wheels);
@@ -21,9 +22,28 @@ static void set_str(char **field, const char *v)
         *field = xstrdup(v);
 }
 
+/* One User= line: the first of a file replaces the list, the next ones add a user once. */
+static const char *parse_user(struct app_config *c, const char *value, bool *seen)
+{
+        if (!*value || !*seen) {
+                free(c->user);
+                c->user = *value ? xstrdup(value) : NULL;
+                strv_free(c->more_users);
+                c->more_users = NULL;
+                *seen = *value != 0;
+                return NULL;
+        }
+        if (strcmp(c->user, value) == 0 || strv_contains(c->more_users, value))
+                return NULL;
+        if (1 + strv_length(c->more_users) >= CONFIG_USERS_MAX)
+                return "too many User= lines (at most 8)";
+        strv_push(&c->more_users, value);
+        return NULL;
+}
+
 int config_parse(const char *text, size_t len, struct app_config *c, unsigned *ret_line, const char **ret_why)
 {
-        bool in_app = false;
+        bool in_app = false, user_seen = false;
         unsigned line = 0;
         const char *p = text, *end = text + len;
         *ret_why = NULL;
@@ -69,8 +89,10 @@ int config_parse(const char *text, size_t len, struct app_config *c, unsigned *r
                         set_str(&c->group, value);
                 else if (strcmp(key, "Service") == 0)
                         set_str(&c->service, value);
-                else if (strcmp(key, "User") == 0)
-                        set_str(&c->user, value);
+                else if (strcmp(key, "User") == 0) {
+                        if ((*ret_why = parse_user(c, value, &user_seen)))
+                                goto bad;
+                }
                 else if (strcmp(key, "Prefix") == 0)
                         set_str(&c->prefix, value);
                 else if (strcmp(key, "Requirements") == 0)
@@ -105,6 +127,14 @@ bad:
         return -EINVAL;
 }
 
+static bool names_valid(char *const *names)
+{
+        for (size_t i = 0; names && names[i]; i++)
+                if (!user_name_valid(names[i]))
+                        return false;
+        return true;
+}
+
 int config_validate(const struct app_config *c, const char **ret_key)
 {
         _cleanup_free_ char *unit = NULL;
@@ -112,7 +142,7 @@ int config_validate(const struct app_config *c, const char **ret_key)
                 *ret_key = "Python";
         else if (c->group && !user_name_valid(c->group))
                 *ret_key = "Group";
-        else if (c->user && !user_name_valid(c->user))
+        else if ((c->user && !user_name_valid(c->user)) || !names_valid(c->more_users))
                 *ret_key = "User";
         else if (c->service && unit_name_normalize(c->service, &unit) < 0)
                 *ret_key = "Service";
@@ -133,6 +163,17 @@ int config_validate(const struct app_config *c, const char **ret_key)
         return -EINVAL;
 }
 
+char **config_users(const struct app_config *c)
+{
+        char **l = xcalloc(1, sizeof(char *));
+        if (c->user) {
+                strv_push(&l, c->user);
+                for (size_t i = 0; c->more_users && c->more_users[i]; i++)
+                        strv_push(&l, c->more_users[i]);
+        }
+        return l;
+}
+
 char *config_format(const struct app_config *c)
 {
         struct buf b = {0};
@@ -145,6 +186,8 @@ char *config_format(const struct app_config *c)
                 buf_printf(&b, "Service=%s\n", c->service);
         if (c->user)
                 buf_printf(&b, "User=%s\n", c->user);
+        for (size_t i = 0; c->user && c->more_users && c->more_users[i]; i++)
+                buf_printf(&b, "User=%s\n", c->more_users[i]);
         if (c->prefix)
                 buf_printf(&b, "Prefix=%s\n", c->prefix);
         if (c->modules && !c->modules[0])
@@ -173,7 +216,11 @@ void config_overlay(struct app_config *base, const struct app_config *over)
         overlay_str(&base->python, over->python);
         overlay_str(&base->group, over->group);
         overlay_str(&base->service, over->service);
-        overlay_str(&base->user, over->user);
+        if (over->user) {
+                set_str(&base->user, over->user);
+                strv_free(base->more_users);
+                base->more_users = strv_copy(over->more_users);
+        }
         overlay_str(&base->prefix, over->prefix);
         overlay_str(&base->requirements, over->requirements);
         overlay_str(&base->wheels, over->wheels);
@@ -213,7 +260,13 @@ void config_subtract(struct app_config *c, const struct app_config *ref)
         subtract_str(&c->python, ref->python);
         subtract_str(&c->group, ref->group);
         subtract_str(&c->service, ref->service);
-        subtract_str(&c->user, ref->user);
+        if (c->user && ref->user && strcmp(c->user, ref->user) == 0 &&
+            strv_equal(c->more_users, ref->more_users)) {
+                free(c->user);
+                c->user = NULL;
+                strv_free(c->more_users);
+                c->more_users = NULL;
+        }
         subtract_str(&c->prefix, ref->prefix);
         subtract_str(&c->requirements, ref->requirements);
         subtract_str(&c->wheels, ref->wheels);

@@ -73,28 +73,45 @@ fail:
         return r;
 }
 
-int dir_list_at(int dirfd, const char *suffix, char ***ret)
+DIR *dir_stream_at(int dirfd)
 {
         /* A duplicate shares the offset: rewind it, so that a second listing sees every name. */
         int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
         if (fd < 0)
-                return -errno;
+                return NULL;
         DIR *d = fdopendir(fd);
         if (!d) {
-                int r = -errno;
+                int e = errno;
                 close(fd);
-                return r;
+                errno = e;
+                return NULL;
         }
         rewinddir(d);
+        return d;
+}
+
+int dir_list_at(int dirfd, const char *suffix, char ***ret)
+{
+        DIR *d = dir_stream_at(dirfd);
+        if (!d)
+                return -errno;
         char **names = NULL;
-        struct dirent *de;
-        while ((de = readdir(d))) {
+        for (;;) {
+                errno = 0;
+                struct dirent *de = readdir(d);
+                if (!de)
+                        break;
                 if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
                         continue;
                 if (!suffix || endswith(de->d_name, suffix))
                         strv_push(&names, de->d_name);
         }
+        int r = -errno;
         closedir(d);
+        if (r < 0) {
+                strv_free(names);
+                return r;
+        }
         *ret = names;
         return 0;
 }

@@ -3,6 +3,7 @@
  * never follows a symlink, the machine-wide lock. */
 #pragma once
 #include "util.h"
+#include <dirent.h>
 #include <sys/stat.h>
 
 /* How dir_open opens: NULL means none of these. */
@@ -19,8 +20,11 @@ struct dir_opts {
  * given. */
 int dir_open(int rootfd, const char *rel, const struct dir_opts *o, int *ret_fd, char **ret_bad);
 
+/* A stream over the entries of dirfd from the start, on an fd of its own (dirfd itself is left
+ * as it was); NULL with errno set when it cannot be had. */
+DIR *dir_stream_at(int dirfd);
 /* The names in dirfd that end with suffix (all but "." and ".." with NULL), in directory
- * order; dirfd itself is left as it was. */
+ * order, through dir_stream_at; a failed readdir is an error, not the end. */
 int dir_list_at(int dirfd, const char *suffix, char ***ret);
 
 /* Makes dirfd/name a symlink to target unless it is one already (*ret_changed false); in

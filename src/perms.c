@@ -60,6 +60,12 @@ static void count_change(struct apply_ctx *c, const struct walk_entry *e, uid_t 
         pthread_mutex_unlock(&c->lock);
 }
 
+static void add_more_users(struct acl_want *a, const struct perms_target *t)
+{
+        for (size_t i = 0; i < t->n_more && a->n_more < ACL_MORE_USERS_MAX; i++)
+                a->more_users[a->n_more++] = t->more_users[i];
+}
+
 static void want_for(const struct walk_entry *e, const struct perms_target *t, struct acl_want *a, mode_t *ret_mode,
                      uid_t *ret_uid)
 {
@@ -74,6 +80,7 @@ static void want_for(const struct walk_entry *e, const struct perms_target *t, s
                 .group = t->group,
                 .group_perm = exec ? 7 : 6,
         };
+        add_more_users(a, t);
         *ret_mode = dir ? 02770 : (mode_t)((a->owner << 6) | (acl_want_mask(a) << 3));
         *ret_uid = dir ? 0 : e->stx.stx_uid;
 }
@@ -82,6 +89,7 @@ static const struct acl_want *default_want(const struct perms_target *t, struct 
 {
         *d = (struct acl_want){.owner = 7, .group_obj = 7, .other = 0, .user = t->user, .user_perm = 5,
                                .group = t->group, .group_perm = 7};
+        add_more_users(d, t);
         return d;
 }
 

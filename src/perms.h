@@ -8,6 +8,9 @@
 struct perms_target {
         uid_t user;  /* the service user: reads */
         gid_t group; /* the deploy group: writes */
+        const uid_t *more_users; /* other readers (distinct, none equal to user), at most
+                                  * ACL_MORE_USERS_MAX */
+        size_t n_more;
 };
 
 #define PERMS_NOTES_MAX 8

@@ -3,6 +3,7 @@
 #include "fileio.h"
 
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <linux/openat2.h>
 #include <sys/syscall.h>
 
@@ -43,4 +44,30 @@ int root_read_file(int rootfd, const char *path, size_t max, char **ret, size_t 
         if (r < 0)
                 return r;
         return file_read_pinned(pin, max, ret, ret_len, ret_st);
+}
+
+int root_list_dir(int rootfd, const char *path, const char *pattern, size_t max, char ***ret)
+{
+        _cleanup_close_ int fd = -1;
+        int r = root_open(rootfd, path, O_RDONLY | O_DIRECTORY, &fd);
+        if (r < 0)
+                return r;
+        DIR *d = dir_stream_at(fd);
+        if (!d)
+                return -errno;
+        char **l = xcalloc(1, sizeof(char *));
+        size_t n = 0;
+        struct dirent *de;
+        while (n < max && (de = readdir(d))) {
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                if (pattern && fnmatch(pattern, de->d_name, FNM_PERIOD) != 0)
+                        continue;
+                strv_push(&l, de->d_name);
+                n++;
+        }
+        closedir(d);
+        strv_sort(l);
+        *ret = l;
+        return 0;
 }

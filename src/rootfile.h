@@ -14,3 +14,7 @@ int root_open(int rootfd, const char *path, int flags, int *ret_fd);
 int root_read_file(int rootfd, const char *path, size_t max, char **ret, size_t *ret_len, struct stat *ret_st);
 /* The file type and status of path below rootfd, symlinks followed inside the root. */
 int root_stat(int rootfd, const char *path, struct stat *ret);
+/* The names in the directory path below rootfd, sorted, at most max of them (the rest is not
+ * read); with pattern, only those it matches with FNM_PERIOD, as httpd's Include matches
+ * (a leading dot only by a dot). The list is never NULL. */
+int root_list_dir(int rootfd, const char *path, const char *pattern, size_t max, char ***ret);

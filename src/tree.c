@@ -101,21 +101,21 @@ int open_prefix(const struct ctx *x, const char *prefix, enum prefix_open_mode m
  * perms_walk_ancestors pinned and looked at. */
 struct grant_ctx {
         const struct ctx *x;
-        const struct app *a;
+        const struct ps_user *u;
         struct perms_stats *st;
 };
 
 static int grant_one(const struct perms_ancestor *an, void *userdata)
 {
         const struct grant_ctx *g = userdata;
-        const char *user = g->a->user.name;
+        const char *user = g->u->name;
         if (!S_ISDIR(an->st.st_mode))
                 return 0; /* a symlink: status and the probe say so; nothing here follows it */
         _cleanup_free_ char *sp = shown(g->x, an->path);
         int r;
         if (g->x->dry_run)
                 log_info("would give %s search permission on %s (ACL entry u:%s:--x)", user, sp, user);
-        else if ((r = acl_grant_search_fd(an->fd, g->a->user.uid)) < 0) {
+        else if ((r = acl_grant_search_fd(an->fd, g->u->uid)) < 0) {
                 log_error("cannot give %s search permission on %s: %s; give it yourself (chmod o+x %s) or move the "
                           "venv under %s",
                           user, sp, strerror(-r), sp, DEFAULT_PREFIX);
@@ -128,19 +128,45 @@ static int grant_one(const struct perms_ancestor *an, void *userdata)
         return 0;
 }
 
-static int grant_ancestors(const struct ctx *x, const struct app *a, struct perms_stats *st)
+static int grant_ancestors(const struct ctx *x, const struct app *a, const struct ps_user *u, struct perms_stats *st)
 {
         _cleanup_free_ gid_t *gids = NULL;
         size_t ngids = 0;
-        if (x->root || user_groups(&a->user, &gids, &ngids) < 0) {
+        if (x->root || user_groups(u, &gids, &ngids) < 0) {
                 free(gids);
                 gids = xmalloc(sizeof(*gids));
-                gids[0] = a->user.gid;
+                gids[0] = u->gid;
                 ngids = 1;
         }
-        struct grant_ctx g = {.x = x, .a = a, .st = st};
+        struct grant_ctx g = {.x = x, .u = u, .st = st};
         _cleanup_close_ int parentfd = -1;
-        return perms_walk_ancestors(x->rootfd, a->venv, a->user.uid, gids, ngids, grant_one, &g, &parentfd);
+        return perms_walk_ancestors(x->rootfd, a->venv, u->uid, gids, ngids, grant_one, &g, &parentfd);
+}
+
+void app_perms_target(const struct app *a, uid_t more[ACL_MORE_USERS_MAX], struct perms_target *ret)
+{
+        *ret = (struct perms_target){.user = a->user.uid, .group = a->gid, .more_users = more};
+        ret->n_more = app_more_uids(a, more, ACL_MORE_USERS_MAX);
+}
+
+static void unreadable_of(const struct ctx *x, const struct app *a, const struct ps_user *u, char ***problems)
+{
+        _cleanup_free_ gid_t *gids = NULL;
+        size_t ngids = 0, nf = 0;
+        struct perms_finding *f = NULL;
+        if (x->root || user_groups(u, &gids, &ngids) < 0 ||
+            perms_find_unreadable(a->venv, u->uid, gids, ngids, 8, &f, &nf) < 0)
+                return;
+        for (size_t i = 0; i < nf; i++)
+                strv_consume(problems, describe_finding_of(x, a, u, &f[i]));
+        perms_findings_free(f, nf);
+}
+
+void unreadable_problems(const struct ctx *x, const struct app *a, char ***problems)
+{
+        unreadable_of(x, a, &a->user, problems);
+        for (size_t i = 0; i < a->n_more; i++)
+                unreadable_of(x, a, &a->more_users[i], problems);
 }
 
 int apply_tree(const struct ctx *x, const struct app *a, struct perms_stats *st)
@@ -150,7 +176,9 @@ int apply_tree(const struct ctx *x, const struct app *a, struct perms_stats *st)
         int r = open_prefix(x, a->cfg.prefix, PREFIX_OPEN_EXISTING, &pfd);
         if (r < 0)
                 return r;
-        const struct perms_target t = {.user = a->user.uid, .group = a->gid};
+        uid_t more[ACL_MORE_USERS_MAX];
+        struct perms_target t;
+        app_perms_target(a, more, &t);
         _cleanup_close_ int vfd = openat(pfd, a->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         r = vfd < 0 ? -errno : acl_supported_fd(vfd);
         if (r >= 0)
@@ -166,10 +194,19 @@ int apply_tree(const struct ctx *x, const struct app *a, struct perms_stats *st)
                 log_error("%lu entries of %s could not be changed (listed above)", st->errors, sv);
                 return -EIO;
         }
-        return grant_ancestors(x, a, st);
+        r = grant_ancestors(x, a, &a->user, st);
+        for (size_t i = 0; r >= 0 && i < a->n_more; i++)
+                r = grant_ancestors(x, a, &a->more_users[i], st);
+        return r;
 }
 
 char *describe_finding(const struct ctx *x, const struct app *a, const struct perms_finding *f)
+{
+        return describe_finding_of(x, a, &a->user, f);
+}
+
+char *describe_finding_of(const struct ctx *x, const struct app *a, const struct ps_user *who,
+                          const struct perms_finding *f)
 {
         char mode[11];
         mode_string(f->mode, mode);
@@ -181,20 +218,20 @@ char *describe_finding(const struct ctx *x, const struct app *a, const struct pe
         bool in_home = startswith(f->path, "/home/") || startswith(f->path, "/root");
         /* repair gives access to the user stored at setup; a service that runs as another user
          * now needs setup to store that one. */
-        _cleanup_free_ char *fix = a->cfg.user && strcmp(a->cfg.user, a->user.name) != 0
-                                           ? xasprintf("pyshare setup %s --user=%s", a->name, a->user.name)
+        _cleanup_free_ char *fix = who == &a->user && a->cfg.user && strcmp(a->cfg.user, who->name) != 0
+                                           ? xasprintf("pyshare setup %s --user=%s", a->name, who->name)
                                            : xasprintf("pyshare repair %s", a->name);
         if (f->outside && in_home)
                 return xasprintf("%s cannot enter %s (%s %s:%s, ACL %s): run `%s` (it gives %s search permission "
                                  "there, as setfacl -m u:%s:x %s does), or move the venv out of the home directory or "
                                  "run `pyshare setup` with the default location",
-                                 a->user.name, f->path, mode, u, g, f->acl, fix, a->user.name, a->user.name, f->path);
+                                 who->name, f->path, mode, u, g, f->acl, fix, who->name, who->name, f->path);
         if (f->outside)
                 return xasprintf("%s cannot enter %s (%s %s:%s, ACL %s): run `%s` (it gives %s search permission "
                                  "there, as setfacl -m u:%s:x %s does) or move the venv under %s",
-                                 a->user.name, f->path, mode, u, g, f->acl, fix, a->user.name, a->user.name, f->path,
+                                 who->name, f->path, mode, u, g, f->acl, fix, who->name, who->name, f->path,
                                  DEFAULT_PREFIX);
-        return xasprintf("%s cannot %s %s (%s %s:%s, ACL %s): run `%s`", a->user.name, f->is_dir ? "list" : "read",
+        return xasprintf("%s cannot %s %s (%s %s:%s, ACL %s): run `%s`", who->name, f->is_dir ? "list" : "read",
                          f->path, mode, u, g, f->acl, fix);
 }
 

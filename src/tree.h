@@ -3,6 +3,7 @@
  * pyshare's owners, modes and ACLs, the search grants on the ancestors, the stats as text and
  * JSON, and what an unreadable entry means for the user. */
 #pragma once
+#include "acl.h"
 #include "app.h"
 #include "output.h"
 #include "perms.h"
@@ -18,8 +19,15 @@ int open_prefix(const struct ctx *x, const char *prefix, enum prefix_open_mode m
 int prepare_prefix(const struct ctx *x, const char *prefix, int *ret_fd);
 /* Applies the tree below PREFIX/APP and grants the user search permission above it. */
 int apply_tree(const struct ctx *x, const struct app *a, struct perms_stats *st);
+/* The tree's owners and readers for the app: more holds the other readers' uids. */
+void app_perms_target(const struct app *a, uid_t more[ACL_MORE_USERS_MAX], struct perms_target *ret);
+/* What each of the app's users cannot read in its venv (host only), as problems. */
+void unreadable_problems(const struct ctx *x, const struct app *a, char ***problems);
 
 void print_perms_stats(const struct ctx *x, const struct perms_stats *st);
 void json_perms_stats(struct json *j, const struct perms_stats *st);
 /* An entry the service user cannot read, as a sentence with the fix. */
 char *describe_finding(const struct ctx *x, const struct app *a, const struct perms_finding *f);
+/* The same for one of the app's users (the first, or a reader). */
+char *describe_finding_of(const struct ctx *x, const struct app *a, const struct ps_user *u,
+                          const struct perms_finding *f);

@@ -398,12 +398,20 @@ int unit_service_env_text(const char *unit, char *const *apps, char *const *pyth
         return 0;
 }
 
-char *unit_tmpfiles_text(const char *app, const char *venv, const char *user, const char *group)
+char *unit_tmpfiles_text(const char *app, const char *venv, char *const *users, const char *group)
 {
-        return xasprintf("# Written by pyshare for %1$s: restores the owner, mode and ACLs of its environment's\n"
-                         "# top directory (systemd-tmpfiles --create). pyshare repair %1$s fixes the rest.\n"
-                         "d %2$s 2770 root %4$s -\n"
-                         "a+ %2$s - - - - u::rwx,g::rwx,o::---,u:%3$s:r-x,g:%4$s:rwx,"
-                         "d:u::rwx,d:g::rwx,d:o::---,d:u:%3$s:r-x,d:g:%4$s:rwx\n",
-                         app, venv, user, group);
+        struct buf acc = {0}, dflt = {0};
+        for (size_t i = 0; users && users[i]; i++) {
+                buf_printf(&acc, ",u:%s:r-x", users[i]);
+                buf_printf(&dflt, ",d:u:%s:r-x", users[i]);
+        }
+        char *t = xasprintf("# Written by pyshare for %1$s: restores the owner, mode and ACLs of its environment's\n"
+                            "# top directory (systemd-tmpfiles --create). pyshare repair %1$s fixes the rest.\n"
+                            "d %2$s 2770 root %3$s -\n"
+                            "a+ %2$s - - - - u::rwx,g::rwx,o::---%4$s,g:%3$s:rwx,"
+                            "d:u::rwx,d:g::rwx,d:o::---%5$s,d:g:%3$s:rwx\n",
+                            app, venv, group, acc.p ? acc.p : "", dflt.p ? dflt.p : "");
+        free(acc.p);
+        free(dflt.p);
+        return t;
 }

@@ -48,4 +48,4 @@ char *unit_dropin_text(const char *service_env_path);
 const char *unit_apache_cgi_text(void);
 /* apps and paths are parallel lists: the PYTHONPATH entries of each app, in app order. */
 int unit_service_env_text(const char *unit, char *const *apps, char *const *pythonpaths, char **ret);
-char *unit_tmpfiles_text(const char *app, const char *venv, const char *user, const char *group);
+char *unit_tmpfiles_text(const char *app, const char *venv, char *const *users, const char *group);

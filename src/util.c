@@ -59,15 +59,20 @@ char *xstrndup(const char *s, size_t n)
         return p;
 }
 
+char *xvasprintf(const char *fmt, va_list ap)
+{
+        char *p;
+        if (vasprintf(&p, fmt, ap) < 0)
+                oom();
+        return p;
+}
+
 char *xasprintf(const char *fmt, ...)
 {
         va_list ap;
-        char *p;
         va_start(ap, fmt);
-        int r = vasprintf(&p, fmt, ap);
+        char *p = xvasprintf(fmt, ap);
         va_end(ap);
-        if (r < 0)
-                oom();
         return p;
 }
 
@@ -104,6 +109,16 @@ bool strv_contains(char *const *l, const char *s)
                 if (strcmp(l[i], s) == 0)
                         return true;
         return false;
+}
+
+char **strv_copy(char *const *l)
+{
+        if (!l)
+                return NULL;
+        char **c = xcalloc(strv_length(l) + 1, sizeof(char *));
+        for (size_t i = 0; l[i]; i++)
+                c[i] = xstrdup(l[i]);
+        return c;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -165,13 +180,10 @@ void buf_puts(struct buf *b, const char *s) { buf_append(b, s, strlen(s)); }
 void buf_printf(struct buf *b, const char *fmt, ...)
 {
         va_list ap;
-        char *s;
         va_start(ap, fmt);
-        int r = vasprintf(&s, fmt, ap);
+        char *s = xvasprintf(fmt, ap);
         va_end(ap);
-        if (r < 0)
-                oom();
-        buf_append(b, s, (size_t)r);
+        buf_puts(b, s);
         free(s);
 }
 

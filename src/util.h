@@ -84,12 +84,15 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) _printf_(1, 2);
+char *xvasprintf(const char *fmt, va_list ap) _printf_(1, 0);
 
 /* NULL-terminated string lists. */
 size_t strv_length(char *const *l);
 void strv_push(char ***l, const char *s);
 void strv_consume(char ***l, char *s);
 bool strv_contains(char *const *l, const char *s);
+/* A copy of l (NULL for NULL). */
+char **strv_copy(char *const *l);
 void strv_sort(char **l);
 void strv_uniq(char **l);
 char *strv_join(char *const *l, const char *sep);

@@ -145,6 +145,8 @@ static void json_probe(struct json *j, const char *key, const struct app *a, con
         json_obj_begin(j, key);
         json_str(j, "app", a->name);
         json_str(j, "user", a->user.name);
+        _cleanup_strv_ char **users = config_users(&a->cfg);
+        json_strv(j, "users", users);
         json_bool(j, "ok", ok);
         json_str(j, "mode", mode);
         json_str(j, "python", res->python_version);

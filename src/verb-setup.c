@@ -11,6 +11,7 @@
 #include "perms.h"
 #include "pyversion.h"
 #include "requirements.h"
+#include "service.h"
 #include "tree.h"
 #include "units.h"
 #include "users.h"
@@ -20,15 +21,28 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+static int check_user_name(const char *user)
+{
+        if (user_name_valid(user))
+                return 0;
+        return log_error_errno(-PS_E_USAGE, "invalid user name '%s': use a-z, 0-9, '_' and '-', at most 32 "
+                               "characters, starting with a letter or '_'",
+                               user);
+}
+
 static int check_setup_names(const char *app, const struct setup_opts *o)
 {
         int r = check_app_name(app);
         if (r < 0)
                 return r;
-        if (o->user && !user_name_valid(o->user))
-                return log_error_errno(-PS_E_USAGE, "invalid user name '%s': use a-z, 0-9, '_' and '-', at most 32 "
-                                       "characters, starting with a letter or '_'",
-                                       o->user);
+        if (o->user && (r = check_user_name(o->user)) < 0)
+                return r;
+        for (size_t i = 0; o->more_users && o->more_users[i]; i++)
+                if ((r = check_user_name(o->more_users[i])) < 0)
+                        return r;
+        if (strv_length(o->more_users) >= CONFIG_USERS_MAX)
+                return log_error_errno(-PS_E_USAGE, "too many --user options: an app has at most %d users",
+                                       CONFIG_USERS_MAX);
         if (o->group && !user_name_valid(o->group))
                 return log_error_errno(-PS_E_USAGE, "invalid group name '%s': use a-z, 0-9, '_' and '-', at most 32 "
                                        "characters, starting with a letter or '_'",
@@ -127,6 +141,7 @@ struct setup {
         struct app_config vendor, etc_prev; /* the package's settings, /etc's before this run */
         bool have_vendor;
         char **wired; /* the services the app is wired into now: setup may move it */
+        char **proposed; /* users added because a WSGIDaemonProcess of the venv runs as them */
         char *unit, *sv;
         int pfd;
         enum venv_state vs;
@@ -142,6 +157,7 @@ static void setup_free(struct setup *s)
         config_free(&s->vendor);
         config_free(&s->etc_prev);
         strv_free(s->wired);
+        strv_free(s->proposed);
         free(s->unit);
         free(s->sv);
         closep(&s->pfd);
@@ -193,15 +209,69 @@ static int setup_settings(struct setup *s)
         return 0;
 }
 
+/* Whether an Apache path setting (python-home=, python-path=) names the venv or a path in it. */
+static bool names_venv(const char *value, const char *venv, bool list)
+{
+        _cleanup_strv_ char **paths = list ? apache_split_python_path(value) : NULL;
+        if (!list)
+                strv_push(&paths, value);
+        size_t n = strlen(venv);
+        for (size_t i = 0; paths && paths[i]; i++) {
+                const char *p = paths[i];
+                size_t k = strlen(p);
+                while (k > 1 && p[k - 1] == '/')
+                        k--;
+                if (strncmp(p, venv, n) == 0 && (k == n || p[n] == '/'))
+                        return true;
+        }
+        return false;
+}
+
+/* Every user that the enabled Apache configuration runs a WSGIDaemonProcess as whose
+ * python-home= or python-path= names the venv reads it too: added to the app's users, saying
+ * so (the checks of every user then apply to it). */
+static void propose_daemon_users(struct setup *s)
+{
+        struct app *a = &s->a;
+        _cleanup_(service_model_free) struct service_model m = {0};
+        if (!unit_apache_command(s->unit) ||
+            service_model_build(s->x->rootfd, s->unit, SERVICE_FILES_ONLY | SERVICE_NO_PROCESSES, &m) < 0)
+                return;
+        for (size_t i = 0; i < m.conf.n_daemons; i++) {
+                const struct apache_daemon *d = &m.conf.daemons[i];
+                const char *user = service_daemon_user(&m, d);
+                bool home = d->python_home && names_venv(d->python_home, a->venv, false);
+                if (!user || !(home || (d->python_path && names_venv(d->python_path, a->venv, true))) ||
+                    !user_name_valid(user) || strcmp(user, a->cfg.user) == 0 || strv_contains(a->cfg.more_users, user))
+                        continue;
+                if (strv_length(a->cfg.more_users) + 1 >= CONFIG_USERS_MAX) {
+                        log_warning("WSGIDaemonProcess %s (%s) runs as %s, but %s has %d users already: pass the ones "
+                                    "it needs with --user",
+                                    d->name, d->where, user, a->name, CONFIG_USERS_MAX);
+                        continue;
+                }
+                strv_push(&a->cfg.more_users, user);
+                strv_push(&s->proposed, user);
+                log_info("%s reads %s too: WSGIDaemonProcess %s (%s) runs as %s with %s=%s", user, s->sv, d->name,
+                         d->where, user, home ? "python-home" : "python-path", home ? d->python_home : d->python_path);
+        }
+}
+
 /* The user and the group: looked up, and refused when unsafe. */
 static int setup_ids(struct setup *s)
 {
         const struct ctx *x = s->x;
         struct app *a = &s->a;
         int r;
-        if (s->o->user)
+        if (s->o->user) {
                 set_str(&a->cfg.user, s->o->user);
-        else if (!a->cfg.user || (s->wired && !strv_contains(s->wired, s->unit))) {
+                strv_free(a->cfg.more_users);
+                a->cfg.more_users = NULL;
+                for (size_t i = 0; s->o->more_users && s->o->more_users[i]; i++)
+                        if (strcmp(s->o->more_users[i], a->cfg.user) != 0 &&
+                            !strv_contains(a->cfg.more_users, s->o->more_users[i]))
+                                strv_push(&a->cfg.more_users, s->o->more_users[i]);
+        } else if (!a->cfg.user || (s->wired && !strv_contains(s->wired, s->unit))) {
                 free(a->cfg.user);
                 a->cfg.user = NULL;
                 if ((r = detect_user(x, s->unit, &a->cfg.user)) < 0)
@@ -227,7 +297,9 @@ static int setup_ids(struct setup *s)
         if (r < 0 && r != -PS_E_NOTFOUND)
                 return log_error_errno(r, "cannot look up group %s: %s", a->cfg.group, strerror(-r));
         a->group_exists = r >= 0;
-        if ((r = refuse_unsafe_ids(x, a)) < 0)
+        propose_daemon_users(s);
+        if ((r = app_lookup_more_users(x, a, "create it, or leave it out of the --user options")) < 0 ||
+            (r = refuse_unsafe_ids(x, a)) < 0)
                 return r;
         return refuse_unit_groups(x, a, s->unit);
 }
@@ -412,16 +484,23 @@ static int setup_files(struct setup *s)
 
         const struct app_config given = {
                 .python = (char *)o->python, .group = (char *)o->group, .prefix = (char *)o->prefix,
-                .service = o->service ? s->unit : NULL, .user = (char *)o->user,
+                .service = o->service ? s->unit : NULL, .user = (char *)o->user, .more_users = o->more_users,
                 .modules = o->modules ? a->cfg.modules : NULL,
                 .cgi = o->cgi >= 0 ? a->cfg.cgi : CFG_UNSET, .watch = o->watch >= 0 ? a->cfg.watch : CFG_UNSET,
         };
         _cleanup_config_ struct app_config own = {0};
         app_config_to_keep(&a->cfg, s->have_vendor ? &s->vendor : NULL, &s->etc_prev, &given, &own);
+        if (s->proposed) { /* found on the server: kept, so that repair gives them access too */
+                free(own.user);
+                own.user = xstrdup(a->cfg.user);
+                strv_free(own.more_users);
+                own.more_users = strv_copy(a->cfg.more_users);
+        }
         _cleanup_free_ char *conf = config_format(&own), *envtext = app_env_text(a, pythonpath);
         _cleanup_free_ char *conf_name = xasprintf("%s.conf", s->name), *env_name = xasprintf("%s.env", s->name);
         _cleanup_free_ char *tmpfiles_name = xasprintf("pyshare-%s.conf", s->name);
-        _cleanup_free_ char *tmpfiles = unit_tmpfiles_text(s->name, a->venv, a->user.name, a->cfg.group);
+        _cleanup_strv_ char **users = config_users(&a->cfg);
+        _cleanup_free_ char *tmpfiles = unit_tmpfiles_text(s->name, a->venv, users, a->cfg.group);
         int r;
         if ((r = write_file(x, ETC_DIR, conf_name, conf, &s->acts)) < 0 ||
             (r = write_file(x, ETC_DIR, env_name, envtext, &s->acts)) < 0 ||
@@ -480,6 +559,8 @@ static void setup_report(struct setup *s, struct json *j)
         json_str(j, "venv", s->a.venv);
         json_str(j, "service", s->unit);
         json_str(j, "user", s->a.user.name);
+        _cleanup_strv_ char **users = config_users(&s->a.cfg);
+        json_strv(j, "users", users);
         json_str(j, "group", s->a.cfg.group);
         json_strv(j, "files_changed", s->acts.changed);
         json_strv(j, "files_unchanged", s->acts.unchanged);
@@ -504,8 +585,10 @@ int verb_setup(struct ctx *x, const char *app_name, const struct setup_opts *o)
             (r = open_prefix(x, s.a.cfg.prefix, PREFIX_OPEN_CHECK, &checked_prefix)) < 0 ||
             (r = check_acl_support(x, s.a.cfg.prefix)) < 0)
                 return r;
-        log_info("%s %s: venv %s, service %s, user %s, group %s", x->dry_run ? "plan for setup" : "setup", app_name,
-                 s.a.venv, s.unit, s.a.user.name, s.a.cfg.group);
+        _cleanup_free_ char *readers = s.a.cfg.more_users ? strv_join(s.a.cfg.more_users, ", ") : NULL;
+        _cleanup_free_ char *also = readers ? xasprintf(" (also read by %s)", readers) : xstrdup("");
+        log_info("%s %s: venv %s, service %s, user %s%s, group %s", x->dry_run ? "plan for setup" : "setup", app_name,
+                 s.a.venv, s.unit, s.a.user.name, also, s.a.cfg.group);
         if ((r = setup_group(&s)) < 0 || (r = setup_venv(&s)) < 0 || (r = setup_tree(&s)) < 0 ||
             (r = setup_files(&s)) < 0 || (r = setup_service(&s)) < 0)
                 return r;

@@ -40,6 +40,8 @@ int verb_list(struct ctx *x)
                         json_str(&j, "app", apps[i]);
                         json_str(&j, "service", unit);
                         json_str(&j, "user", c.user);
+                        _cleanup_strv_ char **users = config_users(&c);
+                        json_strv(&j, "users", users);
                         json_str(&j, "venv", venv);
                         json_obj_end(&j);
                 } else
@@ -123,6 +125,8 @@ static void status_render(const struct ctx *x, const struct app *a, char *const 
                 json_str(j, "group", a->cfg.group);
                 json_str(j, "service", a->cfg.service);
                 json_str(j, "user", a->cfg.user);
+                _cleanup_strv_ char **users = config_users(&a->cfg);
+                json_strv(j, "users", users);
                 json_str(j, "prefix", a->cfg.prefix);
                 json_strv(j, "modules", a->cfg.modules);
                 json_strv(j, "problems", problems);
@@ -134,6 +138,10 @@ static void status_render(const struct ctx *x, const struct app *a, char *const 
                 printf("%s: %s\n  venv     %s\n  python   %s\n  service  %s (user %s)\n  group    %s\n  modules  %s\n",
                        a->name, ok ? "ok" : "PROBLEMS", a->venv, a->cfg.python, a->cfg.service, a->cfg.user, a->cfg.group,
                        mods && *mods ? mods : "(all installed)");
+                if (a->cfg.more_users) {
+                        _cleanup_free_ char *readers = strv_join(a->cfg.more_users, " ");
+                        printf("  readers  %s\n", readers);
+                }
                 for (size_t i = 0; problems && problems[i]; i++)
                         printf("  problem: %s\n", problems[i]);
                 for (size_t i = 0; notes && notes[i]; i++)
@@ -178,22 +186,15 @@ static int status_one(struct ctx *x, const char *app_name, struct json *j)
         _cleanup_perms_stats_ struct perms_stats st = {0};
         _cleanup_strv_ char **notes = NULL;
         if (vs == VENV_READY && a.group_exists && a.have_user) {
-                const struct perms_target t = {.user = a.user.uid, .group = a.gid};
+                uid_t more[ACL_MORE_USERS_MAX];
+                struct perms_target t;
+                app_perms_target(&a, more, &t);
                 if (perms_apply(pfd, app_name, a.venv, &t, true, &st) >= 0 && st.changed)
                         strv_consume(&notes, xasprintf("%lu %s from pyshare's owners, modes or ACLs "
                                                        "(pyshare repair %s puts %s right)",
                                                        st.changed, st.changed == 1 ? "entry differs" : "entries differ",
                                                        app_name, st.changed == 1 ? "it" : "them"));
-                _cleanup_free_ gid_t *gids = NULL;
-                size_t ngids = 0;
-                struct perms_finding *f = NULL;
-                size_t nf = 0;
-                if (!x->root && user_groups(&a.user, &gids, &ngids) >= 0 &&
-                    perms_find_unreadable(a.venv, a.user.uid, gids, ngids, 8, &f, &nf) >= 0) {
-                        for (size_t i = 0; i < nf; i++)
-                                strv_consume(&problems, describe_finding(x, &a, &f[i]));
-                        perms_findings_free(f, nf);
-                }
+                unreadable_problems(x, &a, &problems);
         }
 
         status_wiring(x, &a, vs == VENV_READY, &problems);

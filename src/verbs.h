@@ -8,6 +8,7 @@
 
 struct setup_opts {
         const char *python, *group, *service, *user, *prefix;
+        char **more_users; /* --user given more than once: the users after the first */
         char **modules;
         const char *from; /* a package's settings file instead of /usr/lib/pyshare/APP.conf */
         bool restart, no_probe;

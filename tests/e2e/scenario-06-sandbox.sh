@@ -121,7 +121,7 @@ e2e_run cp -p /etc/apache2/envvars /etc/apache2/envvars.e2e-orig
 e2e_run sed -i -e 's/^export APACHE_RUN_USER=.*/export APACHE_RUN_USER=web2/' \
 	-e 's/^export APACHE_RUN_GROUP=.*/export APACHE_RUN_GROUP=web2/' /etc/apache2/envvars
 e2e_exec grep -E '^export APACHE_RUN_(USER|GROUP)=' /etc/apache2/envvars >&2
-# Apache's own view of its run configuration; pyshare reads the same from envvars (src/apache.c).
+# Apache's own view of its run configuration; pyshare reads the same from envvars (src/envvars.c).
 e2e_expect_rc 0 apache2ctl -t -D DUMP_RUN_CFG
 e2e_out_has 'User: name="web2"' "apache2ctl -t -D DUMP_RUN_CFG"
 e2e_expect_rc 1 pyshare probe mdweapp wwwonly

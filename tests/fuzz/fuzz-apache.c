@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* libFuzzer target for the Apache configuration reader (src/apache.c, apache_config_read):
+/* libFuzzer target for the Apache configuration reader (src/apache-conf.c, apache_config_read):
  * the input is httpd.conf in an otherwise empty root (Include lines find nothing, or the file
  * itself). It must not crash, hang or leak; whatever it finds stays within its caps, and every
  * daemon, script and problem names where it came from. The same bytes then go through the

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* libFuzzer target for the envvars reader (src/apache.c, apache_envvars_parse): the input is an
+/* libFuzzer target for the envvars reader (src/envvars.c, apache_envvars_parse): the input is an
  * /etc/apache2/envvars. It must not crash, hang or leak; every variable it reports has a name,
  * a "FILE:LINE" (or "(environment)") where it was set, and each line it did not understand is
  * reported with its line number within the file. ". FILE" lines read below an empty root. */

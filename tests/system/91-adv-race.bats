@@ -35,8 +35,7 @@ setup_file() {
 
 teardown_file() {
         adv_cleanup "$APP"
-        rm -f "/etc/systemd/system/$AUNIT" "/etc/pyshare/services/$AUNIT.env"
-        rm -rf "/etc/systemd/system/$AUNIT.d"
+        adv_unit_remove "$AUNIT"
 }
 
 setup() {

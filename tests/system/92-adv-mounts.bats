@@ -41,8 +41,7 @@ teardown_file() {
         done
         adv_cleanup "$DEEPAPP" "$BINDAPP" "$RAMAPP" "$RAMAPP2"
         rm -rf "$OTHER" "$RAMFS" "$RAMFS2" "$RAMFS2.orig"
-        rm -f "/etc/systemd/system/$AUNIT" "/etc/pyshare/services/$AUNIT.env"
-        rm -rf "/etc/systemd/system/$AUNIT.d"
+        adv_unit_remove "$AUNIT"
 }
 
 setup() {

@@ -55,8 +55,7 @@ setup_file() {
 
 teardown_file() {
         adv_cleanup "$APP"
-        rm -f "/etc/systemd/system/$AUNIT" "/etc/pyshare/services/$AUNIT.env"
-        rm -rf "/etc/systemd/system/$AUNIT.d"
+        adv_unit_remove "$AUNIT"
         [ -n "${PST_ADV_KEEP:-}" ] || rm -rf "$KSTATE"
 }
 

@@ -31,8 +31,8 @@ setup_file() {
 teardown_file() {
         kill_leftovers
         adv_cleanup "$APP"
-        rm -f "/etc/systemd/system/$AUNIT" "/etc/pyshare/services/$AUNIT.env" "$LINGER" "$LINGER.tmp" "$PTHMARK"
-        rm -rf "/etc/systemd/system/$AUNIT.d"
+        adv_unit_remove "$AUNIT"
+        rm -f "$LINGER" "$LINGER.tmp" "$PTHMARK"
 }
 
 setup() {

@@ -47,8 +47,8 @@ teardown_file() {
         drop_images
         rm -f "$PWNED" /PWNED-by-image
         adv_cleanup "$APP"
-        rm -f "/etc/systemd/system/$CUNIT" "/etc/pyshare/services/$CUNIT.env"
-        rm -rf "/etc/systemd/system/$CUNIT.d" "$PLANT" "$MARKS"
+        adv_unit_remove "$CUNIT"
+        rm -rf "$PLANT" "$MARKS"
 }
 
 setup() {

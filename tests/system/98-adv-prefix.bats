@@ -29,8 +29,7 @@ setup_file() {
 
 teardown_file() {
         clean_all
-        rm -f "/etc/systemd/system/$AUNIT" "/etc/pyshare/services/$AUNIT.env"
-        rm -rf "/etc/systemd/system/$AUNIT.d"
+        adv_unit_remove "$AUNIT"
 }
 
 clean_all() {

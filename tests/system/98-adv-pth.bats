@@ -38,8 +38,8 @@ setup_file() {
 
 teardown_file() {
         adv_cleanup "$APP"
-        rm -f "/etc/systemd/system/$AUNIT" "/etc/pyshare/services/$AUNIT.env"
-        rm -rf "/etc/systemd/system/$AUNIT.d" "$SECRET" "$OTHER" "$OPEN" "$GRP" "$ACLDIR" "$HOSTONLY"
+        adv_unit_remove "$AUNIT"
+        rm -rf "$SECRET" "$OTHER" "$OPEN" "$GRP" "$ACLDIR" "$HOSTONLY"
         if [ -n "${IMG:-}" ] && mountpoint -q "$IMG/usr"; then umount "$IMG/usr"; fi
         [ -z "${IMG:-}" ] || rm -rf "$IMG"
 }

@@ -37,8 +37,9 @@ setup_file() {
 teardown_file() {
         kill_marked
         adv_cleanup "$APPA" "$APPB"
-        rm -f "/etc/systemd/system/$AUNIT" "/etc/pyshare/services/$AUNIT.env" /tmp/pip-evil
-        rm -rf "/etc/systemd/system/$AUNIT.d" "$HOLDDIR"
+        adv_unit_remove "$AUNIT"
+        rm -f /tmp/pip-evil
+        rm -rf "$HOLDDIR"
 }
 
 setup() {

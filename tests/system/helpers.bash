@@ -249,9 +249,14 @@ adv_cleanup() {
         local app
         for app in "$@"; do
                 cleanup_app "$app"
-                rm -f "/etc/systemd/system/$app.service" "/etc/pyshare/services/$app.service.env"
-                rm -rf "/etc/systemd/system/$app.service.d"
+                adv_unit_remove "$app.service"
         done
+}
+
+# adv_unit_remove UNIT: the unit file, its drop-ins and its service EnvironmentFile.
+adv_unit_remove() {
+        rm -f "/etc/systemd/system/$1" "/etc/pyshare/services/$1.env"
+        rm -rf "/etc/systemd/system/$1.d"
 }
 
 # Compiles lib/adv/NAME.c into $ADV_BIN/NAME (readable and runnable by the deployer).

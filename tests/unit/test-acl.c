@@ -296,6 +296,39 @@ static void test_read_detects_difference(void **state)
         close(pfd);
 }
 
+/* Several named users: written in any order, they read back as the kernel stores them
+ * (ascending uids), each with the readers' permission, and each may read. */
+static void test_apply_several_users(void **state)
+{
+        int dirfd;
+        open_acl_dir(state, &dirfd);
+        write_file(dirfd, "f", "x");
+        int pfd = openat(dirfd, "f", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        assert_true(pfd >= 0);
+        struct acl_want w = file_want;
+        w.user = UID_SVC + 20;
+        w.more_users[0] = UID_SVC + 30;
+        w.more_users[1] = UID_SVC;
+        w.n_more = 2;
+        assert_int_equal(acl_apply_fd(pfd, &w, NULL), 0);
+        uint8_t cur[ACL_XATTR_MAX], want[ACL_XATTR_MAX];
+        size_t cn, wn = acl_want_xattr(&w, want);
+        assert_int_equal(wn, 4 + 8 * 8);
+        assert_int_equal(acl_read_at(dirfd, "f", false, cur, &cn), 0);
+        assert_bytes_equal(cur, cn, want, wn);
+        const gid_t none_g[] = {999};
+        struct stat st;
+        assert_int_equal(fstatat(dirfd, "f", &st, 0), 0);
+        for (uid_t u = UID_SVC; u <= UID_SVC + 30; u += 10)
+                assert_int_equal(acl_allows(st.st_uid, st.st_gid, st.st_mode, cur, cn, u, none_g, 1, ACL_R),
+                                 u != UID_SVC + 10);
+        /* Without the third user the bytes differ: a tree made for two users is put right. */
+        w.n_more = 1;
+        wn = acl_want_xattr(&w, want);
+        assert_true(wn != cn || memcmp(cur, want, wn) != 0);
+        close(pfd);
+}
+
 /* A regular file name below dirfd that carries file_want's ACL, for the symlink tests. */
 static void file_with_acl(int dirfd, const char *name)
 {
@@ -361,6 +394,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_want_xattr_bytes),
                 cmocka_unit_test(test_want_mask),
+                tmp_test(test_apply_several_users),
                 cmocka_unit_test(test_allows_no_acl),
                 cmocka_unit_test(test_allows_with_acl),
                 cmocka_unit_test(test_supported_var_tmp),

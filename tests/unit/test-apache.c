@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* apache.c: Debian's envvars read the way apache2ctl sources it, and the enabled Apache
- * configuration read the way httpd does, on trees built in temporary directories. */
+/* apache.c, apache-conf.c and envvars.c: Debian's envvars read the way apache2ctl sources it,
+ * and the enabled Apache configuration read the way httpd does, on trees built in temporary
+ * directories. */
 #include "apache.h"
 #include "helpers.h"
 

@@ -249,9 +249,59 @@ static void test_format_parse_round_trip(void **state)
         assert_string_equal(again, text);
 }
 
+/* Several User= lines: the first is the service user, the others read the venv; a file's list
+ * replaces another's as a whole; an empty User= clears it; the text lists them in order. */
+static void test_several_users(void **state)
+{
+        (void)state;
+        _cleanup_config_ struct app_config c = {0}, over = {0}, same = {0};
+        static const char text[] = "[App]\nUser=www-data\nUser=monitor\nUser=www-data\nUser=metrics\n";
+        parse_ok(text, strlen(text), &c);
+        assert_string_equal(c.user, "www-data");
+        assert_strv_equal(c.more_users, "monitor", "metrics");
+        const char *key = NULL;
+        assert_int_equal(config_validate(&c, &key), 0);
+        _cleanup_free_ char *t = config_format(&c);
+        assert_non_null(strstr(t, "User=www-data\nUser=monitor\nUser=metrics\n"));
+        _cleanup_strv_ char **all = config_users(&c);
+        assert_strv_equal(all, "www-data", "monitor", "metrics");
+
+        static const char one[] = "[App]\nUser=apache\n";
+        parse_ok(one, strlen(one), &over);
+        parse_ok(text, strlen(text), &same);
+        config_subtract(&same, &c); /* the same list: nothing to repeat */
+        assert_null(same.user);
+        assert_null(same.more_users);
+        config_overlay(&c, &over);
+        assert_string_equal(c.user, "apache");
+        assert_null(c.more_users);
+
+        static const char cleared[] = "[App]\nUser=a\nUser=b\nUser=\n";
+        _cleanup_config_ struct app_config e = {0};
+        parse_ok(cleared, strlen(cleared), &e);
+        assert_null(e.user);
+        assert_null(e.more_users);
+
+        static const char bad[] = "[App]\nUser=a\nUser=Bad!\n";
+        _cleanup_config_ struct app_config b = {0};
+        parse_ok(bad, strlen(bad), &b);
+        assert_int_equal(config_validate(&b, &key), -EINVAL);
+        assert_string_equal(key, "User");
+
+        static const char many[] = "[App]\nUser=u1\nUser=u2\nUser=u3\nUser=u4\nUser=u5\nUser=u6\nUser=u7\nUser=u8\n"
+                                   "User=u9\n";
+        _cleanup_config_ struct app_config m = {0};
+        unsigned line = 0;
+        const char *why = NULL;
+        assert_int_equal(config_parse(many, strlen(many), &m, &line, &why), -EINVAL);
+        assert_int_equal(line, 10);
+        assert_string_equal(why, "too many User= lines (at most 8)");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_several_users),
                 cmocka_unit_test(test_parse_full),      cmocka_unit_test(test_parse_comments_blank_partial),
                 cmocka_unit_test(test_parse_errors),    cmocka_unit_test(test_parse_module_limit),
                 cmocka_unit_test(test_validate),        cmocka_unit_test(test_format_literal),

@@ -20,6 +20,22 @@ static void test_app_env_text(void **state)
                                   "VIRTUAL_ENV=\"/opt/pyshare/web\"\n");
 }
 
+/* tmpfiles.d restores the top directory's ACL with an entry for every user of the app. */
+static void test_tmpfiles_text(void **state)
+{
+        (void)state;
+        char *one[] = {(char *)"www-data", NULL}, *two[] = {(char *)"www-data", (char *)"monitor", NULL};
+        _cleanup_free_ char *t1 = unit_tmpfiles_text("web", "/opt/pyshare/web", one, "deploy");
+        _cleanup_free_ char *t2 = unit_tmpfiles_text("web", "/opt/pyshare/web", two, "deploy");
+        assert_string_equal(t1, "# Written by pyshare for web: restores the owner, mode and ACLs of its environment's\n"
+                                "# top directory (systemd-tmpfiles --create). pyshare repair web fixes the rest.\n"
+                                "d /opt/pyshare/web 2770 root deploy -\n"
+                                "a+ /opt/pyshare/web - - - - u::rwx,g::rwx,o::---,u:www-data:r-x,g:deploy:rwx,"
+                                "d:u::rwx,d:g::rwx,d:o::---,d:u:www-data:r-x,d:g:deploy:rwx\n");
+        assert_non_null(strstr(t2, ",u:www-data:r-x,u:monitor:r-x,g:deploy:rwx,"));
+        assert_non_null(strstr(t2, ",d:u:www-data:r-x,d:u:monitor:r-x,d:g:deploy:rwx\n"));
+}
+
 static void test_service_files_text(void **state)
 {
         (void)state;
@@ -70,6 +86,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_app_env_text),
+                cmocka_unit_test(test_tmpfiles_text),
                 cmocka_unit_test(test_service_files_text),
                 cmocka_unit_test(test_service_env_lists),
                 cmocka_unit_test(test_watch_dropins),
