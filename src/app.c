@@ -5,6 +5,7 @@
 #include "fileio.h"
 #include "log.h"
 #include "names.h"
+#include "service.h"
 #include "similar.h"
 #include "units.h"
 #include "users.h"
@@ -436,4 +437,52 @@ int begin_change(struct ctx *x, const char *verb, const char *app_name, struct a
         if ((r = load_app(x, app_name, a)) < 0)
                 return r;
         return take_lock(x, ret_lockfd);
+}
+
+/* Whether an Apache path setting (python-home=, python-path=) names the venv or a path in it. */
+static bool names_venv(const char *value, const char *venv, bool list)
+{
+        _cleanup_strv_ char **paths = list ? apache_split_python_path(value) : NULL;
+        if (!list)
+                strv_push(&paths, value);
+        size_t n = strlen(venv);
+        for (size_t i = 0; paths && paths[i]; i++) {
+                const char *p = paths[i];
+                size_t k = strlen(p);
+                while (k > 1 && p[k - 1] == '/')
+                        k--;
+                if (strncmp(p, venv, n) == 0 && (k == n || p[n] == '/'))
+                        return true;
+        }
+        return false;
+}
+
+/* Every user that the enabled Apache configuration runs a WSGIDaemonProcess as whose
+ * python-home= or python-path= names the venv reads it too: added to the app's users, saying
+ * so (the checks of every user then apply to it). */
+void app_propose_daemon_users(const struct ctx *x, struct app *a, const char *unit, const char *shown_venv,
+                             char ***proposed)
+{
+        _cleanup_(service_model_free) struct service_model m = {0};
+        if (!unit_apache_command(unit) ||
+            service_model_build(x->rootfd, unit, SERVICE_FILES_ONLY | SERVICE_NO_PROCESSES, &m) < 0)
+                return;
+        for (size_t i = 0; i < m.conf.n_daemons; i++) {
+                const struct apache_daemon *d = &m.conf.daemons[i];
+                const char *user = service_daemon_user(&m, d);
+                bool home = d->python_home && names_venv(d->python_home, a->venv, false);
+                if (!user || !(home || (d->python_path && names_venv(d->python_path, a->venv, true))) ||
+                    !user_name_valid(user) || strcmp(user, a->cfg.user) == 0 || strv_contains(a->cfg.more_users, user))
+                        continue;
+                if (strv_length(a->cfg.more_users) + 1 >= CONFIG_USERS_MAX) {
+                        log_warning("WSGIDaemonProcess %s (%s) runs as %s, but %s has %d users already: pass the ones "
+                                    "it needs with --user",
+                                    d->name, d->where, user, a->name, CONFIG_USERS_MAX);
+                        continue;
+                }
+                strv_push(&a->cfg.more_users, user);
+                strv_push(proposed, user);
+                log_info("%s reads %s too: WSGIDaemonProcess %s (%s) runs as %s with %s=%s", user, shown_venv, d->name,
+                         d->where, user, home ? "python-home" : "python-path", home ? d->python_home : d->python_path);
+        }
 }

@@ -89,6 +89,11 @@ int refuse_unsafe_ids(const struct ctx *x, struct app *a);
 /* Looks up the users of cfg.more_users into a->more_users (one whose uid is already there is
  * left out); how is appended to the error when one does not exist. */
 int app_lookup_more_users(const struct ctx *x, struct app *a, const char *how);
+/* Adds to a->cfg.more_users (and to *proposed) every user that the enabled Apache configuration
+ * of unit runs a WSGIDaemonProcess as whose python-home= or python-path= names the venv, saying
+ * so (the checks of every user then apply to it). */
+void app_propose_daemon_users(const struct ctx *x, struct app *a, const char *unit, const char *shown_venv,
+                             char ***proposed);
 /* The uids of the other readers, for a perms_target (at most 7). */
 size_t app_more_uids(const struct app *a, uid_t *ret, size_t max);
 

@@ -230,28 +230,6 @@ static void judge_next_home(const struct app *a, struct app_judgement *j)
                                   v->where, v->value, a->cfg.service);
 }
 
-/* mod_wsgi embeds one Python; a venv of another version cannot be imported by it. The
- * rebuild verb's checks (issue 14) judge the venv's own interpreter; this is the server's
- * side, seen from the library mod_wsgi.so links. */
-static void judge_python(const struct app *a, const char *want, struct app_judgement *j)
-{
-        const struct service_model *m = &j->m;
-        const char *lib = m->wsgi_libpython, *site = want ? strstr(want, "/lib/python") : NULL;
-        if (!lib || !site || m->conf.n_scripts == 0 || !startswith(lib, "libpython"))
-                return;
-        size_t n = strcspn(lib + 9, "s"); /* "3.11." of "libpython3.11.so.1.0" */
-        if (n < 2 || lib[9 + n - 1] != '.')
-                return;
-        _cleanup_free_ char *server = xstrndup(lib + 9, n - 1);
-        size_t k = strcspn(site + 11, "/");
-        if (strlen(server) == k && strncmp(server, site + 11, k) == 0)
-                return;
-        app_judgement_add(j, SERVICE_CAUSE_PYTHON_MISMATCH, false,
-                          "mod_wsgi (%s) embeds Python %s, but %s is a Python %.*s venv: its compiled modules "
-                          "and site-packages do not load there; rebuild the venv with Python %s",
-                          m->conf.wsgi_module_path, server, a->venv, (int)k, site + 11, server);
-}
-
 void app_judge(const struct ctx *x, const struct app *a, char *const *pythonpath, struct app_judgement *ret)
 {
         struct app_judgement j = {0};
@@ -279,7 +257,6 @@ void app_judge(const struct ctx *x, const struct app *a, char *const *pythonpath
                 judge_reload(x, a, want, &j);
         if (m->apache)
                 judge_daemons(x, a, want, &j);
-        judge_python(a, want, &j);
         for (size_t i = 0; i < m->n_findings; i++) {
                 const struct service_finding *f = &m->findings[i];
                 if (strcmp(f->cause, SERVICE_CAUSE_UNPARSED) == 0)

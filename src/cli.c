@@ -31,6 +31,11 @@ static const char usage_text[] =
         "  pip APP ARGS...       run the venv's pip as pyshare's own user (never root), then repair\n"
         "  list                  list the apps that are set up\n"
         "  status [APP]          settings and health of one or every app\n"
+        "  rebuild APP [--python=PATH] [--upgrade] [--find-links=DIR] [--index-url=URL]\n"
+        "              [--keep-old]\n"
+        "                        build the venv again with the service's Python and the same\n"
+        "                        distributions (after a Python upgrade); the old one comes\n"
+        "                        back when anything fails\n"
         "\n"
         "Global options:\n"
         "      --root=DIR        operate on the image or tree below DIR\n"
@@ -64,7 +69,11 @@ enum {
         OPT_VERSION,
         OPT_LOCK_TIMEOUT,
         OPT_DIFF,
-        OPT_PYTHON, /* from here on: options of one command */
+        OPT_UPGRADE, /* from here on: options of one command; rebuild's end with --python */
+        OPT_FIND_LINKS,
+        OPT_INDEX_URL,
+        OPT_KEEP_OLD,
+        OPT_PYTHON,
         OPT_GROUP,
         OPT_SERVICE,
         OPT_USER,
@@ -114,6 +123,10 @@ static const struct option options[] = {
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"purge", no_argument, NULL, OPT_PURGE},
         {"lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT},
+        {"upgrade", no_argument, NULL, OPT_UPGRADE},
+        {"find-links", required_argument, NULL, OPT_FIND_LINKS},
+        {"index-url", required_argument, NULL, OPT_INDEX_URL},
+        {"keep-old", no_argument, NULL, OPT_KEEP_OLD},
         {0},
 };
 
@@ -122,6 +135,7 @@ struct cli_args {
         const char *verb, *app, *pip_app;
         struct setup_opts so;
         struct probe_opts po;
+        struct rebuild_opts ro;
         bool purge, help, version;
         int verbosity; /* -1 quiet, 0, 1 verbose */
         char **modules, **positional, **pip_args, **more_users;
@@ -153,6 +167,12 @@ static int run_pip_verb(struct ctx *x, struct cli_args *c) { return verb_pip(x, 
 static int run_list(struct ctx *x, struct cli_args *c) { return verb_list(x); }
 static int run_status(struct ctx *x, struct cli_args *c) { return verb_status(x, c->app); }
 
+static int run_rebuild(struct ctx *x, struct cli_args *c)
+{
+        c->ro.python = c->so.python;
+        return verb_rebuild(x, c->app, &c->ro);
+}
+
 enum verb_args {
         ARGS_NONE,      /* no argument */
         ARGS_APP,       /* APP */
@@ -175,6 +195,7 @@ static const struct verb {
         {"pip", ARGS_PIP, 0, -1, run_pip_verb},
         {"list", ARGS_NONE, 0, -1, run_list},
         {"status", ARGS_MAYBE_APP, 0, -1, run_status},
+        {"rebuild", ARGS_APP, OPT_UPGRADE, OPT_PYTHON, run_rebuild},
 };
 
 static const struct verb *verb_find(const char *name)
@@ -197,7 +218,7 @@ static char *verb_names(void)
 /* Global options go with every verb; a verb option only with its verb. */
 static bool option_allowed(const struct verb *v, int opt)
 {
-        if (opt < OPT_PYTHON)
+        if (opt < OPT_UPGRADE)
                 return true;
         return v && opt >= v->opt_first && opt <= v->opt_last;
 }
@@ -327,6 +348,18 @@ static int take_option(int opt, struct ctx *x, struct cli_args *c)
         case OPT_PURGE:
                 c->purge = true;
                 break;
+        case OPT_UPGRADE:
+                c->ro.upgrade = true;
+                break;
+        case OPT_FIND_LINKS:
+                c->ro.find_links = optarg;
+                break;
+        case OPT_INDEX_URL:
+                c->ro.index_url = optarg;
+                break;
+        case OPT_KEEP_OLD:
+                c->ro.keep_old = true;
+                break;
         case OPT_LOCK_TIMEOUT:
                 if (parse_seconds(optarg, 86400, &x->lock_timeout) < 0)
                         return usage_error("--lock-timeout=%s: give whole seconds from 1 to 86400", optarg);
@@ -382,7 +415,7 @@ static int parse_args(int argc, char **argv, struct ctx *x, struct cli_args *c)
                 default:
                         break;
                 }
-                if (opt >= OPT_PYTHON && (!c->verb || !option_allowed(verb_find(c->verb), opt))) {
+                if (opt >= OPT_UPGRADE && (!c->verb || !option_allowed(verb_find(c->verb), opt))) {
                         char buf[64];
                         snprintf(buf, sizeof(buf), "--%s", option_name(opt));
                         return usage_error("option %s %s", buf,
@@ -471,6 +504,14 @@ int cli_main(int argc, char **argv)
         if (argc > 1 && strcmp(argv[1], "__probe-child") == 0)
                 return probe_child_main(argc - 1, argv + 1);
         struct ctx x = {.rootfd = -1, .lock_timeout = 300};
+        /* The package's dpkg trigger after a Python or mod_wsgi upgrade (debian/pyshare.triggers). */
+        if (argc == 2 && strcmp(argv[1], "__python-check") == 0) {
+                log_setup(0, false);
+                x.rootfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                int r = verb_python_check(&x);
+                close(x.rootfd);
+                return exit_status(r);
+        }
         _cleanup_(cli_args_free) struct cli_args c = {.so = {.cgi = -1, .watch = -1}, .po = {.timeout_sec = 30}};
         int full_argc = argc;
         int r = cli_run(argc, argv, &x, &c);

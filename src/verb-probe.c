@@ -12,6 +12,7 @@
 #include "output.h"
 #include "perms.h"
 #include "probe.h"
+#include "pyversion.h"
 #include "tree.h"
 #include "units.h"
 #include "users.h"
@@ -188,7 +189,7 @@ struct judged {
 
 static void json_probe(struct json *j, const char *key, const struct app *a, const struct probe_result *res, bool ok,
                        const struct failures *fl, const struct app_judgement *jd, const struct judged *jg,
-                       const char *mode)
+                       const struct pycheck *pc, const char *mode)
 {
         char *const *problems = fl->problems;
         json_obj_begin(j, key);
@@ -246,6 +247,7 @@ static void json_probe(struct json *j, const char *key, const struct app *a, con
         json_bool(j, "probed", jg->now_probed);
         json_obj_end(j);
         json_strv(j, "notes", jd->notes);
+        pycheck_json(j, pc, a->name);
         json_obj_end(j);
 }
 
@@ -566,6 +568,13 @@ int run_probe(const struct ctx *x, const struct app *a, char *const *requested, 
                 if (dp)
                         jg.ok_next = false;
         }
+        /* A venv of another Python fails the verdict even when some imports work (issue 14). */
+        _cleanup_(pycheck_free) struct pycheck pc = {0};
+        if (pycheck_app(x->rootfd, a->name, a->cfg.service, a->venv_rel, a->venv, a->cfg.python, false, &pc) >= 0 &&
+            pc.mismatch) {
+                failure_add(&fl, SERVICE_CAUSE_PYTHON_MISMATCH, false, xstrdup(pc.mismatch));
+                jg.ok_next = false;
+        }
         if (!jg.ok_next) {
                 /* What the model sees about the next start explains the failure first. */
                 for (size_t i = 0; i < jd.n; i++)
@@ -592,7 +601,7 @@ int run_probe(const struct ctx *x, const struct app *a, char *const *requested, 
 
         const char *mode = daemon ? "daemon" : interpreter ? "interpreter" : "embedded";
         if (j)
-                json_probe(j, json_key, a, &res, ok, &fl, &jd, &jg, mode);
+                json_probe(j, json_key, a, &res, ok, &fl, &jd, &jg, &pc, mode);
         /* Under dpkg people read stderr and the journal, not the JSON a hook parses: the
          * results go there too (in JSON mode these lines go to stderr). */
         if (!x->json || log_context() != LOG_CONTEXT_SHELL)

@@ -10,6 +10,7 @@
 #include "names.h"
 #include "output.h"
 #include "perms.h"
+#include "pyversion.h"
 #include "requirements.h"
 #include "service.h"
 #include "tree.h"
@@ -233,54 +234,6 @@ static int setup_settings(struct setup *s)
         return 0;
 }
 
-/* Whether an Apache path setting (python-home=, python-path=) names the venv or a path in it. */
-static bool names_venv(const char *value, const char *venv, bool list)
-{
-        _cleanup_strv_ char **paths = list ? apache_split_python_path(value) : NULL;
-        if (!list)
-                strv_push(&paths, value);
-        size_t n = strlen(venv);
-        for (size_t i = 0; paths && paths[i]; i++) {
-                const char *p = paths[i];
-                size_t k = strlen(p);
-                while (k > 1 && p[k - 1] == '/')
-                        k--;
-                if (strncmp(p, venv, n) == 0 && (k == n || p[n] == '/'))
-                        return true;
-        }
-        return false;
-}
-
-/* Every user that the enabled Apache configuration runs a WSGIDaemonProcess as whose
- * python-home= or python-path= names the venv reads it too: added to the app's users, saying
- * so (the checks of every user then apply to it). */
-static void propose_daemon_users(struct setup *s)
-{
-        struct app *a = &s->a;
-        _cleanup_(service_model_free) struct service_model m = {0};
-        if (!unit_apache_command(s->unit) ||
-            service_model_build(s->x->rootfd, s->unit, SERVICE_FILES_ONLY | SERVICE_NO_PROCESSES, &m) < 0)
-                return;
-        for (size_t i = 0; i < m.conf.n_daemons; i++) {
-                const struct apache_daemon *d = &m.conf.daemons[i];
-                const char *user = service_daemon_user(&m, d);
-                bool home = d->python_home && names_venv(d->python_home, a->venv, false);
-                if (!user || !(home || (d->python_path && names_venv(d->python_path, a->venv, true))) ||
-                    !user_name_valid(user) || strcmp(user, a->cfg.user) == 0 || strv_contains(a->cfg.more_users, user))
-                        continue;
-                if (strv_length(a->cfg.more_users) + 1 >= CONFIG_USERS_MAX) {
-                        log_warning("WSGIDaemonProcess %s (%s) runs as %s, but %s has %d users already: pass the ones "
-                                    "it needs with --user",
-                                    d->name, d->where, user, a->name, CONFIG_USERS_MAX);
-                        continue;
-                }
-                strv_push(&a->cfg.more_users, user);
-                strv_push(&s->proposed, user);
-                log_info("%s reads %s too: WSGIDaemonProcess %s (%s) runs as %s with %s=%s", user, s->sv, d->name,
-                         d->where, user, home ? "python-home" : "python-path", home ? d->python_home : d->python_path);
-        }
-}
-
 /* The user and the group: looked up, and refused when unsafe. */
 static int setup_ids(struct setup *s)
 {
@@ -321,11 +274,34 @@ static int setup_ids(struct setup *s)
         if (r < 0 && r != -PS_E_NOTFOUND)
                 return log_error_errno(r, "cannot look up group %s: %s", a->cfg.group, strerror(-r));
         a->group_exists = r >= 0;
-        propose_daemon_users(s);
+        app_propose_daemon_users(x, a, s->unit, s->sv, &s->proposed);
         if ((r = app_lookup_more_users(x, a, "create it, or leave it out of the --user options")) < 0 ||
             (r = refuse_unsafe_ids(x, a)) < 0)
                 return r;
         return refuse_unit_groups(x, a, s->unit);
+}
+
+/* A venv (or the Python that would build it) that the service's Python cannot import is not
+ * wired: --python decides only where the service is not mod_wsgi (issue 14). */
+static int setup_python(struct setup *s)
+{
+        const struct ctx *x = s->x;
+        _cleanup_(pycheck_free) struct pycheck pc = {0};
+        int r = pycheck_app(x->rootfd, s->name, s->unit, s->a.venv_rel, s->a.venv, s->a.cfg.python, s->o->python != NULL,
+                            &pc);
+        if (r < 0)
+                return 0; /* what cannot be read here, status and the probe say */
+        if (pc.mismatch)
+                return log_error_errno(-PS_E_INVALID, "%s; setup does not wire a virtualenv that the service's Python "
+                                       "cannot import",
+                                       pc.mismatch);
+        _cleanup_free_ char *resolved = NULL, *have = NULL;
+        if (!pc.want || pc.venv.version || pyversion_of_program(x->rootfd, s->a.cfg.python, &resolved, &have) < 0 ||
+            !have || strcmp(have, pc.want) == 0)
+                return 0;
+        return log_error_errno(-PS_E_INVALID, "%s is Python %s, but %s: a virtualenv it builds cannot be imported "
+                               "there; pass --python=PATH of a Python %s",
+                               s->a.cfg.python, have, pc.want_source, pc.want);
 }
 
 /* Everything is checked before anything changes. */
@@ -362,7 +338,7 @@ static int setup_resolve(struct setup *s)
                 return log_error_errno(-PS_E_INVALID, "--url=%s needs --wsgi-script=PATH (or WSGIScript= in the "
                                        "settings): it is where Apache mounts that script",
                                        s->a.cfg.url);
-        if ((r = setup_ids(s)) < 0)
+        if ((r = setup_ids(s)) < 0 || (r = setup_python(s)) < 0)
                 return r;
         return s->a.cfg.wsgi_script ? wsgi_daemon_check(x, &s->a) : 0;
 }
@@ -398,6 +374,11 @@ static int setup_venv(struct setup *s)
         const char *app = s->name, *python = s->a.cfg.python;
         int r = prepare_prefix(x, s->a.cfg.prefix, &s->pfd);
         if (r < 0)
+                return r;
+        /* A rebuild rolled back here leaves the old venv: judged again before it is wired. */
+        if (s->pfd >= 0 && (r = rebuild_recover(x, &s->a, s->pfd)) < 0)
+                return r;
+        if (r > 0 && (r = setup_python(s)) < 0)
                 return r;
         s->vs = VENV_MISSING;
         if (s->pfd >= 0 && (r = venv_state(s->pfd, app, &s->vs)) < 0)

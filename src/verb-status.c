@@ -10,6 +10,7 @@
 #include "output.h"
 #include "perms.h"
 #include "prefix.h"
+#include "pyversion.h"
 #include "tree.h"
 #include "users.h"
 #include "venv.h"
@@ -88,8 +89,23 @@ static void status_wiring(const struct ctx *x, const struct app *a, bool venv_re
                 strv_push(notes, jd->notes[i]);
 }
 
+/* The Python the service runs against the one that built the venv (issue 14). */
+static void status_python(const struct ctx *x, const struct app *a, struct pycheck *pc, char ***problems,
+                          char ***notes)
+{
+        if (pycheck_app(x->rootfd, a->name, a->cfg.service, a->venv_rel, a->venv, a->cfg.python, false, pc) < 0)
+                return;
+        if (pc->mismatch)
+                strv_push(problems, pc->mismatch);
+        if (pc->cgi)
+                strv_consume(notes, xasprintf("%s runs CGI scripts with the Python their #! line names: that they "
+                                              "match %s's Python is the scripts' business",
+                                              a->cfg.service, a->venv));
+}
+
 static void status_render(const struct ctx *x, const struct app *a, char *const *problems, char *const *notes,
-                          const struct conflict *cf, size_t ncf, const struct app_judgement *jd, struct json *j)
+                          const struct conflict *cf, size_t ncf, const struct app_judgement *jd,
+                          const struct pycheck *pc, struct json *j)
 {
         bool ok = !problems;
         if (x->json) {
@@ -116,8 +132,16 @@ static void status_render(const struct ctx *x, const struct app *a, char *const 
                         json_bool(j, "now_only", jd->f[i].now);
                         json_obj_end(j);
                 }
+                if (pc->mismatch) {
+                        json_obj_begin(j, NULL);
+                        json_str(j, "cause", "python-mismatch");
+                        json_str(j, "text", pc->mismatch);
+                        json_bool(j, "now_only", false);
+                        json_obj_end(j);
+                }
                 json_arr_end(j);
                 json_bool(j, "running", jd->have_model && jd->m.running);
+                pycheck_json(j, pc, a->name);
                 json_obj_end(j);
         } else {
                 _cleanup_free_ char *mods = strv_join(a->cfg.modules, " ");
@@ -196,7 +220,10 @@ static int status_one(struct ctx *x, const char *app_name, struct json *j)
                                              xasprintf("%s: %s", cf[i].versions_differ ? "conflict" : "same version",
                                                        text));
                         }
-        status_render(x, &a, problems, notes, cf, ncf, &jd, j);
+        _cleanup_(pycheck_free) struct pycheck pc = {0};
+        if (vs == VENV_READY)
+                status_python(x, &a, &pc, &problems, &notes);
+        status_render(x, &a, problems, notes, cf, ncf, &jd, &pc, j);
         conflicts_free(cf, ncf);
         return problems ? -PS_E_PROBLEM : 0;
 }

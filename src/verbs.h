@@ -22,6 +22,11 @@ struct probe_opts {
         int timeout_sec;
 };
 
+struct rebuild_opts {
+        const char *python, *find_links, *index_url;
+        bool upgrade, keep_old;
+};
+
 int verb_setup(struct ctx *x, const char *app, const struct setup_opts *o);
 int verb_probe(struct ctx *x, const char *app, const struct probe_opts *o);
 int verb_repair(struct ctx *x, const char *app);
@@ -29,6 +34,15 @@ int verb_remove(struct ctx *x, const char *app, bool purge, bool restart);
 int verb_pip(struct ctx *x, const char *app, char *const *args);
 int verb_list(struct ctx *x);
 int verb_status(struct ctx *x, const char *app);
+int verb_rebuild(struct ctx *x, const char *app, const struct rebuild_opts *o);
+/* Finishes (deletes the old venv) or rolls back (the old venv back at its path) a rebuild of
+ * the app that was interrupted, in the prefix pfd: 1 when it rolled back, 0 when there was
+ * nothing to roll back. Setup and rebuild start with it. */
+int rebuild_recover(const struct ctx *x, const struct app *a, int pfd);
+/* Every app's venv against its service's Python, each mismatch a warning (and a journal entry
+ * with PYSHARE_APP=): the dpkg trigger's check after a Python or mod_wsgi upgrade. Always 0:
+ * it never fails the package, and never rebuilds. */
+int verb_python_check(struct ctx *x);
 
 /* Runs the probe of an app and prints its verdict (into j under json_key with --json): 0 when
  * every module imported, -PS_E_PROBLEM when not. The imports run with the environment and as

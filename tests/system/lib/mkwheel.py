@@ -3,11 +3,13 @@
 
   mkwheel.py --out DIR --name NAME --version V
              [--module PATH=TEXT]... [--ext MODNAME=C_SOURCE_FILE]... [--data PATH=TEXT]...
+             [--script NAME=MODULE:FUNC]...
 
 --module adds a file with that text (e.g. pkg/__init__.py=__version__ = '1.0');
 --ext compiles a C extension module with gcc against this Python's headers (the wheel is then
 tagged for this interpreter and platform); --data adds a file at the top of the wheel (e.g. a
-.pth). Prints the wheel's path.
+.pth); --script adds a console script that pip writes into the venv's bin/. Prints the wheel's
+path.
 """
 import argparse
 import base64
@@ -42,6 +44,7 @@ def main():
     ap.add_argument("--module", action="append", default=[])
     ap.add_argument("--ext", action="append", default=[])
     ap.add_argument("--data", action="append", default=[])
+    ap.add_argument("--script", action="append", default=[])
     a = ap.parse_args()
 
     files = {}
@@ -66,6 +69,9 @@ def main():
     files[f"{di}/METADATA"] = f"Metadata-Version: 2.1\nName: {a.name}\nVersion: {a.version}\n".encode()
     files[f"{di}/WHEEL"] = (f"Wheel-Version: 1.0\nGenerator: pyshare-tests\n"
                             f"Root-Is-Purelib: {'true' if pure else 'false'}\nTag: {tag}\n").encode()
+    if a.script:
+        files[f"{di}/entry_points.txt"] = ("[console_scripts]\n" + "".join(
+            f"{n} = {t}\n" for n, _, t in (s.partition("=") for s in a.script))).encode()
     files[f"{di}/top_level.txt"] = ("\n".join(tops) + "\n").encode()
     record = [record_line(p, d) for p, d in files.items()] + [f"{di}/RECORD,,"]
     files[f"{di}/RECORD"] = ("\n".join(record) + "\n").encode()

@@ -1,0 +1,306 @@
+#!/usr/bin/env bats
+# Python upgrades (issue 14): a venv built by another Python than the service's is the cause
+# python-mismatch in status and the probe, setup refuses to wire it, and `pyshare rebuild`
+# builds it again in place with the same distributions, or leaves the old one exactly as it was.
+# The "old Python" is 3.9: a venv of this host's Python made to look as a 3.9 venv does
+# (pyvenv.cfg, lib/python3.9, cpython-39 extension modules, bin/python leading to a
+# /usr/bin/python3.9 that is not installed), as a dist-upgrade leaves a venv behind.
+load helpers
+
+APP=pst-rebuild
+RUNIT=pst-rebuild.service
+RWHEELS=/var/tmp/pyshare-tests/rebuild-wheels
+
+setup_file() {
+        fixtures
+        make_unit "$RUNIT"
+        rm -rf "$RWHEELS"
+        mkdir -p "$RWHEELS"
+        /usr/bin/python3 "$REPO/tests/system/lib/mkwheel.py" --out "$RWHEELS" --name pstest_cli --version 1.0 \
+                --module "pstest_cli/__init__.py=def main():\n    print('pstest-cli ok')" \
+                --script pstest-cli=pstest_cli:main >/dev/null
+        cp "$WHEELS"/pstest_pure-*.whl "$WHEELS"/pstest_cext-*.whl "$RWHEELS"/
+        chmod -R a+rX "$RWHEELS"
+}
+
+teardown_file() {
+        cleanup_app "$APP"
+        rm -rf /opt/pyshare/"$APP".pre-rebuild-* "$RWHEELS"
+        rm -f "/etc/systemd/system/$RUNIT" "/etc/pyshare/services/$RUNIT.env"
+        rm -rf "/etc/systemd/system/$RUNIT.d"
+}
+
+setup() {
+        cleanup_app "$APP"
+        rm -rf /opt/pyshare/"$APP".pre-rebuild-* /opt/pyshare/."$APP".pyshare-*
+}
+
+# The app set up by this host's Python with pstest_pure, pstest_cext and pstest_cli (a console
+# script), then aged into a 3.9 venv.
+old_venv() {
+        "$PYSHARE" setup "$APP" --service="$RUNIT" --group="$DEPLOY_GROUP" --no-probe >/dev/null
+        runuser -u "$DEPLOYER" -- env -i PATH=/usr/bin:/bin HOME=/tmp sh -c \
+                "/opt/pyshare/$APP/bin/pip install --quiet --no-index --no-cache-dir --disable-pip-version-check --find-links $RWHEELS pstest_pure pstest_cext pstest_cli"
+        "$PYSHARE" repair "$APP" >/dev/null
+        local v=/opt/pyshare/$APP tag
+        tag=$(/usr/bin/python3 -c 'import sys; print(f"{sys.version_info[0]}{sys.version_info[1]}")')
+        sed -i 's/^version = .*/version = 3.9.2/' "$v/pyvenv.cfg"
+        mv "$v/lib/python$PYVER" "$v/lib/python3.9"
+        for so in "$v"/lib/python3.9/site-packages/*.cpython-"$tag"-*.so; do
+                mv "$so" "${so/cpython-$tag-/cpython-39-}"
+        done
+        ln -sfn /usr/bin/python3.9 "$v/bin/python3"
+        sed -i "1s|.*|#!/usr/bin/python3.9|" "$v/bin/pstest-cli"
+}
+
+MISMATCH_TEXT() {
+        echo "/opt/pyshare/$APP was built by Python 3.9 (pyvenv.cfg says version = 3.9.2; it has lib/python3.9; its extension modules are built for Python 3.9; bin/python leads to /usr/bin/python3.9, which does not exist), but the app's Python /usr/bin/python3 (/usr/bin/python$PYVER) is Python $PYVER: run \`pyshare rebuild $APP\`"
+}
+
+@test "status: a 3.9 venv under this host's Python is the cause python-mismatch, naming both versions and the fix" {
+        [ ! -e /usr/bin/python3.9 ] || skip_or_fail "/usr/bin/python3.9 is installed: the aged venv's bin/python would lead somewhere"
+        old_venv
+        run "$PYSHARE" status "$APP"
+        assert_status 1
+        assert_output_has "  problem: $(MISMATCH_TEXT)"
+        run "$PYSHARE" status "$APP" --json
+        assert_status 1
+        cause=$(jq -c ".apps[0].causes[0] | {cause, service_python, venv_python, fix}" <<<"$output")
+        [ "$cause" = "{\"cause\":\"python-mismatch\",\"service_python\":\"$PYVER\",\"venv_python\":\"3.9\",\"fix\":\"pyshare rebuild $APP\"}" ]
+        [ "$(jq -r '.apps[0].causes[0].text' <<<"$output")" = "$(MISMATCH_TEXT)" ]
+}
+
+@test "probe: the mismatch fails the verdict, with the cause in --json" {
+        old_venv
+        run "$PYSHARE" probe "$APP" --json
+        assert_status 1
+        [ "$(jq -r '.ok' <<<"$output")" = false ]
+        [ "$(jq -r '.causes[0].cause' <<<"$output")" = python-mismatch ]
+        [ "$(jq -r '.causes[0].venv_python' <<<"$output")" = 3.9 ]
+        jq -e --arg t "$(MISMATCH_TEXT)" '.problems | index($t) != null' <<<"$output" >/dev/null
+}
+
+@test "setup refuses to wire a venv of another Python, and changes nothing" {
+        old_venv
+        before=$(snapshot "/opt/pyshare/$APP" /etc/pyshare)
+        run "$PYSHARE" setup "$APP" --service="$RUNIT" --group="$DEPLOY_GROUP" --no-probe
+        assert_status 65
+        assert_output_has "$(MISMATCH_TEXT); setup does not wire a virtualenv that the service's Python cannot import"
+        [ "$before" = "$(snapshot "/opt/pyshare/$APP" /etc/pyshare)" ]
+}
+
+@test "rebuild --dry-run prints the requirements and the plan, and changes nothing" {
+        old_venv
+        before=$(snapshot "/opt/pyshare/$APP" /etc/pyshare)
+        run "$PYSHARE" rebuild "$APP" --dry-run --find-links="$RWHEELS"
+        assert_status 0
+        assert_output_has "plan for rebuild $APP: /opt/pyshare/$APP, Python 3.9 -> /usr/bin/python3 (Python $PYVER)"
+        assert_output_has "requirements (3):
+  pstest_cext==2.0
+  pstest_cli==1.0
+  pstest_pure==1.0"
+        assert_output_has "would move /opt/pyshare/$APP aside to /opt/pyshare/.$APP.pyshare-rebuild"
+        assert_output_has "would install the requirements as _pyshare with pip install --no-index --find-links $RWHEELS"
+        assert_output_has "plan for rebuild $APP: nothing was changed"
+        [ "$before" = "$(snapshot "/opt/pyshare/$APP" /etc/pyshare)" ]
+        json=$("$PYSHARE" rebuild "$APP" --dry-run --json --find-links="$RWHEELS" 2>/dev/null)
+        [ "$(jq -c '[.dry_run, .old_python_version, .python_version, [.requirements[].requirement]]' <<<"$json")" = \
+                "[true,\"3.9\",\"$PYVER\",[\"pstest_cext==2.0\",\"pstest_cli==1.0\",\"pstest_pure==1.0\"]]" ]
+}
+
+@test "rebuild brings the venv back: status ok, the modules import, the console script runs" {
+        old_venv
+        run "$PYSHARE" rebuild "$APP" --find-links="$RWHEELS"
+        assert_status 0
+        assert_output_has "rebuilt /opt/pyshare/$APP with /usr/bin/python3: 3 distributions"
+        assert_output_has "rebuild $APP: done"
+        run "$PYSHARE" status "$APP"
+        assert_status 0
+        grep -qx "version = $PYVER.*" "/opt/pyshare/$APP/pyvenv.cfg"
+        [ ! -e "/opt/pyshare/$APP/lib/python3.9" ]
+        ls "$(site_of "$APP")"/pstest_cext.cpython-*.so >/dev/null
+        run "$PYSHARE" probe "$APP" pstest_cext pstest_pure pstest_cli
+        assert_status 0
+        run runuser -u "$SVC_USER" -- "/opt/pyshare/$APP/bin/pstest-cli"
+        assert_status 0
+        [ "$output" = "pstest-cli ok" ]
+        # nothing of the old venv is left beside it
+        [ -z "$(ls -d /opt/pyshare/."$APP".* /opt/pyshare/"$APP".pre-rebuild-* 2>/dev/null)" ]
+}
+
+@test "rebuild --keep-old keeps the old venv under the name it prints" {
+        old_venv
+        run "$PYSHARE" rebuild "$APP" --find-links="$RWHEELS" --keep-old
+        assert_status 0
+        kept=$(ls -d /opt/pyshare/"$APP".pre-rebuild-*)
+        [ -n "$kept" ]
+        assert_output_has "kept the old virtualenv as $kept"
+        grep -qx 'version = 3.9.2' "$kept/pyvenv.cfg"
+}
+
+@test "a rebuild whose requirements cannot be met leaves the old venv byte-identical (contents, owners, modes, ACLs)" {
+        old_venv
+        site=/opt/pyshare/$APP/lib/python3.9/site-packages
+        sed -i 's/^Version: 1.0$/Version: 9.9/' "$site"/pstest_pure-1.0.dist-info/METADATA
+        before=$(snapshot "/opt/pyshare/$APP" /etc/pyshare)
+        run "$PYSHARE" rebuild "$APP" --find-links="$RWHEELS"
+        [ "$status" -ne 0 ]
+        assert_output_has "pstest_pure==9.9"
+        assert_output_has "rebuild $APP: installing the requirements failed; the old virtualenv /opt/pyshare/$APP is back as it was"
+        [ "$before" = "$(snapshot "/opt/pyshare/$APP" /etc/pyshare)" ]
+        [ ! -e "/opt/pyshare/.$APP.pyshare-rebuild" ]
+}
+
+@test "rebuild --upgrade takes the newest version of what cannot be had as it was, and lists the change" {
+        old_venv
+        site=/opt/pyshare/$APP/lib/python3.9/site-packages
+        sed -i 's/^Version: 1.0$/Version: 9.9/' "$site"/pstest_pure-1.0.dist-info/METADATA
+        run "$PYSHARE" rebuild "$APP" --find-links="$RWHEELS" --upgrade
+        assert_status 0
+        assert_output_has "  changed: pstest_pure 9.9 -> 1.0"
+        run "$PYSHARE" status "$APP"
+        assert_status 0
+}
+
+@test "an editable install stops the rebuild before anything changes, naming it" {
+        old_venv
+        site=/opt/pyshare/$APP/lib/python3.9/site-packages
+        printf '{"url": "file:///srv/src/pstest_cli", "dir_info": {"editable": true}}\n' \
+                >"$site"/pstest_cli-1.0.dist-info/direct_url.json
+        before=$(snapshot "/opt/pyshare/$APP" /etc/pyshare)
+        run "$PYSHARE" rebuild "$APP" --find-links="$RWHEELS"
+        assert_status 65
+        assert_output_has "pstest_cli 1.0 is an editable install of file:///srv/src/pstest_cli: pip cannot install it again as it was"
+        assert_output_has "rebuild $APP: 1 distribution cannot be installed again as it was; nothing was changed"
+        [ "$before" = "$(snapshot "/opt/pyshare/$APP" /etc/pyshare)" ]
+}
+
+@test "a rebuild interrupted with the old venv aside is rolled back by setup, and finished by the next rebuild" {
+        old_venv
+        before=$(snapshot "/opt/pyshare/$APP")
+        # as a kill right after the new venv's mkdir leaves it
+        mv "/opt/pyshare/$APP" "/opt/pyshare/.$APP.pyshare-rebuild"
+        mkdir -m 0700 "/opt/pyshare/$APP"
+        run "$PYSHARE" setup "$APP" --service="$RUNIT" --group="$DEPLOY_GROUP" --no-probe
+        assert_status 65
+        assert_output_has "rolled back an interrupted rebuild: /opt/pyshare/$APP is the old virtualenv again"
+        assert_output_has "$(MISMATCH_TEXT)"
+        [ "$before" = "$(snapshot "/opt/pyshare/$APP")" ]
+        # committed, killed while deleting the old one
+        cp -a "/opt/pyshare/$APP" "/opt/pyshare/.$APP.pyshare-rebuilt"
+        run "$PYSHARE" rebuild "$APP" --find-links="$RWHEELS"
+        assert_status 0
+        assert_output_has "deleted the old virtualenv of a rebuild of $APP that was interrupted after it was done"
+        [ ! -e "/opt/pyshare/.$APP.pyshare-rebuilt" ]
+}
+
+# The journal entries pyshare sends while "$@" runs, one per line ("FIELD=value|FIELD=value..."):
+# from journalctl where journald runs, else from a listener on journald's socket, which
+# sd_journal_send writes its datagrams to.
+journal_of() {
+        if [ -S /run/systemd/journal/socket ]; then
+                local since
+                since=$(date '+%Y-%m-%d %H:%M:%S')
+                "$@"
+                journalctl --sync 2>/dev/null || true
+                journalctl --since "$since" -o json SYSLOG_IDENTIFIER=pyshare |
+                        jq -r '"PYSHARE_APP=\(.PYSHARE_APP)|MESSAGE=\(.MESSAGE)"'
+                return
+        fi
+        local made=() d
+        for d in /run/systemd /run/systemd/journal; do
+                [ -d "$d" ] || { mkdir "$d"; made=("$d" "${made[@]}"); }
+        done
+        local got=$BATS_TEST_TMPDIR/journal
+        /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("/run/systemd/journal/socket")
+open(sys.argv[1] + ".ready", "w").close()
+s.settimeout(5)
+with open(sys.argv[1], "w") as out:
+    try:
+        while True:
+            out.write("|".join(s.recv(65536).decode().split("\n")) + "\n")
+            out.flush()
+    except socket.timeout:
+        pass
+' "$got" &
+        local pid=$!
+        while [ ! -e "$got.ready" ]; do sleep 0.1; done
+        "$@"
+        wait "$pid"
+        rm -f /run/systemd/journal/socket
+        for d in "${made[@]}"; do rmdir "$d"; done
+        cat "$got"
+}
+
+@test "the dpkg trigger's check prints each mismatch and logs it with PYSHARE_APP=, and rebuilds nothing" {
+        old_venv
+        grep -qx 'interest-noawait /usr/bin/python3' "$REPO/debian/pyshare.triggers"
+        grep -qx 'interest-noawait /usr/lib/apache2/modules/mod_wsgi.so' "$REPO/debian/pyshare.triggers"
+        grep -q '/usr/sbin/pyshare __python-check || true' "$REPO/debian/pyshare.postinst"
+        before=$(snapshot "/opt/pyshare/$APP" /etc/pyshare)
+        check() {
+                DPKG_MAINTSCRIPT_NAME=postinst DPKG_MAINTSCRIPT_PACKAGE=pyshare "$PYSHARE" __python-check \
+                        >"$BATS_TEST_TMPDIR/out" 2>&1
+                echo $? >"$BATS_TEST_TMPDIR/rc"
+        }
+        journal=$(journal_of check)
+        [ "$(cat "$BATS_TEST_TMPDIR/rc")" = 0 ]
+        output=$(cat "$BATS_TEST_TMPDIR/out")
+        assert_output_has "pyshare: warning: app $APP: $(MISMATCH_TEXT)"
+        assert_output_has "pyshare rebuilds nothing by itself"
+        [ "$before" = "$(snapshot "/opt/pyshare/$APP" /etc/pyshare)" ]
+        output=$journal
+        assert_output_has "PYSHARE_APP=$APP|"
+        grep "PYSHARE_APP=$APP|" <<<"$journal" | grep -qF "MESSAGE=app $APP: $(MISMATCH_TEXT)"
+}
+
+# The tree below $1 with paths relative to it: equal for a venv and its renamed copy.
+snap_rel() { (cd "$1" && snapshot .); }
+
+@test "kill -9 at points through a rebuild: the app's path holds the old venv or the new one, never a mix; the next rebuild or setup finishes or rolls back" {
+        old_venv
+        ref=/var/tmp/pst-rebuild-ref
+        rm -rf "$ref"
+        cp -a "/opt/pyshare/$APP" "$ref"
+        old=$(snap_rel "$ref")
+        v=/opt/pyshare/$APP aside=/opt/pyshare/.$APP.pyshare-rebuild
+        n=0
+        for delay in 0.05 0.2 0.4 0.7 1.0 1.5 2.2 3.0; do
+                rm -rf "$v" "$aside" "/opt/pyshare/.$APP.pyshare-rebuilt"
+                cp -a "$ref" "$v"
+                "$PYSHARE" rebuild "$APP" --find-links="$RWHEELS" -q >/dev/null 2>&1 &
+                pid=$!
+                sleep "$delay"
+                kill -9 "$pid" 2>/dev/null || true
+                wait "$pid" 2>/dev/null || true
+                # Right after the kill: the old venv, whole, at its path or aside; at its path only
+                # when nothing is aside (else it is the new one, being built).
+                if [ -e "$aside" ]; then
+                        [ "$(snap_rel "$aside")" = "$old" ] || { echo "after ${delay}s: the venv aside is not the old one" >&2; return 1; }
+                        ! grep -qx 'version = 3.9.2' "$v/pyvenv.cfg" 2>/dev/null || { echo "after ${delay}s: old files at the app's path while it is aside" >&2; return 1; }
+                        n=$((n + 1))
+                elif grep -qx 'version = 3.9.2' "$v/pyvenv.cfg"; then
+                        [ "$(snap_rel "$v")" = "$old" ] || { echo "after ${delay}s: the old venv changed" >&2; return 1; }
+                fi
+                if [ $((n % 2)) = 1 ] && [ -e "$aside" ]; then
+                        # setup rolls back, then refuses the old venv as the mismatch it is
+                        run "$PYSHARE" setup "$APP" --service="$RUNIT" --group="$DEPLOY_GROUP" --no-probe
+                        assert_status 65
+                        assert_output_has "rolled back an interrupted rebuild"
+                        [ "$(snap_rel "$v")" = "$old" ]
+                        [ ! -e "$aside" ]
+                fi
+                run "$PYSHARE" rebuild "$APP" --find-links="$RWHEELS"
+                assert_status 0
+                [ ! -e "$aside" ] && [ ! -e "/opt/pyshare/.$APP.pyshare-rebuilt" ]
+                grep -qx "version = $PYVER.*" "$v/pyvenv.cfg"
+                run "$PYSHARE" status "$APP"
+                assert_status 0
+        done
+        rm -rf "$ref"
+        # some kill fell while the old venv was aside, or the test proved nothing
+        [ "$n" -gt 0 ]
+}
