@@ -33,12 +33,12 @@ teardown_file() {
         echo "$output" | /usr/bin/python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-keys = {"app", "dry_run", "changed", "venv", "service", "user", "group", "group_created", "venv_action",
+keys = {"app", "dry_run", "changed", "venv", "service", "user", "users", "group", "group_created", "venv_action",
         "files_changed", "files_unchanged", "permissions", "reload", "restart", "probe"}
 assert set(d) == keys, sorted(set(d) ^ keys)
 assert d["app"] == "pst-cov-json" and d["dry_run"] is False and d["changed"] is True, d
 assert d["venv"] == "/opt/pyshare/pst-cov-json" and d["service"] == "pst-cov-json.service", d
-assert d["user"] == "pst_svc" and d["group"] == "pst_deploy", d
+assert d["user"] == "pst_svc" and d["users"] == ["pst_svc"] and d["group"] == "pst_deploy", d
 assert d["group_created"] is False and d["venv_action"] == "created", d
 files = {"/etc/pyshare/pst-cov-json.conf", "/etc/pyshare/pst-cov-json.env",
          "/etc/pyshare/services/pst-cov-json.service.env",
@@ -78,10 +78,10 @@ assert d["venv_action"] == "kept" and "diff" not in d, d
 import json, sys
 d = json.load(sys.stdin)
 assert set(d) == {"apps", "changed"} and d["changed"] is False, d
-assert all(set(a) == {"app", "service", "user", "venv"} for a in d["apps"]), d
+assert all(set(a) == {"app", "service", "user", "users", "venv"} for a in d["apps"]), d
 mine = [a for a in d["apps"] if a["app"] == "pst-cov-json"]
 assert mine == [{"app": "pst-cov-json", "service": "pst-cov-json.service", "user": "pst_svc",
-                 "venv": "/opt/pyshare/pst-cov-json"}], d
+                 "users": ["pst_svc"], "venv": "/opt/pyshare/pst-cov-json"}], d
 assert [a["app"] for a in d["apps"] if a["app"] == "pst-cov"] == ["pst-cov"], d
 '
         run "$PYSHARE" list
