@@ -13,6 +13,17 @@
 /* Whether a directory holds only what `python -m venv` (and its ensurepip) writes at its top:
  * a root-owned 0700 directory with anything else in it was not made by an interrupted
  * venv_create (Prefix=/etc and a 0700 directory there), so nothing deletes it. */
+/* The temporary of the marker that file_write_atomic leaves when killed before its rename
+ * (".#.pyshare-complete." and 12 hex digits): venv_create's last step, so still ours. */
+static bool is_marker_temporary(const char *name)
+{
+        static const char prefix[] = ".#" VENV_MARKER ".";
+        if (strncmp(name, prefix, sizeof(prefix) - 1) != 0)
+                return false;
+        const char *hex = name + sizeof(prefix) - 1;
+        return strlen(hex) == 12 && strspn(hex, "0123456789abcdef") == 12;
+}
+
 static bool only_venv_entries(int fd)
 {
         static const char *const known[] = {"bin", "include", "lib", "lib64", "pyvenv.cfg"};
@@ -20,7 +31,7 @@ static bool only_venv_entries(int fd)
         if (dir_list_at(fd, NULL, &names) < 0)
                 return false;
         for (size_t i = 0; names && names[i]; i++) {
-                bool is_known = false;
+                bool is_known = is_marker_temporary(names[i]);
                 for (size_t k = 0; k < ELEMENTSOF(known) && !is_known; k++)
                         is_known = strcmp(names[i], known[k]) == 0;
                 if (!is_known)

@@ -112,6 +112,14 @@ static void test_incomplete(void **state)
         mkdir_p(fd, "lib/python3.11", 0755);
         assert_int_equal(venv_state(t->fd, "cut", &s), 0);
         assert_int_equal(s, VENV_INCOMPLETE);
+        /* killed while writing the marker, its last step: the marker's temporary is ours too */
+        write_file(fd, ".#" VENV_MARKER ".0123456789ab", "");
+        assert_int_equal(venv_state(t->fd, "cut", &s), 0);
+        assert_int_equal(s, VENV_INCOMPLETE);
+        /* ... but not a name that only looks like it: never deleted */
+        write_file(fd, ".#" VENV_MARKER ".0123456789abX", "");
+        assert_int_equal(venv_state(t->fd, "cut", &s), 0);
+        assert_int_equal(s, VENV_FOREIGN);
         close(fd);
         mkdir_p(t->fd, "empty", 0700);
         assert_int_equal(venv_state(t->fd, "empty", &s), 0);
