@@ -257,7 +257,8 @@ def setup_args(module):
 def probe_failed(probe):
     """pyshare's message and cause when its probe failed."""
     bad = ["%s: %s" % (m.get("name"), m.get("error")) for m in probe.get("modules", []) if not m.get("ok")]
-    reasons = list(probe.get("problems") or []) + bad
+    # The modules' own errors first: they say what failed; pyshare's problems then say why.
+    reasons = bad + [p for p in probe.get("problems") or [] if p not in bad]
     if probe.get("failure"):
         reasons.insert(0, probe["failure"])
     cause = probe.get("cause") or ("import" if bad else "probe")
