@@ -21,7 +21,14 @@ int root_open(int rootfd, const char *path, int flags, int *ret_fd)
                 .flags = (uint64_t)(flags | O_CLOEXEC),
                 .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
         };
-        int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+        /* With RESOLVE_IN_ROOT the kernel answers EAGAIN when a rename or mount anywhere on the
+         * system raced with the lookup (openat2(2)): a busy host, not this file. Try again. */
+        int fd = -1;
+        for (int attempt = 0; attempt < 64; attempt++) {
+                fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+                if (fd >= 0 || errno != EAGAIN)
+                        break;
+        }
         if (fd < 0)
                 return -errno;
         *ret_fd = fd;
