@@ -242,9 +242,7 @@ void config_overlay(struct app_config *base, const struct app_config *over)
         overlay_str(&base->url, over->url);
         if (over->modules) {
                 strv_free(base->modules);
-                base->modules = xcalloc(1, sizeof(char *));
-                for (size_t i = 0; over->modules[i]; i++)
-                        strv_push(&base->modules, over->modules[i]);
+                base->modules = strv_copy(over->modules); /* an empty list stays an empty list */
         }
         if (over->cgi)
                 base->cgi = over->cgi;
