@@ -44,7 +44,7 @@ YAML
 @test "ansible-doc renders both modules with every option" {
         run ansible-doc pyshare.pyshare.app
         [ "$status" -eq 0 ] || { echo "$output" >&2; return 1; }
-        for o in name state purge python group service user modules prefix cgi watch wsgi_script url restart probe; do
+        for o in name state purge python group service user modules prefix cgi watch wsgi_script url restart probe rebuild upgrade find_links index_url; do
                 grep -qE "^[=-] $o$|^[=-] $o " <<<"$output" || { echo "ansible-doc does not show $o" >&2; return 1; }
         done
         grep -qF "Runs \`pyshare --json setup' (or \`remove' with \`state=absent')" <<<"$output"

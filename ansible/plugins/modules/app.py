@@ -17,6 +17,8 @@ description:
   - C(changed) is exactly what pyshare reports; the task returns the files pyshare wrote, the
     permission counts of the virtualenv's tree and the probe's result per module.
   - A probe failure fails the task with pyshare's own message and cause.
+  - With I(rebuild=true), a virtualenv that the service's Python can no longer use (after a
+    Python upgrade) is first rebuilt in place with the same distributions (C(pyshare rebuild)).
   - Needs root on the managed host (C(become=true)) and pyshare installed there.
 author:
   - pyshare developers
@@ -103,6 +105,31 @@ options:
         passes C(--no-probe).
     type: bool
     default: true
+  rebuild:
+    description:
+      - When the app's virtualenv was built by another Python than the one the service runs
+        (C(pyshare status) reports the cause C(python-mismatch), as a distribution upgrade leaves
+        it), rebuild it in place with the same distributions (C(pyshare rebuild)) before the
+        setup. In check mode, the rebuild's plan is returned and nothing is changed.
+      - Left C(false), such a task fails with pyshare's message, as C(pyshare setup) does not
+        wire a virtualenv that the service's Python cannot import.
+      - A virtualenv whose Python matches is never rebuilt.
+    type: bool
+    default: false
+  upgrade:
+    description:
+      - With I(rebuild), a distribution whose recorded version cannot be had for the new Python may
+        take the newest available one (C(--upgrade)); the task returns each version change.
+    type: bool
+    default: false
+  find_links:
+    description:
+      - With I(rebuild), a directory of wheels that pip looks in (C(--find-links)).
+    type: path
+  index_url:
+    description:
+      - With I(rebuild), the package index pip uses (C(--index-url)).
+    type: str
 notes:
   - Check mode runs C(pyshare --dry-run), which plans exactly what the real run does.
   - Diff mode shows the old and new content of every file pyshare writes or removes, and a
@@ -182,6 +209,17 @@ restarted:
   description: Whether the task restarted the service (in check mode, would).
   returned: always
   type: bool
+rebuilt:
+  description: Whether the virtualenv was rebuilt for the service's Python (in check mode, would be).
+  returned: when state is present
+  type: bool
+rebuild:
+  description: What the rebuild installed (C(requirements), each with C(name), C(version) and
+    C(requirement)), the version changes it made with I(upgrade) (C(changes)), and the Python
+    versions before and after (C(old_python_version), C(python_version)).
+  returned: when the virtualenv was rebuilt (or would be, in check mode)
+  type: dict
+  sample: {old_python_version: "3.11", python_version: "3.13", changes: [], requirements: [{name: flask, version: "3.1.1", requirement: flask==3.1.1}]}
 purged:
   description: Whether the virtualenv was deleted.
   returned: when state is absent
@@ -211,6 +249,10 @@ ARGUMENT_SPEC = dict(
     url=dict(type="str"),
     restart=dict(type="bool", default=False),
     probe=dict(type="bool", default=True),
+    rebuild=dict(type="bool", default=False),
+    upgrade=dict(type="bool", default=False),
+    find_links=dict(type="path"),
+    index_url=dict(type="str"),
 )
 
 
@@ -300,6 +342,40 @@ def file_diffs(doc):
     return out
 
 
+def python_mismatch(module, name):
+    """Whether `pyshare status` says the app's virtualenv was built by another Python than the
+    service's (the cause python-mismatch). An app that is not set up yet has no virtualenv to
+    rebuild."""
+    rc, doc, err, cmd = run_json(module, ["status", name])
+    for app in (doc or {}).get("apps", []):
+        for c in (app.get("causes") or []) + (app.get("findings") or []):
+            if c.get("cause") == "python-mismatch":
+                return True
+    return False
+
+
+def rebuild_args(module):
+    p = module.params
+    args = ["rebuild", p["name"]]
+    if p["python"] is not None:
+        args.append("--python=%s" % p["python"])
+    if p["upgrade"]:
+        args.append("--upgrade")
+    for key, option in (("find_links", "--find-links"), ("index_url", "--index-url")):
+        if p[key] is not None:
+            args.append("%s=%s" % (option, p[key]))
+    return args
+
+
+def rebuild(module):
+    """Runs `pyshare rebuild` (a dry run in check mode); its JSON, reduced to what the task returns."""
+    rc, doc, err, cmd = run_json(module, global_args(module) + rebuild_args(module))
+    if rc != 0 or doc is None or "error" in doc or not doc.get("ok", False):
+        fail(module, rc, doc, err, cmd, rebuilt=False)
+    keys = ("requirements", "changes", "old_python_version", "python_version", "kept_old")
+    return dict((k, doc.get(k)) for k in keys), doc
+
+
 def runs_with_old_environment(module, name):
     """Whether the running service's environment differs from the one of its next start."""
     rc, doc, err, cmd = run_json(module, ["status", name])
@@ -325,6 +401,20 @@ def restart(module, service):
 
 def present(module):
     p = module.params
+    if p["rebuild"] is False and (p["upgrade"] or p["find_links"] is not None or p["index_url"] is not None):
+        module.fail_json(msg="upgrade, find_links and index_url are options of the rebuild: give rebuild: true too")
+    rebuilt = None
+    if p["rebuild"] and python_mismatch(module, p["name"]):
+        rebuilt, rebuild_doc = rebuild(module)
+        if module.check_mode:
+            # The setup's dry run would refuse the virtualenv the rebuild has not made yet.
+            result = dict(changed=True, rebuilt=True, rebuild=rebuilt, venv=rebuild_doc.get("venv"),
+                          files_changed=rebuild_doc.get("files_changed", []),
+                          files_unchanged=rebuild_doc.get("files_unchanged", []), probe={},
+                          reload=rebuild_doc.get("reload", "not-needed"), restarted=False, pyshare=rebuild_doc)
+            if module._diff:
+                result["diff"] = file_diffs(rebuild_doc)
+            module.exit_json(**result)
     rc, doc, err, cmd = run_json(module, global_args(module) + setup_args(module))
     if rc != 0 or doc is None or "error" in doc:
         if doc and doc.get("probe") and not doc["probe"].get("ok"):
@@ -332,7 +422,7 @@ def present(module):
             module.fail_json(msg=msg, cause=cause, rc=rc, cmd=cmd, stderr=err, changed=bool(doc.get("changed")),
                              probe=probe_by_module(doc["probe"]), pyshare=doc)
         fail(module, rc, doc, err, cmd)
-    changed = bool(doc["changed"])
+    changed = bool(doc["changed"]) or rebuilt is not None
     restarted = False
     if p["restart"] and (changed or runs_with_old_environment(module, p["name"])):
         restart(module, doc["service"])
@@ -340,7 +430,10 @@ def present(module):
     result = dict(changed=changed, venv=doc.get("venv"), service=doc.get("service"),
                   files_changed=doc.get("files_changed", []), files_unchanged=doc.get("files_unchanged", []),
                   permissions=doc.get("permissions", {}), probe=probe_by_module(doc.get("probe")),
-                  reload=doc.get("reload"), restarted=restarted, pyshare=doc, stderr=err)
+                  reload=doc.get("reload"), restarted=restarted, pyshare=doc, stderr=err,
+                  rebuilt=rebuilt is not None)
+    if rebuilt is not None:
+        result["rebuild"] = rebuilt
     if module._diff:
         result["diff"] = file_diffs(doc)
     module.exit_json(**result)

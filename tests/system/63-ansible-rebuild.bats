@@ -1,0 +1,115 @@
+#!/usr/bin/env bats
+# The Ansible module pyshare.pyshare.app after a Python upgrade (issues 14 and 16): with
+# rebuild: true it rebuilds a venv whose Python is not the service's before the setup (in check
+# mode it plans the rebuild and changes nothing), leaves a matching venv alone, and without
+# rebuild fails with pyshare's own message and cause. Real ansible-playbook (Debian's
+# ansible-core), connection local, on the host as root, with the pyshare under test on PATH.
+# bats sets $output and $status in each test.
+# shellcheck disable=SC2154
+load helpers
+load lib/rebuild
+
+APP=pst-ansrebuild
+RUNIT=pst-ansrebuild.service
+RWHEELS=/var/tmp/pyshare-tests/ansrebuild-wheels
+
+setup_file() {
+        require_cmd ansible-playbook
+        fixtures
+        make_unit "$RUNIT"
+        rebuild_wheels
+}
+
+teardown_file() {
+        cleanup_app "$APP"
+        rm -rf /opt/pyshare/"$APP".pre-rebuild-* "$RWHEELS"
+        rm -f "/etc/systemd/system/$RUNIT" "/etc/pyshare/services/$RUNIT.env"
+        rm -rf "/etc/systemd/system/$RUNIT.d"
+}
+
+setup() {
+        cleanup_app "$APP"
+        rm -rf /opt/pyshare/"$APP".pre-rebuild-* /opt/pyshare/."$APP".pyshare-*
+        COLL=$BATS_TEST_TMPDIR/collections
+        mkdir -p "$COLL/ansible_collections/pyshare" "$BATS_TEST_TMPDIR/bin"
+        ln -s "$REPO/ansible" "$COLL/ansible_collections/pyshare/pyshare"
+        # The module finds pyshare on PATH: the binary under test, not an installed one.
+        ln -s "$PYSHARE" "$BATS_TEST_TMPDIR/bin/pyshare"
+        export ANSIBLE_COLLECTIONS_PATH=$COLL ANSIBLE_LOCAL_TEMP=$BATS_TEST_TMPDIR/tmp
+        export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_PYTHON_INTERPRETER=/usr/bin/python3
+        export ANSIBLE_STDOUT_CALLBACK=json
+}
+
+# play [ARGS...]: the app task with the options in $TASK, its result in $result.
+play() {
+        cat >"$BATS_TEST_TMPDIR/play.yml" <<YAML
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - pyshare.pyshare.app: {name: $APP, service: $RUNIT, group: $DEPLOY_GROUP, probe: false, $TASK}
+YAML
+        run env PATH="$BATS_TEST_TMPDIR/bin:$PATH" ansible-playbook -i localhost, "$@" "$BATS_TEST_TMPDIR/play.yml"
+        result=$(jq -c '.plays[0].tasks[0].hosts.localhost' <<<"$output") || { echo "$output" >&2; return 1; }
+}
+
+@test "ansible app with rebuild: true, check mode: the rebuild is planned (changed), nothing changes" {
+        old_venv
+        before=$(snapshot "/opt/pyshare/$APP" /etc/pyshare)
+        TASK="rebuild: true, find_links: $RWHEELS"
+        play --check
+        [ "$status" -eq 0 ] || { echo "$output" >&2; return 1; }
+        [ "$(jq -c '[.changed, .rebuilt, .rebuild.old_python_version, .rebuild.python_version, [.rebuild.requirements[].requirement]]' <<<"$result")" = \
+                "[true,true,\"3.9\",\"$PYVER\",[\"pstest_cext==2.0\",\"pstest_cli==1.0\",\"pstest_pure==1.0\"]]" ]
+        [ "$before" = "$(snapshot "/opt/pyshare/$APP" /etc/pyshare)" ]
+}
+
+@test "ansible app with rebuild: true rebuilds the venv, then sets it up; the next run changes nothing" {
+        old_venv
+        TASK="rebuild: true, find_links: $RWHEELS"
+        play
+        [ "$status" -eq 0 ] || { echo "$output" >&2; return 1; }
+        [ "$(jq -c '[.changed, .rebuilt, .rebuild.python_version, .venv]' <<<"$result")" = \
+                "[true,true,\"$PYVER\",\"/opt/pyshare/$APP\"]" ]
+        grep -qx "version = $PYVER.*" "/opt/pyshare/$APP/pyvenv.cfg"
+        run "$PYSHARE" status "$APP"
+        assert_status 0
+        run runuser -u "$SVC_USER" -- "/opt/pyshare/$APP/bin/pstest-cli"
+        [ "$output" = "pstest-cli ok" ]
+        # The venv matches now: no rebuild, nothing changed.
+        play
+        [ "$status" -eq 0 ] || { echo "$output" >&2; return 1; }
+        [ "$(jq -c '[.changed, .rebuilt, has("rebuild")]' <<<"$result")" = "[false,false,false]" ]
+}
+
+@test "ansible app without rebuild on a venv of another Python fails with pyshare's message and cause, changing nothing" {
+        old_venv
+        before=$(snapshot "/opt/pyshare/$APP" /etc/pyshare)
+        TASK="restart: false"
+        play
+        [ "$status" -eq 2 ]
+        [ "$(jq -r '.msg' <<<"$result")" = "$(MISMATCH_TEXT); setup does not wire a virtualenv that the service's Python cannot import" ]
+        [ "$(jq -r '.cause' <<<"$result")" = python-mismatch ]
+        [ "$before" = "$(snapshot "/opt/pyshare/$APP" /etc/pyshare)" ]
+}
+
+@test "ansible app: a rebuild whose requirements cannot be met fails the task, and the old venv stays" {
+        old_venv
+        rm -f "$RWHEELS"/pstest_cli-*.whl
+        before=$(snapshot "/opt/pyshare/$APP" /etc/pyshare)
+        TASK="rebuild: true, find_links: $RWHEELS"
+        play
+        rebuild_wheels
+        [ "$status" -eq 2 ]
+        [[ "$(jq -r '.msg' <<<"$result")" == *pstest_cli* ]]
+        [ "$(jq -r '.rebuilt' <<<"$result")" = false ]
+        [ "$before" = "$(snapshot "/opt/pyshare/$APP" /etc/pyshare)" ]
+}
+
+@test "ansible app: the rebuild's options without rebuild: true fail the task, naming them" {
+        TASK="find_links: $RWHEELS"
+        play
+        [ "$status" -eq 2 ]
+        [ "$(jq -r '.msg' <<<"$result")" = "upgrade, find_links and index_url are options of the rebuild: give rebuild: true too" ]
+        [ ! -e "/etc/pyshare/$APP.conf" ]
+}
