@@ -479,7 +479,7 @@ static int json_end(const struct cli_args *c, int r)
                 .command = c->verb,
                 .app = c->app,
                 .message = r == -PS_E_USAGE && usage_msg[0] ? usage_msg : log_first_error(),
-                .cause = error_cause(r),
+                .cause = log_error_cause() && r != -PS_E_USAGE ? log_error_cause() : error_cause(r),
                 .errno_text = is_errno ? strerror(-r) : NULL,
                 .exit_status = status,
         };

@@ -12,6 +12,7 @@ static bool json_mode;
 static bool to_journal, stderr_is_journal;
 static char app_field[96];
 static char first_error[4096];
+static const char *error_cause;
 
 /* JOURNAL_STREAM names the device:inode of the journal stream that systemd connected to our
  * stderr: then the journal already gets stderr, and we send structured entries instead. */
@@ -38,6 +39,10 @@ void log_set_app(const char *app) { snprintf(app_field, sizeof(app_field), "PYSH
 bool log_is_json(void) { return json_mode; }
 
 const char *log_first_error(void) { return first_error[0] ? first_error : NULL; }
+
+void log_set_error_cause(const char *cause) { error_cause = cause; }
+
+const char *log_error_cause(void) { return error_cause; }
 
 enum log_context log_context(void)
 {

@@ -13,6 +13,12 @@ void log_set_app(const char *app);
 bool log_is_json(void);
 /* The first error said in this run (NULL when none), for --json's error object. */
 const char *log_first_error(void);
+/* A stable name for the cause of the error that ends the run, where one of the service
+ * model's causes fits (pyshare(8), "WHAT THE SERVICE REALLY GETS"; "python-mismatch"), for
+ * --json's error object; NULL (the default) leaves the cause to the exit status. The string
+ * must outlive the run (a literal). */
+void log_set_error_cause(const char *cause);
+const char *log_error_cause(void);
 
 /* Who reads the hints: a person at a shell, a package's maintainer script (dpkg sets
  * DPKG_MAINTSCRIPT_NAME), or pyshare-app-hook, which says so with PYSHARE_CALLER=app-hook and

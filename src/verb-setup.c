@@ -291,10 +291,12 @@ static int setup_python(struct setup *s)
                             &pc);
         if (r < 0)
                 return 0; /* what cannot be read here, status and the probe say */
-        if (pc.mismatch)
+        if (pc.mismatch) {
+                log_set_error_cause("python-mismatch");
                 return log_error_errno(-PS_E_INVALID, "%s; setup does not wire a virtualenv that the service's Python "
                                        "cannot import",
                                        pc.mismatch);
+        }
         _cleanup_free_ char *resolved = NULL, *have = NULL;
         if (!pc.want || pc.venv.version || pyversion_of_program(x->rootfd, s->a.cfg.python, &resolved, &have) < 0 ||
             !have || strcmp(have, pc.want) == 0)

@@ -37,20 +37,27 @@ setup() {
         ln -s "$PYSHARE" "$BATS_TEST_TMPDIR/bin/pyshare"
         export ANSIBLE_COLLECTIONS_PATH=$COLL ANSIBLE_LOCAL_TEMP=$BATS_TEST_TMPDIR/tmp
         export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_PYTHON_INTERPRETER=/usr/bin/python3
-        export ANSIBLE_STDOUT_CALLBACK=json
 }
 
-# play [ARGS...]: the app task with the options in $TASK, its result in $result.
+# play [ARGS...]: the app task with the options in $TASK; its result (registered, written out by
+# a second task that also runs in check mode) in $result, and $status is 2 when the task failed.
 play() {
+        rm -f "$BATS_TEST_TMPDIR/result.json"
         cat >"$BATS_TEST_TMPDIR/play.yml" <<YAML
 - hosts: localhost
   connection: local
   gather_facts: false
   tasks:
     - pyshare.pyshare.app: {name: $APP, service: $RUNIT, group: $DEPLOY_GROUP, probe: false, $TASK}
+      register: r
+      ignore_errors: true
+    - ansible.builtin.copy: {content: "{{ r | to_json }}", dest: "$BATS_TEST_TMPDIR/result.json"}
+      check_mode: false
+    - ansible.builtin.fail: {msg: the task failed}
+      when: r is failed
 YAML
         run env PATH="$BATS_TEST_TMPDIR/bin:$PATH" ansible-playbook -i localhost, "$@" "$BATS_TEST_TMPDIR/play.yml"
-        result=$(jq -c '.plays[0].tasks[0].hosts.localhost' <<<"$output") || { echo "$output" >&2; return 1; }
+        result=$(jq -c . "$BATS_TEST_TMPDIR/result.json") || { echo "$output" >&2; return 1; }
 }
 
 @test "ansible app with rebuild: true, check mode: the rebuild is planned (changed), nothing changes" {
@@ -90,6 +97,11 @@ YAML
         [ "$status" -eq 2 ]
         [ "$(jq -r '.msg' <<<"$result")" = "$(MISMATCH_TEXT); setup does not wire a virtualenv that the service's Python cannot import" ]
         [ "$(jq -r '.cause' <<<"$result")" = python-mismatch ]
+        # The cause is pyshare's own, in its JSON error object.
+        st=0
+        json=$("$PYSHARE" --json setup "$APP" --service="$RUNIT" --group="$DEPLOY_GROUP" --no-probe 2>/dev/null) || st=$?
+        [ "$st" -eq 65 ]
+        [ "$(jq -c '.error | [.cause, .exit_status]' <<<"$json")" = '["python-mismatch",65]' ]
         [ "$before" = "$(snapshot "/opt/pyshare/$APP" /etc/pyshare)" ]
 }
 
