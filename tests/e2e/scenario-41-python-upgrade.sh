@@ -80,7 +80,8 @@ e2e_step "what a dist-upgrade keeps: the venv, /etc/pyshare, the drop-in, the si
 deploy_members=$(e2e_sh 'getent group deploy | cut -d: -f4')
 e2e_log "deploy's members on Debian 12: $deploy_members"
 e2e_exec tar -C / --acls --xattrs -cpf - opt/pyshare etc/pyshare etc/systemd/system/apache2.service.d \
-	etc/apache2/sites-available/myapp.conf etc/apache2/sites-enabled/myapp.conf var/www/myapp \
+	etc/tmpfiles.d/pyshare-myapp.conf etc/apache2/sites-available/myapp.conf etc/apache2/sites-enabled/myapp.conf \
+	var/www/myapp \
 	>"$carry/state.tar" || e2e_fail "cannot carry the state out of Debian 12"
 e2e_log "carried $(du -h "$carry/state.tar" | cut -f1)"
 e2e_shutdown
@@ -133,6 +134,8 @@ MISMATCH="$V was built by Python 3.11 (pyvenv.cfg says version = 3.11.2; it has 
 e2e_log "mod_wsgi.so is $libpython"
 e2e_expect_rc 1 pyshare status myapp
 e2e_out_has "  problem: $MISMATCH" "status"
+# Nothing else: what was carried over is all that pyshare looks for.
+[[ $(grep -c '^  problem: ' <<<"$E2E_OUT") == 1 ]] || e2e_fail "status names other problems than the mismatch"
 json=$(e2e_exec pyshare --json status myapp) && e2e_fail "pyshare --json status myapp exited 0"
 cause=$(jq -c '.apps[0].causes[] | select(.cause == "python-mismatch") | {cause, service_python, venv_python, fix}' <<<"$json")
 [[ $cause == '{"cause":"python-mismatch","service_python":"3.13","venv_python":"3.11","fix":"pyshare rebuild myapp"}' ]] ||
@@ -150,7 +153,7 @@ cursor=$(e2e_sh 'journalctl -n 1 -o export | sed -n "s/^__CURSOR=//p"')
 e2e_expect_rc 0 dpkg -i /var/tmp/mod-wsgi-again.deb
 e2e_out_has "Processing triggers for pyshare (0.1.0) ..." "dpkg's output"
 e2e_out_has "pyshare: warning: app myapp: $MISMATCH" "dpkg's output"
-e2e_out_has "pyshare: warning: 1 app cannot be imported by the Python its service would serve now; pyshare rebuilds nothing by itself: run the \`pyshare rebuild\` named above" "dpkg's output"
+e2e_out_has "pyshare: warning: 1 app cannot be imported by the Python its service would run now; pyshare rebuilds nothing by itself: run the \`pyshare rebuild\` named above" "dpkg's output"
 e2e_exec journalctl --sync
 journal=$(e2e_exec journalctl --no-pager --after-cursor="$cursor" -o cat PYSHARE_APP=myapp)
 printf '%s\n' "$journal" | sed 's/^/journal PYSHARE_APP=myapp: /' >&2
@@ -158,13 +161,13 @@ grep -qxF "app myapp: $MISMATCH" <<<"$journal" || e2e_fail "the journal has no e
 e2e_expect_same_state "$old_state" "$(e2e_tree_state "$V" /etc/pyshare)" "the venv and /etc/pyshare after the trigger"
 
 e2e_step "rebuilds whose requirements cannot be met leave the old venv as it was"
-e2e_expect_rc 1 pyshare rebuild myapp --find-links=/var/tmp/wheels-3.13
+e2e_expect_rc 73 pyshare rebuild myapp --find-links=/var/tmp/wheels-3.13
 e2e_out_has "  numpy==$old_numpy" "the rebuild's plan"
 e2e_out_has "rebuild myapp: installing the requirements failed; the old virtualenv $V is back as it was"
 e2e_expect_same_state "$old_state" "$(e2e_tree_state "$V" /etc/pyshare)" "the venv and /etc/pyshare after the pinned rebuild"
 e2e_run mkdir /var/tmp/wheels-no-cext
 e2e_sh 'cp /var/tmp/wheels-3.13/*.whl /var/tmp/wheels-no-cext/ && rm /var/tmp/wheels-no-cext/pstest_cext-*.whl'
-e2e_expect_rc 1 pyshare rebuild myapp --upgrade --find-links=/var/tmp/wheels-no-cext
+e2e_expect_rc 73 pyshare rebuild myapp --upgrade --find-links=/var/tmp/wheels-no-cext
 e2e_out_has "rebuild myapp: installing the requirements failed; the old virtualenv $V is back as it was"
 e2e_expect_same_state "$old_state" "$(e2e_tree_state "$V" /etc/pyshare)" "the venv and /etc/pyshare after the rebuild without pstest_cext"
 e2e_sh 'ls -A /opt/pyshare' | grep -vx myapp && e2e_fail "the failed rebuilds left something in /opt/pyshare (above)"
@@ -176,6 +179,9 @@ e2e_out_has "rebuilt $V with /usr/bin/python3: 9 distributions"
 e2e_out_has "  changed: numpy $old_numpy -> $new_numpy"
 e2e_out_has "  changed: Flask 2.2.2 -> 3.1.1"
 e2e_out_lacks "  changed: pstest"
+# apache2 runs the old venv meanwhile: the rebuild's probe judges only the next start, and says so.
+e2e_out_has "  now: not judged (after a change only the next start counts; \`pyshare probe myapp\` judges the running service too)"
+e2e_out_lacks "is not running"
 e2e_out_has "rebuild myapp: done; restart apache2.service to load it (systemctl restart apache2.service)"
 e2e_run test -d "$V/lib/python3.13/site-packages"
 e2e_run test ! -e "$V/lib/python3.11"
