@@ -1236,15 +1236,22 @@ e2e_deb_of_installed() {
 # e2e_tree_state PATH...: inside, one line per fact that a roll-back must keep, sorted: each
 # entry's path, type, inode, mode, numeric owner and group, size, mtime and link target; the
 # sha256 of each regular file; each entry's ACL (getfacl, numeric ids, default ACLs included) on
-# one line. Two states compare with e2e_expect_same_state.
+# one line. Two states compare with e2e_expect_same_state. Fails unless every entry but the
+# symbolic links (which have no ACL) has its ACL line: getfacl read them all.
 e2e_tree_state() {
-	e2e_sh 'for p; do
+	local state entries acls
+	state=$(e2e_sh 'for p; do
 			find "$p" -printf "entry %p %y %i %m %U:%G %s %T@ %l\n"
 			find "$p" -type f -exec sha256sum {} + | sed "s/^/sha256 /"
 			getfacl -R -P -p -n "$p" | awk "/^# file: / { if (f != \"\") print \"acl \" f \" \" a; f = substr(\$0, 9); a = \"\"; next }
 				/^[a-z]/ { a = a (a == \"\" ? \"\" : \",\") \$0 }
 				END { if (f != \"\") print \"acl \" f \" \" a }"
-		done | LC_ALL=C sort' "$@" || e2e_fail "cannot list the state of $*"
+		done | LC_ALL=C sort' "$@") || e2e_fail "cannot list the state of $*"
+	entries=$(awk '$1 == "entry" && $3 != "l"' <<<"$state" | wc -l)
+	acls=$(grep -c '^acl ' <<<"$state") || true
+	((entries > 0 && entries == acls)) ||
+		e2e_fail "the state of $* has $entries entries that are not symbolic links, and $acls ACLs"
+	printf '%s\n' "$state"
 }
 
 # e2e_expect_same_state BEFORE AFTER WHAT: two e2e_tree_state listings are equal (else the
@@ -1254,7 +1261,8 @@ e2e_expect_same_state() {
 		diff <(printf '%s\n' "$1") <(printf '%s\n' "$2") | head -n 40 >&2
 		e2e_fail "$3 is not as it was (differences above)"
 	fi
-	e2e_log "$3: as it was, in $(grep -c '^entry ' <<<"$1") entries (contents, inodes, owners, modes, ACLs)"
+	e2e_log "$3: as it was: $(grep -c '^entry ' <<<"$1") entries (inodes, owners, modes, sizes, mtimes)," \
+		"$(grep -c '^sha256 ' <<<"$1") file digests, $(grep -c '^acl ' <<<"$1") ACLs"
 }
 
 # e2e_shutdown: e2e_poweroff, then the container's cgroups removed, so that the scenario may

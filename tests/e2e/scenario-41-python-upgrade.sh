@@ -158,18 +158,21 @@ e2e_exec journalctl --sync
 journal=$(e2e_exec journalctl --no-pager --after-cursor="$cursor" -o cat PYSHARE_APP=myapp)
 printf '%s\n' "$journal" | sed 's/^/journal PYSHARE_APP=myapp: /' >&2
 grep -qxF "app myapp: $MISMATCH" <<<"$journal" || e2e_fail "the journal has no entry of the mismatch with PYSHARE_APP=myapp"
-e2e_expect_same_state "$old_state" "$(e2e_tree_state "$V" /etc/pyshare)" "the venv and /etc/pyshare after the trigger"
+state=$(e2e_tree_state "$V" /etc/pyshare)
+e2e_expect_same_state "$old_state" "$state" "the venv and /etc/pyshare after the trigger"
 
 e2e_step "rebuilds whose requirements cannot be met leave the old venv as it was"
 e2e_expect_rc 73 pyshare rebuild myapp --find-links=/var/tmp/wheels-3.13
 e2e_out_has "  numpy==$old_numpy" "the rebuild's plan"
 e2e_out_has "rebuild myapp: installing the requirements failed; the old virtualenv $V is back as it was"
-e2e_expect_same_state "$old_state" "$(e2e_tree_state "$V" /etc/pyshare)" "the venv and /etc/pyshare after the pinned rebuild"
+state=$(e2e_tree_state "$V" /etc/pyshare)
+e2e_expect_same_state "$old_state" "$state" "the venv and /etc/pyshare after the pinned rebuild"
 e2e_run mkdir /var/tmp/wheels-no-cext
 e2e_sh 'cp /var/tmp/wheels-3.13/*.whl /var/tmp/wheels-no-cext/ && rm /var/tmp/wheels-no-cext/pstest_cext-*.whl'
 e2e_expect_rc 73 pyshare rebuild myapp --upgrade --find-links=/var/tmp/wheels-no-cext
 e2e_out_has "rebuild myapp: installing the requirements failed; the old virtualenv $V is back as it was"
-e2e_expect_same_state "$old_state" "$(e2e_tree_state "$V" /etc/pyshare)" "the venv and /etc/pyshare after the rebuild without pstest_cext"
+state=$(e2e_tree_state "$V" /etc/pyshare)
+e2e_expect_same_state "$old_state" "$state" "the venv and /etc/pyshare after the rebuild without pstest_cext"
 e2e_sh 'ls -A /opt/pyshare' | grep -vx myapp && e2e_fail "the failed rebuilds left something in /opt/pyshare (above)"
 
 e2e_step "rebuild --upgrade --find-links with the wheels for 3.13: 200 after the restart"
