@@ -7,9 +7,9 @@
 # for trixie and installed from its .deb:
 #   - the page is 500; status and the probe name the mismatch (3.11 against 3.13,
 #     "cause": "python-mismatch") and `pyshare rebuild myapp` as the fix;
-#   - installing mod_wsgi's package again (the same version, made from its installed files) fires
-#     pyshare's dpkg trigger: dpkg's output and the journal (PYSHARE_APP=myapp) carry the mismatch,
-#     and nothing changes;
+#   - installing mod_wsgi's or python3's package again (the same version, made from its installed
+#     files) fires pyshare's dpkg trigger: dpkg's output and the journal (PYSHARE_APP=myapp) carry
+#     the mismatch, and nothing changes;
 #   - rebuilds whose requirements cannot be met (pinned versions that have no wheel for 3.13; with
 #     --upgrade, a wheel taken away) leave the old venv as it was: contents, inodes, owners, modes
 #     and ACLs;
@@ -108,8 +108,10 @@ e2e_exec getfacl -p "$V" >&2
 e2e_step "pyshare for Debian 13: compiled inside, installed from its .deb (its triggers known to dpkg)"
 e2e_compile_pyshare_inside /usr/src/pyshare
 e2e_install_pyshare_deb_inside /usr/src/pyshare
-e2e_exec grep -x '/usr/lib/apache2/modules/mod_wsgi.so pyshare/noawait' /var/lib/dpkg/triggers/File >&2 ||
-	e2e_fail "dpkg has no file trigger of pyshare on mod_wsgi.so"
+e2e_exec grep -x -e '/usr/lib/apache2/modules/mod_wsgi.so pyshare/noawait' -e '/usr/bin/python3 pyshare/noawait' \
+	/var/lib/dpkg/triggers/File >&2 || e2e_fail "dpkg has no file trigger of pyshare on mod_wsgi.so or python3"
+[[ $(e2e_exec grep -c ' pyshare/noawait$' /var/lib/dpkg/triggers/File) == 3 ]] ||
+	e2e_fail "dpkg does not know pyshare's three file triggers"
 
 e2e_step "wheels for Python 3.13: NumPy, Flask and its requirements from Debian 13's packages; the test packages built inside"
 e2e_run python3 -I /usr/src/pyshare/tests/pkg/pack-wheels --out /var/tmp/wheels-3.13 \
@@ -146,20 +148,25 @@ json=$(e2e_exec pyshare --json probe myapp) && e2e_fail "pyshare --json probe my
 cause=$(jq -c '[.ok, (.causes[] | select(.cause == "python-mismatch") | .service_python, .venv_python, .fix)]' <<<"$json")
 [[ $cause == '[false,"3.13","3.11","pyshare rebuild myapp"]' ]] || e2e_fail "probe --json: $cause"
 
-e2e_step "mod_wsgi's package installed again (the same version) fires pyshare's trigger; nothing changes"
+e2e_step "mod_wsgi's and python3's packages installed again (the same versions) fire pyshare's trigger; nothing changes"
 old_state=$(e2e_tree_state "$V" /etc/pyshare)
-e2e_deb_of_installed libapache2-mod-wsgi-py3 /var/tmp/mod-wsgi-again.deb
-cursor=$(e2e_sh 'journalctl -n 1 -o export | sed -n "s/^__CURSOR=//p"')
-e2e_expect_rc 0 dpkg -i /var/tmp/mod-wsgi-again.deb
-e2e_out_has "Processing triggers for pyshare (0.1.0) ..." "dpkg's output"
-e2e_out_has "pyshare: warning: app myapp: $MISMATCH" "dpkg's output"
-e2e_out_has "pyshare: warning: 1 app cannot be imported by the Python its service would run now; pyshare rebuilds nothing by itself: run the \`pyshare rebuild\` named above" "dpkg's output"
-e2e_exec journalctl --sync
-journal=$(e2e_exec journalctl --no-pager --after-cursor="$cursor" -o cat PYSHARE_APP=myapp)
-printf '%s\n' "$journal" | sed 's/^/journal PYSHARE_APP=myapp: /' >&2
-grep -qxF "app myapp: $MISMATCH" <<<"$journal" || e2e_fail "the journal has no entry of the mismatch with PYSHARE_APP=myapp"
-state=$(e2e_tree_state "$V" /etc/pyshare)
-e2e_expect_same_state "$old_state" "$state" "the venv and /etc/pyshare after the trigger"
+# The trigger's two interests on Debian: mod_wsgi.so (libapache2-mod-wsgi-py3), /usr/bin/python3
+# (python3-minimal).
+for pkg in libapache2-mod-wsgi-py3 python3-minimal; do
+	e2e_deb_of_installed "$pkg" "/var/tmp/$pkg-again.deb"
+	cursor=$(e2e_sh 'journalctl -n 1 -o export | sed -n "s/^__CURSOR=//p"')
+	e2e_expect_rc 0 dpkg -i "/var/tmp/$pkg-again.deb"
+	e2e_out_has "Processing triggers for pyshare (0.1.0) ..." "dpkg's output"
+	e2e_out_has "pyshare: warning: app myapp: $MISMATCH" "dpkg's output"
+	e2e_out_has "pyshare: warning: 1 app cannot be imported by the Python its service would run now; pyshare rebuilds nothing by itself: run the \`pyshare rebuild\` named above" "dpkg's output"
+	e2e_exec journalctl --sync
+	journal=$(e2e_exec journalctl --no-pager --after-cursor="$cursor" -o cat PYSHARE_APP=myapp)
+	printf '%s\n' "$journal" | sed 's/^/journal PYSHARE_APP=myapp: /' >&2
+	grep -qxF "app myapp: $MISMATCH" <<<"$journal" ||
+		e2e_fail "the journal has no entry of the mismatch with PYSHARE_APP=myapp after $pkg"
+	state=$(e2e_tree_state "$V" /etc/pyshare)
+	e2e_expect_same_state "$old_state" "$state" "the venv and /etc/pyshare after the trigger of $pkg"
+done
 
 e2e_step "rebuilds whose requirements cannot be met leave the old venv as it was"
 e2e_expect_rc 73 pyshare rebuild myapp --find-links=/var/tmp/wheels-3.13
@@ -198,7 +205,7 @@ e2e_run pyshare probe myapp
 console_script 3.13
 
 e2e_step "the trigger again: nothing to say"
-e2e_expect_rc 0 dpkg -i /var/tmp/mod-wsgi-again.deb
+e2e_expect_rc 0 dpkg -i /var/tmp/libapache2-mod-wsgi-py3-again.deb
 e2e_out_has "Processing triggers for pyshare (0.1.0) ..." "dpkg's output"
 e2e_out_lacks "pyshare: warning" "dpkg's output"
 e2e_log "PASS: $E2E_NAME"
