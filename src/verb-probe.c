@@ -184,6 +184,7 @@ static void failures_free(struct failures *fl)
 /* What the probe judged: the next start and, when the service runs, the running service. */
 struct judged {
         bool ok_next, ok_now, now_probed, running;
+        bool judge_now; /* false in setup and rebuild: after a change only the next start counts */
         const char *next_from; /* "systemd", "files", "pyshare" (no model: pyshare's own files) */
 };
 
@@ -401,7 +402,11 @@ static void probe_render(const struct app *a, const struct probe_result *res, co
                  strcmp(jg->next_from, "systemd") == 0 ? "the unit as systemd loaded it"
                  : strcmp(jg->next_from, "files") == 0 ? "the unit's files: systemd does not run here"
                                                        : "pyshare's own files: the unit could not be read");
-        if (!jg->running)
+        if (!jg->judge_now)
+                log_info("  now: not judged (after a change only the next start counts; `pyshare probe %s` judges "
+                         "the running service too)",
+                         a->name);
+        else if (!jg->running)
                 log_info("  now: %s is not running: judged its next start only", a->cfg.service);
         else
                 log_info("  now: %s%s", jg->ok_now ? "ok" : "FAIL",
@@ -550,6 +555,7 @@ int run_probe(const struct ctx *x, const struct app *a, char *const *requested, 
         };
         struct judged jg = {
                 .running = judge_now && jd.have_model && jd.m.running,
+                .judge_now = judge_now,
                 .next_from = !jd.have_model ? "pyshare" : jd.m.from_bus ? "systemd" : "files",
         };
         _cleanup_(failures_free) struct failures fl = {0};

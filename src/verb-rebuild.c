@@ -633,9 +633,9 @@ int verb_python_check(struct ctx *x)
         }
         log_set_app(NULL);
         if (found)
-                log_warning("%zu app%s cannot be imported by the Python %s serve%s now; pyshare rebuilds nothing by "
-                            "itself: run the `pyshare rebuild` named above",
-                            found, found == 1 ? "" : "s", found == 1 ? "its service would" : "their services would",
-                            found == 1 ? "s" : "");
+                log_warning("%zu app%s cannot be imported by the Python %s now; pyshare rebuilds nothing by itself: "
+                            "run the `pyshare rebuild` named above",
+                            found, found == 1 ? "" : "s",
+                            found == 1 ? "its service would run" : "their services would run");
         return 0;
 }

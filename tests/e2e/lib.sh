@@ -592,12 +592,7 @@ e2e_site_packages() {
 e2e_build_pyshare_inside() {
 	local dir=${1:-/usr/src/pyshare} start
 	start=$(e2e_now)
-	e2e_exec mkdir -p "$dir"
-	(cd "$E2E_REPO" && git ls-files -z --cached --others --exclude-standard |
-		tar --null --files-from=- --create --file=-) | e2e_exec tar -C "$dir" -xf - ||
-		e2e_fail "cannot copy the source into $dir"
-	e2e_exec test ! -e "$dir/pyshare" || e2e_fail "a host binary was copied into $dir"
-	e2e_exec make -s -C "$dir" -j"$(nproc)" pyshare >&2 || e2e_fail "make in $dir failed inside"
+	e2e_compile_pyshare_inside "$dir"
 	e2e_exec make -s -C "$dir" install PREFIX=/usr >&2 || e2e_fail "make install inside failed"
 	e2e_exec pyshare --version >&2 || e2e_fail "the pyshare built inside does not run"
 	e2e_log "built pyshare inside in $(e2e_since "$start") s"
@@ -1174,4 +1169,106 @@ e2e_ansible_story() {
 	YAML
 	e2e_run test ! -e /etc/pyshare/myapp.conf
 	e2e_expect_http / 500
+}
+
+# ---- Python upgrades (issue 14, scenario 41) ------------------------------------------------
+
+# e2e_compile_pyshare_inside [DIR]: pyshare's source (what git tracks or would track: no build/,
+# no host binaries) copied into the booted container at DIR (/usr/src/pyshare) and compiled there
+# (make pyshare) with the tree's own compiler and libraries. Installs nothing.
+e2e_compile_pyshare_inside() {
+	local dir=${1:-/usr/src/pyshare}
+	e2e_exec mkdir -p "$dir"
+	(cd "$E2E_REPO" && git ls-files -z --cached --others --exclude-standard |
+		tar --null --files-from=- --create --file=-) | e2e_exec tar -C "$dir" -xf - ||
+		e2e_fail "cannot copy the source into $dir"
+	e2e_exec test ! -e "$dir/pyshare" || e2e_fail "a host binary was copied into $dir"
+	e2e_exec make -s -C "$dir" -j"$(nproc)" pyshare >&2 || e2e_fail "make in $dir failed inside"
+}
+
+# e2e_install_pyshare_deb_inside [DIR]: pyshare as a package in a tree whose libraries are not
+# the host's (trixie), so that dpkg knows its triggers and maintainer scripts: the host's .deb
+# (e2e_pyshare_deb) with its control area as dpkg-buildpackage made it, its binary replaced by
+# DIR/pyshare compiled inside (e2e_compile_pyshare_inside first) and its libpython dependency by
+# the one that binary links; made with dpkg-deb and installed with dpkg -i, inside.
+e2e_install_pyshare_deb_inside() {
+	local dir=${1:-/usr/src/pyshare} deb
+	deb=$(e2e_pyshare_deb)
+	e2e_put /var/tmp/pyshare-host.deb <"$deb"
+	e2e_sh 'w=/var/tmp/pyshare-deb
+		rm -rf "$w"
+		dpkg-deb -R /var/tmp/pyshare-host.deb "$w"
+		install -m 0755 "$1/pyshare" "$w/usr/sbin/pyshare"
+		lib=$(ldd "$1/pyshare" | sed -n "s/^[[:space:]]*\(libpython3\.[0-9]*\)\.so.*/\1/p")
+		[ -n "$lib" ] || { echo "$1/pyshare links no libpython" >&2; exit 1; }
+		sed -i "/^Depends:/s/libpython3\.[0-9]*\( ([^)]*)\)\{0,1\}/$lib/" "$w/DEBIAN/control"
+		grep -v " usr/sbin/pyshare\$" "$w/DEBIAN/md5sums" >"$w/md5sums"
+		(cd "$w" && md5sum usr/sbin/pyshare) >>"$w/md5sums"
+		mv "$w/md5sums" "$w/DEBIAN/md5sums"
+		grep "^Depends:" "$w/DEBIAN/control" >&2
+		dpkg-deb -b -Zgzip "$w" /var/tmp/pyshare-inside.deb >&2
+		rm -rf "$w" /var/tmp/pyshare-host.deb' "$dir" || e2e_fail "cannot make pyshare's .deb for the tree inside"
+	e2e_run dpkg -i /var/tmp/pyshare-inside.deb
+	e2e_exec pyshare --version >&2 || e2e_fail "the installed pyshare does not run inside"
+}
+
+# e2e_deb_of_installed PKG DEB: inside, DEB is the installed package PKG made again at the same
+# version from what dpkg knows of it (the tree keeps no .deb in /var/cache/apt/archives, and
+# dpkg-repack is not installed): the files that /var/lib/dpkg/info/PKG.list lists, as they are
+# on disk, its maintainer scripts, conffiles, md5sums and triggers, and its control fields from
+# dpkg's status (without Status, Conffiles and Config-Version).
+e2e_deb_of_installed() {
+	e2e_sh 'p=$1 info=/var/lib/dpkg/info
+		[ -f "$info/$p.list" ] || { echo "$p is not installed (no $info/$p.list)" >&2; exit 1; }
+		w=$(mktemp -d /var/tmp/repack.XXXXXX)
+		mkdir "$w/DEBIAN"
+		dpkg-query -s "$p" | awk "/^[^ ]/ { skip = /^(Status|Conffiles|Config-Version):/ } !skip" >"$w/DEBIAN/control"
+		for f in preinst postinst prerm postrm config templates triggers conffiles md5sums shlibs symbols; do
+			[ ! -e "$info/$p.$f" ] || cp -p "$info/$p.$f" "$w/DEBIAN/$f"
+		done
+		grep -vx "/\." "$info/$p.list" | sed "s,^/,," |
+			tar -C / --no-recursion --verbatim-files-from -T - -cf - | tar -C "$w" -xpf -
+		dpkg-deb -b -Zgzip "$w" "$2" >&2
+		rm -rf "$w"' "$1" "$2" || e2e_fail "cannot make the .deb of $1 again from its installed files"
+	e2e_exec dpkg-deb -f "$2" Package Version >&2
+}
+
+# e2e_tree_state PATH...: inside, one line per fact that a roll-back must keep, sorted: each
+# entry's path, type, inode, mode, numeric owner and group, size, mtime and link target; the
+# sha256 of each regular file; each entry's ACL (getfacl, numeric ids, default ACLs included) on
+# one line. Two states compare with e2e_expect_same_state. Fails unless every entry but the
+# symbolic links (which have no ACL) has its ACL line: getfacl read them all.
+e2e_tree_state() {
+	local state entries acls
+	state=$(e2e_sh 'for p; do
+			find "$p" -printf "entry %p %y %i %m %U:%G %s %T@ %l\n"
+			find "$p" -type f -exec sha256sum {} + | sed "s/^/sha256 /"
+			getfacl -R -P -p -n "$p" | awk "/^# file: / { if (f != \"\") print \"acl \" f \" \" a; f = substr(\$0, 9); a = \"\"; next }
+				/^[a-z]/ { a = a (a == \"\" ? \"\" : \",\") \$0 }
+				END { if (f != \"\") print \"acl \" f \" \" a }"
+		done | LC_ALL=C sort' "$@") || e2e_fail "cannot list the state of $*"
+	entries=$(awk '$1 == "entry" && $3 != "l"' <<<"$state" | wc -l)
+	acls=$(grep -c '^acl ' <<<"$state") || true
+	((entries > 0 && entries == acls)) ||
+		e2e_fail "the state of $* has $entries entries that are not symbolic links, and $acls ACLs"
+	printf '%s\n' "$state"
+}
+
+# e2e_expect_same_state BEFORE AFTER WHAT: two e2e_tree_state listings are equal (else the
+# differences, at most 40 lines, and a failure naming WHAT).
+e2e_expect_same_state() {
+	if [[ $1 != "$2" ]]; then
+		diff <(printf '%s\n' "$1") <(printf '%s\n' "$2") | head -n 40 >&2
+		e2e_fail "$3 is not as it was (differences above)"
+	fi
+	e2e_log "$3: as it was: $(grep -c '^entry ' <<<"$1") entries (inodes, owners, modes, sizes, mtimes)," \
+		"$(grep -c '^sha256 ' <<<"$1") file digests, $(grep -c '^acl ' <<<"$1") ACLs"
+}
+
+# e2e_shutdown: e2e_poweroff, then the container's cgroups removed, so that the scenario may
+# boot another tree (e2e_boot) with the same machine name.
+e2e_shutdown() {
+	e2e_poweroff
+	[[ -z ${E2E_CGROUPS[0]+set} ]] || _e2e_cgroup_remove "${E2E_CGROUPS[@]}"
+	E2E_CGROUPS=()
 }

@@ -114,6 +114,8 @@ MISMATCH_TEXT() {
         assert_status 0
         assert_output_has "rebuilt /opt/pyshare/$APP with /usr/bin/python3: 3 distributions"
         assert_output_has "rebuild $APP: done"
+        # The rebuild's probe judges the next start; it says nothing about whether the service runs.
+        assert_output_has "  now: not judged (after a change only the next start counts; \`pyshare probe $APP\` judges the running service too)"
         run "$PYSHARE" status "$APP"
         assert_status 0
         grep -qx "version = $PYVER.*" "/opt/pyshare/$APP/pyvenv.cfg"
@@ -250,7 +252,7 @@ with open(sys.argv[1], "w") as out:
         [ "$(cat "$BATS_TEST_TMPDIR/rc")" = 0 ]
         output=$(cat "$BATS_TEST_TMPDIR/out")
         assert_output_has "pyshare: warning: app $APP: $(MISMATCH_TEXT)"
-        assert_output_has "pyshare rebuilds nothing by itself"
+        assert_output_has "pyshare: warning: 1 app cannot be imported by the Python its service would run now; pyshare rebuilds nothing by itself: run the \`pyshare rebuild\` named above"
         [ "$before" = "$(snapshot "/opt/pyshare/$APP" /etc/pyshare)" ]
         output=$journal
         assert_output_has "PYSHARE_APP=$APP|"
