@@ -185,7 +185,10 @@ static void failures_free(struct failures *fl)
 struct judged {
         bool ok_next, ok_now, now_probed, running;
         bool judge_now; /* false in setup and rebuild: after a change only the next start counts */
-        const char *next_from; /* "systemd", "files", "pyshare" (no model: pyshare's own files) */
+        /* "systemd", "files", "pyshare" (no model: pyshare's own files), "apache" (a daemon-wired
+         * app: its daemon process as Apache's configuration defines it; the service's model is
+         * not consulted, so whether it runs now is not judged) */
+        const char *next_from;
 };
 
 static void json_probe(struct json *j, const char *key, const struct app *a, const struct probe_result *res, bool ok,
@@ -240,7 +243,10 @@ static void json_probe(struct json *j, const char *key, const struct app *a, con
         json_str(j, "from", jg->next_from);
         json_obj_end(j);
         json_obj_begin(j, "now");
-        json_bool(j, "running", jg->running);
+        if (strcmp(jg->next_from, "apache") == 0)
+                json_str(j, "running", NULL);
+        else
+                json_bool(j, "running", jg->running);
         if (jg->running)
                 json_bool(j, "ok", jg->ok_now);
         else
@@ -372,7 +378,9 @@ static void probe_render(const struct app *a, const struct probe_result *res, co
                                    : res->failure      ? xstrdup("Python not started: the probe failed before it")
                                    : res->timed_out    ? xasprintf("Python did not report within %d s", timeout_sec)
                                                        : xstrdup("Python ended before reporting");
-        _cleanup_free_ char *env_of = strcmp(jg->next_from, "pyshare") == 0
+        bool daemon = strcmp(jg->next_from, "apache") == 0;
+        _cleanup_free_ char *env_of = daemon ? xasprintf("what %s passes its daemon processes", a->cfg.service)
+                                      : strcmp(jg->next_from, "pyshare") == 0
                                               ? xstrdup("the app's env file")
                                               : xasprintf("%s's next start", a->cfg.service);
         log_info("probe %s as %s (%s %s, environment of %s, %lld ms):", a->name, a->user.name, mode, pyv, env_of, took);
@@ -399,10 +407,14 @@ static void probe_render(const struct app *a, const struct probe_result *res, co
                 log_info("  %s%s%s", cause ? cause : "", cause ? ": " : "", p);
         }
         log_info("  next start: %s (%s)", jg->ok_next ? "ok" : "FAIL",
-                 strcmp(jg->next_from, "systemd") == 0 ? "the unit as systemd loaded it"
-                 : strcmp(jg->next_from, "files") == 0 ? "the unit's files: systemd does not run here"
-                                                       : "pyshare's own files: the unit could not be read");
-        if (!jg->judge_now)
+                 daemon                                 ? "the daemon process as Apache's configuration defines it"
+                 : strcmp(jg->next_from, "systemd") == 0 ? "the unit as systemd loaded it"
+                 : strcmp(jg->next_from, "files") == 0   ? "the unit's files: systemd does not run here"
+                                                         : "pyshare's own files: the unit could not be read");
+        if (daemon)
+                log_info("  now: not judged: a daemon process runs with the configuration Apache read at its last "
+                         "start or reload");
+        else if (!jg->judge_now)
                 log_info("  now: not judged (after a change only the next start counts; `pyshare probe %s` judges "
                          "the running service too)",
                          a->name);
@@ -556,7 +568,7 @@ int run_probe(const struct ctx *x, const struct app *a, char *const *requested, 
         struct judged jg = {
                 .running = judge_now && jd.have_model && jd.m.running,
                 .judge_now = judge_now,
-                .next_from = !jd.have_model ? "pyshare" : jd.m.from_bus ? "systemd" : "files",
+                .next_from = daemon ? "apache" : !jd.have_model ? "pyshare" : jd.m.from_bus ? "systemd" : "files",
         };
         _cleanup_(failures_free) struct failures fl = {0};
         _cleanup_probe_result_ struct probe_result res = {0};

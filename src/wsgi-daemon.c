@@ -6,6 +6,7 @@
 #include "envfile.h"
 #include "fileio.h"
 #include "log.h"
+#include "prefix.h"
 #include "units.h"
 #include "users.h"
 #include "wiring.h"
@@ -22,12 +23,18 @@ char *wsgi_daemon_group(const char *app) { return xasprintf("pyshare-%s", app); 
 
 char *wsgi_daemon_url(const struct app *a) { return a->cfg.url ? xstrdup(a->cfg.url) : xasprintf("/%s", a->name); }
 
-char *wsgi_daemon_conf_text(const struct app *a, const char *group, const char *url)
+/* The directory the conf's <Directory> grants: the script's. */
+static char *script_dir(const char *script)
 {
-        _cleanup_free_ char *pg = wsgi_daemon_group(a->name), *dir = xstrdup(a->cfg.wsgi_script);
-        char *slash = strrchr(dir, '/');
+        char *dir = xstrdup(script), *slash = strrchr(dir, '/');
         if (slash)
                 slash[slash == dir ? 1 : 0] = 0;
+        return dir;
+}
+
+char *wsgi_daemon_conf_text(const struct app *a, const char *group, const char *url)
+{
+        _cleanup_free_ char *pg = wsgi_daemon_group(a->name), *dir = script_dir(a->cfg.wsgi_script);
         /* All values are path_safe or user names: nothing to quote. application-group
          * %{GLOBAL}: NumPy and other C extensions break in sub-interpreters. */
         return xasprintf("# Written by pyshare setup for %s: its own mod_wsgi daemon process, with its venv as\n"
@@ -47,7 +54,7 @@ int wsgi_daemon_check(const struct ctx *x, const struct app *a)
                 return log_error_errno(-PS_E_INVALID, "--wsgi-script runs %s in a mod_wsgi daemon process of Apache; %s "
                                        "is not Apache (apache2 or httpd): name it with --service=apache2",
                                        a->name, a->cfg.service);
-        _cleanup_free_ char *sp = shown(x, a->cfg.wsgi_script);
+        _cleanup_free_ char *sp = shown(x, a->cfg.wsgi_script), *dir = script_dir(a->cfg.wsgi_script);
         struct stat st;
         if (fstatat(x->rootfd, a->cfg.wsgi_script + 1, &st, 0) < 0)
                 return log_error_errno(-PS_E_NOTFOUND, "WSGI script %s: %s: give the path of the app's .wsgi file "
@@ -57,6 +64,14 @@ int wsgi_daemon_check(const struct ctx *x, const struct app *a)
                 return log_error_errno(-PS_E_INVALID, "WSGI script %s is not a regular file: give the path of the "
                                        "app's .wsgi file with --wsgi-script=PATH",
                                        sp);
+        /* "Require all granted" on /, /etc, /tmp, ... would open all of it to every client
+         * (through any alias or symbolic link into it), not just the app's directory. */
+        if (prefix_reserved(dir))
+                return log_error_errno(-PS_E_INVALID, "WSGI script %s is directly in %s: the conf's <Directory %s> "
+                                       "would grant every client all of %s; put the script in a directory of the "
+                                       "app's own (/usr/share/%s, /var/www/%s) and give that path with "
+                                       "--wsgi-script=PATH",
+                                       sp, dir, dir, dir, a->name, a->name);
         return 0;
 }
 

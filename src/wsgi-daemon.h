@@ -14,7 +14,8 @@ char *wsgi_daemon_group(const char *app);
 char *wsgi_daemon_url(const struct app *a);
 /* The conf's text: WSGIDaemonProcess, WSGIScriptAlias and the <Directory> of the script. */
 char *wsgi_daemon_conf_text(const struct app *a, const char *group, const char *url);
-/* Setup's checks before anything changes: an Apache unit, a script that is a regular file. */
+/* Setup's checks before anything changes: an Apache unit, a script that is a regular file
+ * and not directly in a system directory (prefix_reserved: the conf grants its directory). */
 int wsgi_daemon_check(const struct ctx *x, const struct app *a);
 
 /* What the configuration test did, for the summary and --json. */

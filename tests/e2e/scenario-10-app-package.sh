@@ -19,6 +19,11 @@
 #    new path naming myapp or pyshare anywhere in the tree since before pyshare was installed,
 #    but pyshare's own package files, what its tmpfiles.d creates (/etc/pyshare, /opt/pyshare,
 #    the lock) and the test's copies of the .debs;
+#  - the daemon-wired variant myapp-daemon (WSGIScript= and URL= in its APP.conf), installed
+#    beside a shared-path app: its postinst's setup writes and enables pyshare-myapp-daemon.conf,
+#    apache2's merged PYTHONPATH names only the other app, and the page answers 200 from the
+#    daemon process pyshare-myapp-daemon with NumPy from its own venv; `apt purge` takes the
+#    conf away and again leaves no new path naming myapp or pyshare;
 #  - pyshare removed first (forced) while another app shares apache2: purging myapp removes its
 #    files by hand and rewrites apache2's merged EnvironmentFile exactly as pyshare would;
 #  - remove myapp, purge pyshare, then purge myapp: the venv (kept on remove) goes, and again no
@@ -132,6 +137,8 @@ deb10=$(build_myapp_packaged --lintian --wheels "$work/wheels" --out "$work/debs
 	e2e_fail "build-myapp 1.0 with dh-pyshare's .deb failed"
 deb11=$("$PKG/build-myapp" --version 1.1 --wheels "$work/wheels" --out "$work/debs") ||
 	e2e_fail "build-myapp 1.1 failed"
+debd=$("$PKG/build-myapp" --daemon --wheels "$work/wheels" --out "$work/debs") ||
+	e2e_fail "build-myapp --daemon failed"
 ls -l "$work/debs" >&2
 # What dh_pyshare from the .deb put into the maintainer scripts: a call of the hook that pyshare's
 # .deb installs, once per script, not a copy of it; in the postrm also the small purge fallback
@@ -170,7 +177,8 @@ e2e_run id _pyshare
 # (/etc/pyshare, /opt/pyshare, the lock) and this test's copies of the .debs.
 allowed=$(
 	e2e_pkg_footprint pyshare
-	printf '/var/tmp/%s\n' "$(basename "$pyshare_deb")" "$(basename "$deb10")" "$(basename "$deb11")"
+	printf '/var/tmp/%s\n' "$(basename "$pyshare_deb")" "$(basename "$deb10")" "$(basename "$deb11")" \
+		"$(basename "$debd")"
 )
 printf '%s\n' "$allowed" | sed 's/^/  allowed: /' >&2
 
@@ -341,6 +349,37 @@ e2e_expect_rc 0 pyshare list
 e2e_out_lacks "myapp" "pyshare list"
 # Not only the paths above: nothing new anywhere names myapp or pyshare, but what may stay.
 e2e_fs_expect_no_new "$fs_before" 'myapp|pyshare' "$allowed" "" "after apt purge myapp"
+
+# ---- the daemon-wired variant ----------------------------------------------------------------
+e2e_step "myapp-daemon beside a shared-path app: its postinst wires a mod_wsgi daemon process of its own"
+D=/etc/apache2/conf-available/pyshare-myapp-daemon.conf
+DL=/etc/apache2/conf-enabled/pyshare-myapp-daemon.conf
+e2e_run pyshare setup other --no-probe
+cp "$debd" "$(e2e_root)/var/tmp/"
+e2e_expect_rc 0 env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+	"/var/tmp/$(basename "$debd")"
+e2e_out_has "enabled $DL (a2enconf pyshare-myapp-daemon)" "apt install of myapp-daemon"
+e2e_out_has "pyshare-app-hook: restarting apache2.service" "apt install of myapp-daemon"
+e2e_exec cat "$D" >&2
+e2e_run apache2ctl configtest
+e2e_exec grep -q '^# Written by pyshare for apache2.service; apps: other\.$' /etc/pyshare/services/apache2.service.env ||
+	e2e_fail "apache2's merged EnvironmentFile does not list the shared app other alone"
+if e2e_exec grep -q myapp-daemon /etc/pyshare/services/apache2.service.env; then
+	e2e_fail "apache2's merged EnvironmentFile names the daemon-wired myapp-daemon"
+fi
+e2e_expect_http /myapp-daemon/ 200 "Hello, NumPy version is $numpy_version"
+e2e_expect_http /myapp-daemon/where 200 \
+	"process group pyshare-myapp-daemon, numpy from $(e2e_site_packages myapp-daemon)/numpy/__init__.py"
+e2e_run pyshare status myapp-daemon
+
+e2e_step "apt purge myapp-daemon: the daemon conf is disabled and gone, and nothing else of the app is left"
+apt_do purge myapp-daemon
+expect_gone "$D" "$DL" /etc/pyshare/myapp-daemon.conf /opt/pyshare/myapp-daemon /var/lib/pyshare \
+	/usr/lib/pyshare/myapp-daemon.conf /usr/share/myapp-daemon
+e2e_run apache2ctl configtest
+e2e_expect_http /myapp-daemon/ 404
+e2e_run pyshare remove other --purge
+e2e_fs_expect_no_new "$fs_before" 'myapp|pyshare' "$allowed" "" "after apt purge myapp-daemon"
 
 # ---- purge with pyshare gone, another app on the same service ---------------------------------
 e2e_step "pyshare removed before myapp is purged, while another app shares apache2"

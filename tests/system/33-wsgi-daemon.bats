@@ -90,21 +90,21 @@ WSGIScriptAlias /imgd /srv/web/app.wsgi process-group=pyshare-imgd application-g
 @test "on a RHEL-family image the daemon conf goes to /etc/httpd/conf.d; --dry-run shows it" {
         IMG=$(mktemp -d /var/tmp/pst-rhel.XXXXXX)
         chmod 755 "$IMG"
-        mkdir -p "$IMG/etc/httpd/conf" "$IMG/etc/httpd/conf.d" "$IMG/usr/lib/systemd/system" "$IMG/usr/bin" "$IMG/srv"
+        mkdir -p "$IMG/etc/httpd/conf" "$IMG/etc/httpd/conf.d" "$IMG/usr/lib/systemd/system" "$IMG/usr/bin" "$IMG/srv/rh"
         printf 'root:x:0:0:root:/root:/bin/bash\napache:x:48:48::/usr/share/httpd:/sbin/nologin\n' >"$IMG/etc/passwd"
         printf 'root:x:0:\napache:x:48:\nimgdeploy:x:4901:\n' >"$IMG/etc/group"
         printf '[Service]\nExecStart=/usr/sbin/httpd -DFOREGROUND\n' >"$IMG/usr/lib/systemd/system/httpd.service"
         printf 'ServerRoot "/etc/httpd"\nUser apache\nGroup apache\nIncludeOptional conf.d/*.conf\n' \
                 >"$IMG/etc/httpd/conf/httpd.conf"
         cp /usr/bin/true "$IMG/usr/bin/python3"
-        echo 'def application(e, s): pass' >"$IMG/srv/app.wsgi"
+        echo 'def application(e, s): pass' >"$IMG/srv/rh/app.wsgi"
         before=$(snapshot "$IMG")
-        run "$PYSHARE" --root="$IMG" --dry-run setup rh --group=imgdeploy --wsgi-script=/srv/app.wsgi --url=/
+        run "$PYSHARE" --root="$IMG" --dry-run setup rh --group=imgdeploy --wsgi-script=/srv/rh/app.wsgi --url=/
         assert_status 0
         assert_output_has "would write $IMG/etc/httpd/conf.d/pyshare-rh.conf"
         assert_output_has "WSGIDaemonProcess pyshare-rh python-home=/opt/pyshare/rh user=apache group=apache lang=C.UTF-8 locale=C.UTF-8 display-name=%{GROUP}"
-        assert_output_has "WSGIScriptAlias / /srv/app.wsgi process-group=pyshare-rh application-group=%{GLOBAL}"
-        assert_output_has "<Directory /srv>"
+        assert_output_has "WSGIScriptAlias / /srv/rh/app.wsgi process-group=pyshare-rh application-group=%{GLOBAL}"
+        assert_output_has "<Directory /srv/rh>"
         [ "$before" = "$(snapshot "$IMG")" ]
         rm -rf "$IMG"
 }
@@ -240,4 +240,27 @@ WSGIScriptAlias /imgd /srv/web/app.wsgi process-group=pyshare-imgd application-g
         cleanup_app pst-wsgid-c1 pst-wsgid-c2
         rm -f "/etc/systemd/system/$u"
         rm -rf "$w"
+}
+
+@test "a WSGI script directly in a system directory (/, /etc, /tmp, ...) is refused: the conf would grant all of it" {
+        require_cmd apache2ctl
+        make_apache_image
+        echo 'def application(e, s): pass' >"$IMG/app.wsgi"
+        echo 'def application(e, s): pass' >"$IMG/etc/app.wsgi"
+        before=$(snapshot "$IMG/etc" "$IMG/opt")
+        run "$PYSHARE" --root="$IMG" setup imgd --user=imgsvc --group=imgdeploy --wsgi-script=/app.wsgi
+        assert_status 65
+        assert_output_has "WSGI script $IMG/app.wsgi is directly in /: the conf's <Directory /> would grant every client all of /; put the script in a directory of the app's own (/usr/share/imgd, /var/www/imgd) and give that path with --wsgi-script=PATH"
+        run "$PYSHARE" --root="$IMG" setup imgd --user=imgsvc --group=imgdeploy --wsgi-script=/etc/app.wsgi
+        assert_status 65
+        assert_output_has "is directly in /etc: the conf's <Directory /etc> would grant every client all of /etc"
+        [ "$before" = "$(snapshot "$IMG/etc" "$IMG/opt")" ]
+        # The same from a package's settings.
+        mkdir -p "$IMG/usr-pkg"
+        printf '[App]\nUser=imgsvc\nGroup=imgdeploy\nWSGIScript=/app.wsgi\n' >"$IMG/usr-pkg/imgd.conf"
+        run "$PYSHARE" --root="$IMG" setup imgd --from=/usr-pkg/imgd.conf
+        assert_status 65
+        assert_output_has "is directly in /: the conf's <Directory /> would grant every client all of /"
+        [ "$before" = "$(snapshot "$IMG/etc" "$IMG/opt")" ]
+        drop_image
 }
