@@ -243,7 +243,11 @@ static void json_probe(struct json *j, const char *key, const struct app *a, con
         json_str(j, "from", jg->next_from);
         json_obj_end(j);
         json_obj_begin(j, "now");
-        if (strcmp(jg->next_from, "apache") == 0)
+        /* Not judged: after a change (setup, repair, rebuild), and for a daemon process, which runs
+         * with the configuration Apache read at its last start; then whether it runs is not said. */
+        const bool judged = jg->judge_now && strcmp(jg->next_from, "apache") != 0;
+        json_bool(j, "judged", judged);
+        if (!judged)
                 json_str(j, "running", NULL);
         else
                 json_bool(j, "running", jg->running);

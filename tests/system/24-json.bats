@@ -53,6 +53,8 @@ assert d["reload"] == "skipped" and d["restart"] == "needed", d
 pr = d["probe"]
 assert pr["app"] == "pst-cov-json" and pr["user"] == "pst_svc" and pr["ok"] is True and pr["modules"] == [], pr
 assert pr["mode"] == "embedded" and pr["completed"] is True and pr["timed_out"] is False and pr["failure"] is None, pr
+# setup judges the next start only: "now" says it was not judged, not that the service is stopped
+assert pr["now"] == {"judged": False, "running": None, "ok": None, "probed": False}, pr["now"]
 '
         # stdout is the object only; the messages went to stderr
         [[ "$stderr" == *"created the virtualenv /opt/pyshare/pst-cov-json with /usr/bin/python3"* ]]

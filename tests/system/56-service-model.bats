@@ -53,7 +53,7 @@ status_causes() { /usr/bin/python3 -c 'import json,sys; print(" ".join(f["cause"
 p = json.load(sys.stdin)
 assert p["ok"] and p["cause"] is None and p["findings"] == [], p
 assert p["next_start"] == {"ok": True, "from": "files"}, p
-assert p["now"] == {"running": False, "ok": None, "probed": False}, p'
+assert p["now"] == {"judged": True, "running": False, "ok": None, "probed": False}, p'
 }
 
 @test "the drop-in removed: the probe no longer feeds pyshare's EnvironmentFile in (dropin-missing)" {

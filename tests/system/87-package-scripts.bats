@@ -242,7 +242,7 @@ ADOPTED="pyshare: adopted an existing virtualenv."
         run as_installed "$PYSHARE" --json probe "$DAPP"
         assert_status 0
         assert_output_has '"mode":"daemon"'
-        assert_output_has '"next_start":{"ok":true,"from":"apache"},"now":{"running":null,"ok":null,"probed":false}'
+        assert_output_has '"next_start":{"ok":true,"from":"apache"},"now":{"judged":false,"running":null,"ok":null,"probed":false}'
 }
 
 @test "myapp-daemon's prerm remove takes the conf and its link away (the venv stays); postrm purge deletes the venv" {
