@@ -230,6 +230,11 @@ int rebuild_recover(const struct ctx *x, const struct app *a, int pfd)
                 return log_error_errno(-errno, "cannot move the old virtualenv %s/%s back to %s: %s", a->cfg.prefix,
                                        aside, sv, strerror(errno));
         log_info("rolled back an interrupted rebuild: %s is the old virtualenv again", sv);
+        /* The rebuild may have written the env files for the new venv already. */
+        _cleanup_actions_ struct actions acts = {0};
+        bool changed = false;
+        if ((r = refresh_env_files(x, a, &acts, &changed)) < 0)
+                return r;
         return 1;
 }
 
