@@ -14,7 +14,10 @@ load helpers
 
 APP=pst-adv-rbkill
 AUNIT=pst-adv-rbkill.service
+# the files under /etc that the kill runs write and the driver restores (guard_snapshot)
+# shellcheck disable=SC2034
 GUARD_APPS=$APP
+# shellcheck disable=SC2034
 GUARD_UNITS=$AUNIT
 KSTATE=/var/tmp/pst-adv-rbkill
 
@@ -54,19 +57,19 @@ teardown() {
 
 @test "rebuild killed at 14 of its syscalls (each step) and while its children work, then rebuild or setup: the old venv or the new one, never a mix, and never lost" {
         local v=/opt/pyshare/$APP
-        local rebuild="$PYSHARE rebuild $APP --find-links=$WHEELS"
+        local rebuild=("$PYSHARE" rebuild "$APP" --find-links="$WHEELS")
         run "$SYSPY" "$ADV_LIB/killpoints.py" kill --app "$APP" --unit "$AUNIT" --state "$KSTATE/old" \
                 --points 14 --no-content --detach-on-exec --rebuild --per-pick \
                 --pick '^([0-9]+ +)?renameat2\(' --pick "^([0-9]+ +)?mkdirat\(.*\"$APP\"" \
                 --pick '^([0-9]+ +)?(write|renameat)\(.*\.pyshare-complete' \
                 --pick '^([0-9]+ +)?(write|renameat)\([0-9]+</etc/' \
-                --pick "^([0-9]+ +)?(fchownat|setxattr)\([0-9]+</opt/pyshare/$APP[/>]" \
+                --pick "^([0-9]+ +)?(fchownat|setxattr)\([0-9]+</opt/pyshare/${APP}[/>]" \
                 --pick "^([0-9]+ +)?unlinkat\(.*\.$APP\.pyshare-rebuilt" \
                 --watch "$v/lib/python$PYVER/site-packages/pip/__init__.py" \
                 --watch "$v/lib/python$PYVER/site-packages/pstest_pure" \
-                --rerun "$rebuild" \
+                --rerun "${rebuild[*]}" \
                 --rerun "$PYSHARE setup $APP --service=$AUNIT --group=$DEPLOY_GROUP --no-probe" \
-                --rolled-back-status 65 --log "$BATS_TEST_TMPDIR/kills.log" -- $rebuild
+                --rolled-back-status 65 --log "$BATS_TEST_TMPDIR/kills.log" -- "${rebuild[@]}"
         cat "$BATS_TEST_TMPDIR/kills.log" >&2
         echo "$output" >&2
         assert_status 0

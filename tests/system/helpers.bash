@@ -107,7 +107,7 @@ demo_is_scripts() {
 # (issue 14): pyvenv.cfg, lib/python3.9, cpython-39 extension modules, bin/python3 leading to a
 # /usr/bin/python3.9 that is not installed.
 age_venv() {
-        local v=/opt/pyshare/$1 tag so f
+        local v=/opt/pyshare/$1 tag so
         tag=$(/usr/bin/python3 -c 'import sys; print(f"{sys.version_info[0]}{sys.version_info[1]}")')
         sed -i 's/^version = .*/version = 3.9.2/' "$v/pyvenv.cfg"
         mv "$v/lib/python$PYVER" "$v/lib/python3.9"
