@@ -5,6 +5,7 @@
 #include "fileio.h"
 #include "log.h"
 #include "names.h"
+#include "pip.h"
 #include "service.h"
 #include "similar.h"
 #include "units.h"
@@ -102,8 +103,21 @@ int take_lock(const struct ctx *x, int *ret_fd)
         if (r == -ETIMEDOUT)
                 return log_error_errno(r, "another pyshare still holds %s after %d s; try again when it has finished",
                                        LOCK_PATH, x->lock_timeout);
-        if (r < 0)
+        if (r < 0) {
                 log_error("cannot take the lock %s: %s", LOCK_PATH, strerror(-r));
+                return r;
+        }
+        /* Every pip unit starts under this lock: one still running outlived the pyshare that
+         * was killed (SIGKILL) while it ran, and would go on writing into a venv that a
+         * rebuild's roll-back, a repair or a setup is about to change. */
+        _cleanup_strv_ char **stopped = NULL;
+        int k = x->root ? 0 : pip_stop_leftovers(&stopped);
+        if (k < 0)
+                log_warning("cannot stop what is left of the pip of a pyshare that was killed (systemctl list-units "
+                            "'pyshare-pip-*'): %s",
+                            strerror(-k));
+        for (size_t i = 0; stopped && stopped[i]; i++)
+                log_warning("stopped %s: a pip left running by a pyshare that was killed", stopped[i]);
         return r;
 }
 

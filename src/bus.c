@@ -557,10 +557,7 @@ int bus_job_process(bus_job *j, bool *ret_done, const char **ret_result)
 
 int bus_job_stop(bus_job *j)
 {
-        sd_bus_error err = SD_BUS_ERROR_NULL;
-        int r = sd_bus_call_method(j->bus, DEST, PATH, MANAGER, "StopUnit", &err, NULL, "ss", j->unit, "replace");
-        sd_bus_error_free(&err);
-        return r;
+        return sd_bus_call_method(j->bus, DEST, PATH, MANAGER, "StopUnit", NULL, NULL, "ss", j->unit, "replace");
 }
 
 static int call_unit_method(const char *method, const char *unit)
@@ -577,6 +574,42 @@ static int call_unit_method(const char *method, const char *unit)
 
 int bus_start_unit(const char *unit) { return call_unit_method("StartUnit", unit); }
 int bus_stop_unit(const char *unit) { return call_unit_method("StopUnit", unit); }
+
+int bus_stop_units_matching(const char *pattern, bool (*want)(const char *unit), int timeout_ms, char ***ret_stopped)
+{
+        _cleanup_bus_ sd_bus *bus = NULL;
+        _cleanup_msg_ sd_bus_message *reply = NULL;
+        _cleanup_strv_ char **units = NULL;
+        const char *name, *active, *s;
+        uint32_t u;
+        int r = sd_bus_open_system(&bus);
+        if (r >= 0)
+                r = sd_bus_call_method(bus, DEST, PATH, MANAGER, "ListUnitsByPatterns", NULL, &reply, "asas", 0, 1, pattern);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "(ssssssouso)");
+        while (r >= 0 &&
+               (r = sd_bus_message_read(reply, "(ssssssouso)", &name, &s, &s, &active, &s, &s, &s, &u, &s, &s)) > 0)
+                if (strcmp(active, "inactive") != 0 && strcmp(active, "failed") != 0 && want(name) &&
+                    (r = sd_bus_call_method(bus, DEST, PATH, MANAGER, "StopUnit", NULL, NULL, "ss", name, "replace")) >= 0)
+                        strv_push(&units, name);
+        long long end = now_ms() + timeout_ms;
+        for (size_t i = 0; r >= 0 && units && units[i];) {
+                _cleanup_free_ char *path = NULL, *state = NULL;
+                if ((r = unit_path(bus, units[i], &path)) < 0 ||
+                    (r = get_string(bus, path, "org.freedesktop.systemd1.Unit", "ActiveState", &state)) < 0)
+                        break;
+                if (strcmp(state, "inactive") == 0 || strcmp(state, "failed") == 0) {
+                        (void)sd_bus_call_method(bus, DEST, PATH, MANAGER, "ResetFailedUnit", NULL, NULL, "s", units[i]);
+                        i++;
+                } else if (now_ms() > end)
+                        r = -ETIMEDOUT;
+                else
+                        usleep(20 * 1000);
+        }
+        if (r >= 0)
+                *ret_stopped = TAKE_PTR(units);
+        return r < 0 ? r : 0;
+}
 
 static int get_strv(sd_bus *bus, const char *path, const char *iface, const char *prop, char ***ret)
 {

@@ -59,6 +59,9 @@ void bus_job_free(bus_job *j);
 /* StartUnit/StopUnit with mode "replace", without waiting for the job. */
 int bus_start_unit(const char *unit);
 int bus_stop_unit(const char *unit);
+/* Stops each loaded unit matching the glob pattern that is neither inactive nor failed and that
+ * want picks, waits (up to timeout_ms) until each is, and resets it; *ret_stopped names them. */
+int bus_stop_units_matching(const char *pattern, bool (*want)(const char *unit), int timeout_ms, char ***ret_stopped);
 
 /* What the manager has loaded for a service: the environment and identity its next start
  * gets (as loaded, which differs from the files while a daemon-reload is pending). */

@@ -240,6 +240,10 @@ static int write_all(int fd, const char *p, size_t len)
 int file_write_atomic(int dirfd, const char *name, const char *content, size_t len, mode_t mode, bool dry_run,
                       bool *ret_changed)
 {
+        /* Also when the file is current: a run killed before its rename may have left one
+         * beside a file that a roll-back then made current again. */
+        if (dirfd >= 0 && !dry_run)
+                remove_stale_temporaries(dirfd, name);
         if (dirfd >= 0 && file_is_current(dirfd, name, content, len, mode)) {
                 *ret_changed = false;
                 return 0;
@@ -249,7 +253,6 @@ int file_write_atomic(int dirfd, const char *name, const char *content, size_t l
                 return 0;
         if (dirfd < 0)
                 return -ENOENT;
-        remove_stale_temporaries(dirfd, name);
 
         char tmp[300];
         _cleanup_close_ int fd = -1;

@@ -227,3 +227,21 @@ int pip_run_unit(const char *user, const char *group, const char *pip, char *con
                 raise(stop_signal);
         return r;
 }
+
+/* A unit of pip_run_unit, pyshare-pip-PID-MS.service, whose pyshare (PID) is gone. */
+static bool unit_orphaned(const char *unit)
+{
+        if (!startswith(unit, "pyshare-pip-"))
+                return false;
+        char *end = NULL;
+        long pid = strtol(unit + strlen("pyshare-pip-"), &end, 10);
+        return pid > 0 && *end == '-' && kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+int pip_stop_leftovers(char ***ret_stopped)
+{
+        *ret_stopped = NULL;
+        if (!bus_systemd_running())
+                return 0;
+        return bus_stop_units_matching("pyshare-pip-*.service", unit_orphaned, 30 * 1000, ret_stopped);
+}

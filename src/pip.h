@@ -20,3 +20,7 @@ int pip_run_unit(const char *user, const char *group, const char *pip, char *con
 /* pip runs with a /tmp of its own (a fresh tmpfs, seen by no other run): the first argument
  * that names something in the host's /tmp, which pip would not find there, or NULL. */
 const char *pip_arg_in_tmp(char *const *args);
+/* Stops the pip units still running whose pyshare is gone (killed while pip ran: systemd, not
+ * pyshare, holds a unit), and waits until they are; *ret_stopped names them. Only under the
+ * lock, which every pip unit starts under. */
+int pip_stop_leftovers(char ***ret_stopped);

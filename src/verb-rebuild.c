@@ -6,6 +6,7 @@
  * the next rebuild or setup finishes or rolls it back (rebuild_recover). */
 #include "verbs.h"
 #include "app.h"
+#include "dists.h"
 #include "fileio.h"
 #include "log.h"
 #include "names.h"
@@ -13,187 +14,21 @@
 #include "pip.h"
 #include "pyversion.h"
 #include "requirements.h"
-#include "rootfile.h"
 #include "tree.h"
 #include "users.h"
 #include "venv.h"
 #include "wiring.h"
 
-#include <ctype.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#define META_MAX (16 * 1024 * 1024)
-
 /* In the prefix, beside the app's venv: the old venv while the new one is built, and the old
  * venv of a committed rebuild until it is deleted. */
 static char *aside_name(const char *app) { return xasprintf(".%s.pyshare-rebuild", app); }
 static char *trash_name(const char *app) { return xasprintf(".%s.pyshare-rebuilt", app); }
-
-struct dist {
-        char *name, *version, *req; /* req: "name==version" or "name @ URL" */
-};
-
-struct dists {
-        struct dist *d;
-        size_t n;
-        char **stops; /* what cannot be reinstalled, one sentence each */
-        char **left;  /* what the new venv's `python -m venv` brings itself */
-};
-
-static void dists_free(struct dists *l)
-{
-        for (size_t i = 0; i < l->n; i++) {
-                free(l->d[i].name);
-                free(l->d[i].version);
-                free(l->d[i].req);
-        }
-        free(l->d);
-        strv_free(l->stops);
-        strv_free(l->left);
-        *l = (struct dists){0};
-}
-
-/* "Name:" and "Version:" of a METADATA or PKG-INFO text (its header ends at a blank line). */
-static void meta_fields(char *text, char **ret_name, char **ret_version)
-{
-        char *save = NULL;
-        for (char *line = strtok_r(text, "\n", &save); line && *line && *line != '\r';
-             line = strtok_r(NULL, "\n", &save)) {
-                if (startswith(line, "Name:") && !*ret_name)
-                        *ret_name = xstrdup(strstrip(line + 5));
-                else if (startswith(line, "Version:") && !*ret_version)
-                        *ret_version = xstrdup(strstrip(line + 8));
-        }
-}
-
-/* Where the value of "key" starts in a small JSON text (direct_url.json), or NULL. */
-static const char *json_value_of(const char *text, const char *key)
-{
-        _cleanup_free_ char *k = xasprintf("\"%s\"", key);
-        const char *p = strstr(text, k);
-        if (!p)
-                return NULL;
-        p += strlen(k);
-        return p + strspn(p, " \t\n\r:");
-}
-
-static char *json_string_of(const char *text, const char *key)
-{
-        const char *p = json_value_of(text, key);
-        if (!p || *p != '"')
-                return NULL;
-        const char *end = strchr(p + 1, '"');
-        return end ? xstrndup(p + 1, (size_t)(end - p - 1)) : NULL;
-}
-
-static bool json_true_of(const char *text, const char *key)
-{
-        const char *p = json_value_of(text, key);
-        return p && startswith(p, "true");
-}
-
-/* The requirement that installs one distribution as it was, or a reason in *stops. */
-static void add_dist(int rootfd, int infofd, char *name, char *version, struct dists *l)
-{
-        _cleanup_free_ char *du = NULL;
-        char *req = NULL;
-        if (infofd >= 0 && file_read_at(infofd, "direct_url.json", 64 * 1024, &du, NULL, NULL) >= 0) {
-                _cleanup_free_ char *url = json_string_of(du, "url"), *vcs = json_string_of(du, "vcs"),
-                                    *commit = json_string_of(du, "commit_id");
-                struct stat st;
-                if (json_true_of(du, "editable"))
-                        strv_consume(&l->stops, xasprintf("%s %s is an editable install of %s: pip cannot install it "
-                                                          "again as it was; uninstall it (pyshare pip APP uninstall "
-                                                          "%s) and install it again after the rebuild",
-                                                          name, version, url ? url : "a local directory", name));
-                else if (url && startswith(url, "file://") && root_stat(rootfd, url + 7, &st) < 0)
-                        strv_consume(&l->stops, xasprintf("%s %s was installed from %s, which is gone: put it back, "
-                                                          "or uninstall %s first",
-                                                          name, version, url + 7, name));
-                else if (url && vcs)
-                        req = xasprintf("%s @ %s+%s%s%s", name, vcs, url, commit ? "@" : "", commit ? commit : "");
-                else if (url)
-                        req = xasprintf("%s @ %s", name, url);
-        }
-        if (!req)
-                req = xasprintf("%s==%s", name, version);
-        l->d = xrealloc(l->d, (l->n + 1) * sizeof(*l->d));
-        l->d[l->n++] = (struct dist){.name = name, .version = version, .req = req};
-}
-
-static bool is_venv_tool(const char *name)
-{
-        return strcasecmp(name, "pip") == 0 || strcasecmp(name, "setuptools") == 0;
-}
-
-/* What site-packages holds: *.dist-info (METADATA, direct_url.json) and *.egg-info (PKG-INFO,
- * or the file itself), read without running any Python; legacy *.egg-link files are editable
- * installs. Sorted by name. */
-static int read_dists(int rootfd, int sitefd, struct dists *ret)
-{
-        struct dists l = {0};
-        _cleanup_strv_ char **names = NULL;
-        int r = dir_list_at(sitefd, NULL, &names);
-        if (r < 0)
-                return r;
-        strv_sort(names);
-        for (size_t i = 0; names && names[i]; i++) {
-                const char *n = names[i];
-                if (endswith(n, ".egg-link")) {
-                        strv_consume(&l.stops, xasprintf("%s is an editable install (setup.py develop): pip cannot "
-                                                         "install it again as it was; remove it and install it "
-                                                         "again after the rebuild",
-                                                         n));
-                        continue;
-                }
-                bool dist_info = endswith(n, ".dist-info");
-                if (!dist_info && !endswith(n, ".egg-info"))
-                        continue;
-                _cleanup_close_ int infofd = openat(sitefd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                _cleanup_free_ char *text = NULL;
-                r = infofd >= 0 ? file_read_at(infofd, dist_info ? "METADATA" : "PKG-INFO", META_MAX, &text, NULL, NULL)
-                                : file_read_at(sitefd, n, META_MAX, &text, NULL, NULL);
-                char *name = NULL, *version = NULL;
-                if (r >= 0)
-                        meta_fields(text, &name, &version);
-                if (!name || !version) {
-                        strv_consume(&l.stops, xasprintf("%s names no distribution and version: remove it, or "
-                                                         "repair the distribution it belongs to",
-                                                         n));
-                        free(name);
-                        free(version);
-                        continue;
-                }
-                if (is_venv_tool(name)) {
-                        strv_consume(&l.left, xasprintf("%s %s", name, version));
-                        free(name);
-                        free(version);
-                        continue;
-                }
-                add_dist(rootfd, infofd, name, version, &l);
-        }
-        *ret = l;
-        return 0;
-}
-
-/* Distribution names compare as PEP 503 normalises them. */
-static bool same_dist(const char *a, const char *b)
-{
-        for (;; a++, b++) {
-                while (*a == '-' || *a == '_' || *a == '.')
-                        a++;
-                while (*b == '-' || *b == '_' || *b == '.')
-                        b++;
-                if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
-                        return false;
-                if (!*a)
-                        return true;
-        }
-}
 
 /* ---- finishing or rolling back an interrupted rebuild ------------------------------------ */
 
@@ -230,6 +65,11 @@ int rebuild_recover(const struct ctx *x, const struct app *a, int pfd)
                 return log_error_errno(-errno, "cannot move the old virtualenv %s/%s back to %s: %s", a->cfg.prefix,
                                        aside, sv, strerror(errno));
         log_info("rolled back an interrupted rebuild: %s is the old virtualenv again", sv);
+        /* The rebuild may have written the env files for the new venv already. */
+        _cleanup_actions_ struct actions acts = {0};
+        bool changed = false;
+        if ((r = refresh_env_files(x, a, &acts, &changed)) < 0)
+                return r;
         return 1;
 }
 
@@ -247,7 +87,9 @@ struct rebuild {
         char **changes; /* "name OLD -> NEW" */
         bool moved;     /* the old venv is aside: a failure puts it back */
         bool env_written; /* the env files name the new venv's paths: a failure writes them again */
-        struct actions acts;
+        struct actions acts; /* the files written (or, planned, that would be) for the new venv */
+        const char *reload;  /* as setup's */
+        struct perms_stats st; /* of the new venv's tree, as the last walk left it */
 };
 
 static void rebuild_free(struct rebuild *b)
@@ -265,6 +107,7 @@ static void rebuild_free(struct rebuild *b)
         strv_free(b->sources);
         strv_free(b->changes);
         actions_free(&b->acts);
+        perms_stats_free(&b->st);
 }
 
 /* Where pip takes the distributions from: --find-links/--index-url, else Wheels=, else pip's
@@ -354,7 +197,7 @@ static void print_plan(const struct rebuild *b)
         log_info("would install the requirements as %s with pip install %s%s", PIP_USER,
                  sources && *sources ? sources : "(pip's own configuration)",
                  b->o->upgrade ? " (--upgrade: the newest version of what cannot be had as it was)" : "");
-        log_info("would apply owners, modes and ACLs, refresh the env files, and probe");
+        log_info("would apply owners, modes and ACLs, write the env files (below), and probe");
         log_info("would %s the old virtualenv", b->o->keep_old ? "keep (--keep-old)" : "delete");
 }
 
@@ -446,8 +289,9 @@ static void roll_back(struct rebuild *b, const char *what)
         }
         b->moved = false;
         bool changed = false;
+        _cleanup_actions_ struct actions acts = {0};
         if (b->env_written)
-                refresh_env_files(b->x, &b->a, &b->acts, &changed);
+                refresh_env_files(b->x, &b->a, &acts, &changed);
         log_error("rebuild %s: %s failed; the old virtualenv %s is back as it was", b->a.name, what, b->sv);
 }
 
@@ -469,12 +313,39 @@ static int store_python(struct rebuild *b)
         return write_file(b->x, ETC_DIR, name, text, &b->acts);
 }
 
+/* The env files as the rebuild would write them, before the new venv exists: the old venv's
+ * PYTHONPATH with its site-packages moved to the new Python's (the same distributions bring
+ * the same .pth files). */
+static int plan_env_files(struct rebuild *b)
+{
+        struct app *a = &b->a;
+        _cleanup_strv_ char **old = NULL, **planned = NULL;
+        struct pth_info pth = {0};
+        int r = venv_pythonpath(b->x, a, &old, &pth);
+        if (r < 0)
+                return log_error_errno(r, "cannot find site-packages in %s: %s", b->sv, strerror(-r));
+        pth_info_free(&pth);
+        _cleanup_free_ char *site = xasprintf("%s/lib/python%s/site-packages", a->venv, b->pyver ? b->pyver : "3.X");
+        size_t n = strlen(old[0]); /* the old site-packages */
+        for (size_t i = 0; old[i]; i++)
+                if (strncmp(old[i], old[0], n) == 0 && (old[i][n] == '\0' || old[i][n] == '/'))
+                        strv_consume(&planned, xasprintf("%s%s", site, old[i] + n));
+                else
+                        strv_push(&planned, old[i]);
+        bool env_changed = false;
+        if ((r = store_python(b)) < 0)
+                return r;
+        return write_env_files(b->x, a, planned, &b->acts, &env_changed, &b->reload);
+}
+
 /* aside -> new venv -> tree -> pip -> tree -> env files -> probe; any failure rolls back. */
 static int rebuild_run(struct rebuild *b, struct json *j)
 {
         struct ctx *x = b->x;
         struct app *a = &b->a;
         _cleanup_perms_stats_ struct perms_stats st = {0};
+        _cleanup_strv_ char **pythonpath = NULL;
+        struct pth_info pth = {0};
         _cleanup_free_ char *out = NULL;
         long long t0 = now_ms();
         if (renameat2(b->pfd, a->name, b->pfd, b->aside, RENAME_NOREPLACE) < 0)
@@ -494,15 +365,18 @@ static int rebuild_run(struct rebuild *b, struct json *j)
         step = "installing the requirements";
         if ((r = install_all(b)) < 0 || (r = list_changes(b)) < 0)
                 goto fail;
-        perms_stats_free(&st);
-        st = (struct perms_stats){0};
         step = "applying owners, modes and ACLs";
-        if ((r = apply_tree(x, a, &st)) < 0)
+        if ((r = apply_tree(x, a, &b->st)) < 0)
                 goto fail;
         step = "refreshing the env files";
         bool env_changed = false;
         b->env_written = true;
-        if ((r = store_python(b)) < 0 || (r = refresh_env_files(x, a, &b->acts, &env_changed)) < 0)
+        if ((r = venv_pythonpath(x, a, &pythonpath, &pth)) < 0) {
+                log_error("cannot find site-packages in %s: %s", b->sv, strerror(-r));
+                goto fail;
+        }
+        report_pth(&pth);
+        if ((r = store_python(b)) < 0 || (r = write_env_files(x, a, pythonpath, &b->acts, &env_changed, &b->reload)) < 0)
                 goto fail;
         log_info("rebuilt %s with %s: %zu distribution%s (%lld ms)", b->sv, b->python, b->old.n,
                  b->old.n == 1 ? "" : "s", now_ms() - t0);
@@ -554,7 +428,7 @@ static void rebuild_json(const struct rebuild *b, struct json *j, bool ok)
 {
         json_str(j, "app", b->a.name);
         json_bool(j, "dry_run", b->x->dry_run);
-        json_bool(j, "changed", ok && !b->x->dry_run); /* a failed rebuild put the old venv back */
+        json_bool(j, "changed", ok); /* a failed rebuild put the old venv back */
         json_bool(j, "ok", ok);
         json_str(j, "venv", b->a.venv);
         json_str(j, "python", b->python);
@@ -571,6 +445,17 @@ static void rebuild_json(const struct rebuild *b, struct json *j, bool ok)
         json_arr_end(j);
         json_strv(j, "changes", b->changes);
         json_str(j, "kept_old", b->kept);
+        json_strv(j, "files_changed", b->acts.changed);
+        json_strv(j, "files_unchanged", b->acts.unchanged);
+        if (b->x->dry_run)
+                json_str(j, "permissions", NULL); /* of a tree that does not exist yet */
+        else {
+                json_obj_begin(j, "permissions");
+                json_perms_stats(j, &b->st);
+                json_obj_end(j);
+        }
+        json_str(j, "reload", b->reload);
+        json_diffs(j, b->x, &b->acts);
 }
 
 int verb_rebuild(struct ctx *x, const char *app_name, const struct rebuild_opts *o)
@@ -583,7 +468,8 @@ int verb_rebuild(struct ctx *x, const char *app_name, const struct rebuild_opts 
                 return log_error_errno(-PS_E_INVALID, "--find-links=%s: give an absolute directory made of letters, "
                                        "digits and . _ + @ - /",
                                        o->find_links);
-        _cleanup_(rebuild_free) struct rebuild b = {.x = x, .o = o, .a = {.name = app_name}, .pfd = -1};
+        _cleanup_(rebuild_free) struct rebuild b = {.x = x, .o = o, .a = {.name = app_name}, .pfd = -1,
+                                                   .reload = "not-needed"};
         _cleanup_close_ int lockfd = -1;
         int r = begin_change(x, "rebuild", app_name, &b.a, &lockfd);
         if (r < 0)
@@ -599,7 +485,7 @@ int verb_rebuild(struct ctx *x, const char *app_name, const struct rebuild_opts 
                 r = rebuild_run(&b, x->json ? &j : NULL);
                 if (r >= 0)
                         r = rebuild_commit(&b);
-        } else
+        } else if ((r = plan_env_files(&b)) >= 0)
                 log_info("plan for rebuild %s: nothing was changed", app_name);
         if (x->json) {
                 rebuild_json(&b, &j, r >= 0);

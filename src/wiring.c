@@ -650,14 +650,9 @@ int update_watch(const struct ctx *x, const struct app *a, bool enable, struct a
         return 0;
 }
 
-int refresh_env_files(const struct ctx *x, const struct app *a, struct actions *acts, bool *ret_env_changed)
+int write_env_files(const struct ctx *x, const struct app *a, char *const *pythonpath, struct actions *acts,
+                    bool *ret_env_changed, const char **ret_reload)
 {
-        _cleanup_strv_ char **pythonpath = NULL;
-        struct pth_info pth = {0};
-        _cleanup_free_ char *sv = shown(x, a->venv);
-        if (venv_pythonpath(x, a, &pythonpath, &pth) < 0)
-                return log_error_errno(-ENOENT, "cannot find site-packages in %s: run `pyshare setup %s`", sv, a->name);
-        report_pth(&pth);
         _cleanup_free_ char *envtext = NULL, *env_name = xasprintf("%s.env", a->name);
         bool dropin_changed = false;
         struct planned_app planned = {.name = a->name, .cfg = &a->cfg, .pythonpath = pythonpath};
@@ -668,7 +663,18 @@ int refresh_env_files(const struct ctx *x, const struct app *a, struct actions *
             (r = write_file(&px, ETC_DIR, env_name, envtext, acts)) < 0 ||
             (r = write_service_files(&px, a->cfg.service, NULL, acts, &dropin_changed, ret_env_changed)) < 0)
                 return r;
-        const char *state;
-        reload_systemd(x, dropin_changed, &state);
+        reload_systemd(x, dropin_changed, ret_reload);
         return 0;
+}
+
+int refresh_env_files(const struct ctx *x, const struct app *a, struct actions *acts, bool *ret_env_changed)
+{
+        _cleanup_strv_ char **pythonpath = NULL;
+        struct pth_info pth = {0};
+        _cleanup_free_ char *sv = shown(x, a->venv);
+        if (venv_pythonpath(x, a, &pythonpath, &pth) < 0)
+                return log_error_errno(-ENOENT, "cannot find site-packages in %s: run `pyshare setup %s`", sv, a->name);
+        report_pth(&pth);
+        const char *state;
+        return write_env_files(x, a, pythonpath, acts, ret_env_changed, &state);
 }

@@ -67,6 +67,10 @@ int update_watch(const struct ctx *x, const struct app *a, bool enable, struct a
  * default prefix that the repair service may write. */
 char *watch_path_dropin_text(const char *app, const char *site);
 char *watch_service_dropin_text(const char *app, const char *venv);
+/* The app's and its service's env files for this PYTHONPATH (a rebuild's plan knows it before
+ * the venv exists), then daemon-reload when the drop-in changed: *ret_reload as reload_systemd. */
+int write_env_files(const struct ctx *x, const struct app *a, char *const *pythonpath, struct actions *acts,
+                    bool *ret_env_changed, const char **ret_reload);
 /* The app's and its service's env files again, after the venv changed (repair, pip). */
 int refresh_env_files(const struct ctx *x, const struct app *a, struct actions *acts, bool *ret_env_changed);
 

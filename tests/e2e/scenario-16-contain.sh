@@ -15,7 +15,9 @@
 #    and then fails: pip's own output (the build's lines) and its exit status reach the user,
 #    pyshare says pip failed, nothing is left, no unit is left (not even a failed one).
 #  - The same build that sleeps: pyshare pip ended by SIGTERM (timeout 30) stops the unit
-#    first, so nothing of the build is left and no unit either.
+#    first, so nothing of the build is left and no unit either. Ended by SIGKILL, it cannot:
+#    the unit runs on (a rebuild's roll-back would then meet a pip still writing into the venv);
+#    the next pyshare that takes the lock stops it, and nothing is left then.
 # Scripts given to e2e_sh expand inside the container.
 # shellcheck disable=SC2016
 set -euo pipefail
@@ -143,5 +145,14 @@ time.sleep(1000)
 EOF
 # pyshare's output goes to a file: a unit left running would hold a pipe open for ever
 e2e_expect_rc 124 sh -c "timeout 30 pyshare pip tmpapp install --no-index $slow >/var/tmp/pst-slow.out 2>&1"
+pip_left_nothing /tmp/build-evil
+
+e2e_step "pip under systemd, pyshare killed (SIGKILL): the unit outlives it; the next pyshare to take the lock stops it"
+e2e_expect_rc 137 sh -c "timeout -s KILL 20 pyshare pip tmpapp install --no-index $slow >/var/tmp/pst-slow.out 2>&1"
+e2e_expect_rc 0 sh -c 'systemctl list-units --state=activating --no-legend "pyshare-pip-*" | grep -q .'
+e2e_expect_rc 0 pgrep -u _pyshare
+e2e_expect_rc 0 pyshare repair tmpapp
+e2e_out_has "pyshare: warning: stopped pyshare-pip-" "the repair after the kill"
+e2e_out_has ".service: a pip left running by a pyshare that was killed" "the repair after the kill"
 pip_left_nothing /tmp/build-evil
 e2e_log "PASS: $E2E_NAME"

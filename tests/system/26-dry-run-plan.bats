@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
-# --dry-run plans exactly what the real run then does: setup, repair and remove, file by file,
-# on a fresh system (no app on the service yet) and on a changed one (a second app on the same
-# service, a tampered tree and env file). Also: --diff's content, --json's error object, and
+# --dry-run plans exactly what the real run then does: setup, repair, remove and rebuild, file
+# by file, on a fresh system (no app on the service yet; for rebuild, a venv of another Python)
+# and on a changed one (a second app on the same service, a tampered tree and env file). Also: --diff's content, --json's error object, and
 # --json pip keeping pip's output off stdout.
 # bats sets $output, $status and $stderr in each test.
 # shellcheck disable=SC2154
@@ -10,9 +10,10 @@ bats_require_minimum_version 1.5.0
 UNIT=pst-plan.service
 A=pst-plan-a
 B=pst-plan-b
+R=pst-plan-r
 
 plan_cleanup() {
-        cleanup_app "$A" "$B"
+        cleanup_app "$A" "$B" "$R"
         rm -f "/etc/systemd/system/$UNIT" "/etc/pyshare/services/$UNIT.env"
         rm -rf "/etc/systemd/system/$UNIT.d"
 }
@@ -129,6 +130,43 @@ PY
         same_plan files_removed purged
         [ ! -e "/etc/pyshare/services/$UNIT.env" ] && [ ! -e "/etc/systemd/system/$UNIT.d/50-pyshare.conf" ]
         [ ! -e "/opt/pyshare/$B" ]
+}
+
+@test "rebuild of a venv of another Python: the plan writes the env files the real run writes, with the new site-packages" {
+        ps_setup "$R" --no-probe -q
+        "$PYSHARE" pip "$R" install --quiet --no-index "$(wheel pstest_pure)" "$(wheel pstest_pth)" >/dev/null
+        age_venv "$R"
+        "$PYSHARE" repair "$R" -q
+        plan_then_real rebuild "$R" --find-links="$WHEELS"
+        same_plan files_changed files_unchanged
+        /usr/bin/python3 - "$BATS_TEST_TMPDIR/plan.json" "$BATS_TEST_TMPDIR/real.json" <<PY
+import json, sys
+plan, real = (json.load(open(p)) for p in sys.argv[1:3])
+for d in (plan, real):
+    assert d["changed"] is True, d
+    assert sorted(d["files_changed"]) == ["/etc/pyshare/$R.env", "/etc/pyshare/services/$UNIT.env"], d
+    assert d["files_unchanged"] == ["/etc/systemd/system/$UNIT.d/50-pyshare.conf"], d
+    assert d["reload"] in ("not-needed", "skipped"), d
+after = [x["after"] for x in plan["diff"] if x["path"] == "/etc/pyshare/$R.env"][0]
+site = "/opt/pyshare/$R/lib/python$PYVER/site-packages"
+assert f'PYTHONPATH="{site}:{site}/pstest_pth_src"' in after, after
+assert plan["permissions"] is None and real["permissions"]["changed"] > 0, (plan, real)
+PY
+}
+
+@test "rebuild on a changed system: an edited env file is planned for rewriting, the one left alone is not" {
+        printf 'PYTHONPATH=/stale\n' >"/etc/pyshare/$R.env"
+        plan_then_real rebuild "$R" --find-links="$WHEELS"
+        same_plan files_changed files_unchanged
+        /usr/bin/python3 - "$BATS_TEST_TMPDIR/plan.json" <<PY
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["files_changed"] == ["/etc/pyshare/$R.env"], d
+assert "/etc/pyshare/services/$UNIT.env" in d["files_unchanged"], d
+before = [x["before"] for x in d["diff"] if x["path"] == "/etc/pyshare/$R.env"][0]
+assert before == "PYTHONPATH=/stale\n", before
+PY
+        cleanup_app "$R"
 }
 
 @test "--diff without --json prints the lines that change" {

@@ -5,6 +5,7 @@
 # The "old Python" is 3.9: a venv of this host's Python made to look as a 3.9 venv does
 # (pyvenv.cfg, lib/python3.9, cpython-39 extension modules, bin/python leading to a
 # /usr/bin/python3.9 that is not installed), as a dist-upgrade leaves a venv behind.
+# A rebuild killed at points through its work: 94-adv-kill-rebuild.bats.
 load helpers
 
 APP=pst-rebuild
@@ -42,15 +43,8 @@ old_venv() {
         runuser -u "$DEPLOYER" -- env -i PATH=/usr/bin:/bin HOME=/tmp sh -c \
                 "/opt/pyshare/$APP/bin/pip install --quiet --no-index --no-cache-dir --disable-pip-version-check --find-links $RWHEELS pstest_pure pstest_cext pstest_cli"
         "$PYSHARE" repair "$APP" >/dev/null
-        local v=/opt/pyshare/$APP tag
-        tag=$(/usr/bin/python3 -c 'import sys; print(f"{sys.version_info[0]}{sys.version_info[1]}")')
-        sed -i 's/^version = .*/version = 3.9.2/' "$v/pyvenv.cfg"
-        mv "$v/lib/python$PYVER" "$v/lib/python3.9"
-        for so in "$v"/lib/python3.9/site-packages/*.cpython-"$tag"-*.so; do
-                mv "$so" "${so/cpython-$tag-/cpython-39-}"
-        done
-        ln -sfn /usr/bin/python3.9 "$v/bin/python3"
-        sed -i "1s|.*|#!/usr/bin/python3.9|" "$v/bin/pstest-cli"
+        age_venv "$APP"
+        sed -i "1s|.*|#!/usr/bin/python3.9|" "/opt/pyshare/$APP/bin/pstest-cli"
 }
 
 MISMATCH_TEXT() {
@@ -257,52 +251,4 @@ with open(sys.argv[1], "w") as out:
         output=$journal
         assert_output_has "PYSHARE_APP=$APP|"
         grep "PYSHARE_APP=$APP|" <<<"$journal" | grep -qF "MESSAGE=app $APP: $(MISMATCH_TEXT)"
-}
-
-# The tree below $1 with paths relative to it: equal for a venv and its renamed copy.
-snap_rel() { (cd "$1" && snapshot .); }
-
-@test "kill -9 at points through a rebuild: the app's path holds the old venv or the new one, never a mix; the next rebuild or setup finishes or rolls back" {
-        old_venv
-        ref=/var/tmp/pst-rebuild-ref
-        rm -rf "$ref"
-        cp -a "/opt/pyshare/$APP" "$ref"
-        old=$(snap_rel "$ref")
-        v=/opt/pyshare/$APP aside=/opt/pyshare/.$APP.pyshare-rebuild
-        n=0
-        for delay in 0.05 0.2 0.4 0.7 1.0 1.5 2.2 3.0; do
-                rm -rf "$v" "$aside" "/opt/pyshare/.$APP.pyshare-rebuilt"
-                cp -a "$ref" "$v"
-                "$PYSHARE" rebuild "$APP" --find-links="$RWHEELS" -q >/dev/null 2>&1 &
-                pid=$!
-                sleep "$delay"
-                kill -9 "$pid" 2>/dev/null || true
-                wait "$pid" 2>/dev/null || true
-                # Right after the kill: the old venv, whole, at its path or aside; at its path only
-                # when nothing is aside (else it is the new one, being built).
-                if [ -e "$aside" ]; then
-                        [ "$(snap_rel "$aside")" = "$old" ] || { echo "after ${delay}s: the venv aside is not the old one" >&2; return 1; }
-                        ! grep -qx 'version = 3.9.2' "$v/pyvenv.cfg" 2>/dev/null || { echo "after ${delay}s: old files at the app's path while it is aside" >&2; return 1; }
-                        n=$((n + 1))
-                elif grep -qx 'version = 3.9.2' "$v/pyvenv.cfg"; then
-                        [ "$(snap_rel "$v")" = "$old" ] || { echo "after ${delay}s: the old venv changed" >&2; return 1; }
-                fi
-                if [ $((n % 2)) = 1 ] && [ -e "$aside" ]; then
-                        # setup rolls back, then refuses the old venv as the mismatch it is
-                        run "$PYSHARE" setup "$APP" --service="$RUNIT" --group="$DEPLOY_GROUP" --no-probe
-                        assert_status 65
-                        assert_output_has "rolled back an interrupted rebuild"
-                        [ "$(snap_rel "$v")" = "$old" ]
-                        [ ! -e "$aside" ]
-                fi
-                run "$PYSHARE" rebuild "$APP" --find-links="$RWHEELS"
-                assert_status 0
-                [ ! -e "$aside" ] && [ ! -e "/opt/pyshare/.$APP.pyshare-rebuilt" ]
-                grep -qx "version = $PYVER.*" "$v/pyvenv.cfg"
-                run "$PYSHARE" status "$APP"
-                assert_status 0
-        done
-        rm -rf "$ref"
-        # some kill fell while the old venv was aside, or the test proved nothing
-        [ "$n" -gt 0 ]
 }

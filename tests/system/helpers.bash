@@ -103,6 +103,20 @@ demo_is_scripts() {
         [ "$(stat -c %U "$(site_of demo)/pyshare_demo/__init__.py" 2>/dev/null)" = pyshare-demo ]
 }
 
+# age_venv APP: the app's venv made to look as a dist-upgrade leaves a venv of Python 3.9
+# (issue 14): pyvenv.cfg, lib/python3.9, cpython-39 extension modules, bin/python3 leading to a
+# /usr/bin/python3.9 that is not installed.
+age_venv() {
+        local v=/opt/pyshare/$1 tag so
+        tag=$(/usr/bin/python3 -c 'import sys; print(f"{sys.version_info[0]}{sys.version_info[1]}")')
+        sed -i 's/^version = .*/version = 3.9.2/' "$v/pyvenv.cfg"
+        mv "$v/lib/python$PYVER" "$v/lib/python3.9"
+        for so in "$v"/lib/python3.9/site-packages/*.cpython-"$tag"-*.so; do
+                [ ! -e "$so" ] || mv "$so" "${so/cpython-$tag-/cpython-39-}"
+        done
+        ln -sfn /usr/bin/python3.9 "$v/bin/python3"
+}
+
 cleanup_app() {
         local app
         for app in "$@"; do

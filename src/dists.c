@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "dists.h"
+#include "fileio.h"
+#include "rootfile.h"
+
+#include <ctype.h>
+#include <fcntl.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define META_MAX (16 * 1024 * 1024)
+
+void dists_free(struct dists *l)
+{
+        for (size_t i = 0; i < l->n; i++) {
+                free(l->d[i].name);
+                free(l->d[i].version);
+                free(l->d[i].req);
+        }
+        free(l->d);
+        strv_free(l->stops);
+        strv_free(l->left);
+        *l = (struct dists){0};
+}
+
+/* "Name:" and "Version:" of a METADATA or PKG-INFO text (its header ends at a blank line). */
+static void meta_fields(char *text, char **ret_name, char **ret_version)
+{
+        char *save = NULL;
+        for (char *line = strtok_r(text, "\n", &save); line && *line && *line != '\r';
+             line = strtok_r(NULL, "\n", &save)) {
+                if (startswith(line, "Name:") && !*ret_name)
+                        *ret_name = xstrdup(strstrip(line + 5));
+                else if (startswith(line, "Version:") && !*ret_version)
+                        *ret_version = xstrdup(strstrip(line + 8));
+        }
+}
+
+/* Where the value of "key" starts in a small JSON text (direct_url.json), or NULL. */
+static const char *json_value_of(const char *text, const char *key)
+{
+        _cleanup_free_ char *k = xasprintf("\"%s\"", key);
+        const char *p = strstr(text, k);
+        if (!p)
+                return NULL;
+        p += strlen(k);
+        return p + strspn(p, " \t\n\r:");
+}
+
+static char *json_string_of(const char *text, const char *key)
+{
+        const char *p = json_value_of(text, key);
+        if (!p || *p != '"')
+                return NULL;
+        const char *end = strchr(p + 1, '"');
+        return end ? xstrndup(p + 1, (size_t)(end - p - 1)) : NULL;
+}
+
+static bool json_true_of(const char *text, const char *key)
+{
+        const char *p = json_value_of(text, key);
+        return p && startswith(p, "true");
+}
+
+/* The requirement that installs one distribution as it was, or a reason in *stops. */
+static void add_dist(int rootfd, int infofd, char *name, char *version, struct dists *l)
+{
+        _cleanup_free_ char *du = NULL;
+        char *req = NULL;
+        if (infofd >= 0 && file_read_at(infofd, "direct_url.json", 64 * 1024, &du, NULL, NULL) >= 0) {
+                _cleanup_free_ char *url = json_string_of(du, "url"), *vcs = json_string_of(du, "vcs"),
+                                    *commit = json_string_of(du, "commit_id");
+                struct stat st;
+                if (json_true_of(du, "editable"))
+                        strv_consume(&l->stops, xasprintf("%s %s is an editable install of %s: pip cannot install it "
+                                                          "again as it was; uninstall it (pyshare pip APP uninstall "
+                                                          "%s) and install it again after the rebuild",
+                                                          name, version, url ? url : "a local directory", name));
+                else if (url && startswith(url, "file://") && root_stat(rootfd, url + 7, &st) < 0)
+                        strv_consume(&l->stops, xasprintf("%s %s was installed from %s, which is gone: put it back, "
+                                                          "or uninstall %s first",
+                                                          name, version, url + 7, name));
+                else if (url && vcs)
+                        req = xasprintf("%s @ %s+%s%s%s", name, vcs, url, commit ? "@" : "", commit ? commit : "");
+                else if (url)
+                        req = xasprintf("%s @ %s", name, url);
+        }
+        if (!req)
+                req = xasprintf("%s==%s", name, version);
+        l->d = xrealloc(l->d, (l->n + 1) * sizeof(*l->d));
+        l->d[l->n++] = (struct dist){.name = name, .version = version, .req = req};
+}
+
+static bool is_venv_tool(const char *name)
+{
+        return strcasecmp(name, "pip") == 0 || strcasecmp(name, "setuptools") == 0;
+}
+
+/* What site-packages holds: *.dist-info (METADATA, direct_url.json) and *.egg-info (PKG-INFO,
+ * or the file itself), read without running any Python; legacy *.egg-link files are editable
+ * installs. Sorted by name. */
+int read_dists(int rootfd, int sitefd, struct dists *ret)
+{
+        struct dists l = {0};
+        _cleanup_strv_ char **names = NULL;
+        int r = dir_list_at(sitefd, NULL, &names);
+        if (r < 0)
+                return r;
+        strv_sort(names);
+        for (size_t i = 0; names && names[i]; i++) {
+                const char *n = names[i];
+                if (endswith(n, ".egg-link")) {
+                        strv_consume(&l.stops, xasprintf("%s is an editable install (setup.py develop): pip cannot "
+                                                         "install it again as it was; remove it and install it "
+                                                         "again after the rebuild",
+                                                         n));
+                        continue;
+                }
+                bool dist_info = endswith(n, ".dist-info");
+                if (!dist_info && !endswith(n, ".egg-info"))
+                        continue;
+                _cleanup_close_ int infofd = openat(sitefd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                _cleanup_free_ char *text = NULL;
+                r = infofd >= 0 ? file_read_at(infofd, dist_info ? "METADATA" : "PKG-INFO", META_MAX, &text, NULL, NULL)
+                                : file_read_at(sitefd, n, META_MAX, &text, NULL, NULL);
+                char *name = NULL, *version = NULL;
+                if (r >= 0)
+                        meta_fields(text, &name, &version);
+                if (!name || !version) {
+                        strv_consume(&l.stops, xasprintf("%s names no distribution and version: remove it, or "
+                                                         "repair the distribution it belongs to",
+                                                         n));
+                        free(name);
+                        free(version);
+                        continue;
+                }
+                if (is_venv_tool(name)) {
+                        strv_consume(&l.left, xasprintf("%s %s", name, version));
+                        free(name);
+                        free(version);
+                        continue;
+                }
+                add_dist(rootfd, infofd, name, version, &l);
+        }
+        *ret = l;
+        return 0;
+}
+
+bool same_dist(const char *a, const char *b)
+{
+        for (;; a++, b++) {
+                while (*a == '-' || *a == '_' || *a == '.')
+                        a++;
+                while (*b == '-' || *b == '_' || *b == '.')
+                        b++;
+                if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+                        return false;
+                if (!*a)
+                        return true;
+        }
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Layer 2: the distributions a venv's site-packages holds (*.dist-info, *.egg-info,
+ * direct_url.json), as a rebuild installs them again, read without running any Python. */
+#pragma once
+#include "util.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct dist {
+        char *name, *version, *req; /* req: "name==version" or "name @ URL" */
+};
+
+struct dists {
+        struct dist *d;
+        size_t n;
+        char **stops; /* what cannot be reinstalled, one sentence each */
+        char **left;  /* what the new venv's `python -m venv` brings itself */
+};
+
+void dists_free(struct dists *l);
+/* What site-packages (sitefd) holds, sorted by name: each distribution with the requirement
+ * that installs it as it was, what cannot be (stops), and pip and setuptools (left). rootfd
+ * resolves the file:// URLs of direct_url.json. */
+int read_dists(int rootfd, int sitefd, struct dists *ret);
+/* Distribution names compare as PEP 503 normalises them. */
+bool same_dist(const char *a, const char *b);
