@@ -7,49 +7,15 @@
 # /usr/bin/python3.9 that is not installed), as a dist-upgrade leaves a venv behind.
 # A rebuild killed at points through its work: 94-adv-kill-rebuild.bats.
 load helpers
+load lib/rebuild
 
 APP=pst-rebuild
 RUNIT=pst-rebuild.service
 RWHEELS=/var/tmp/pyshare-tests/rebuild-wheels
 
-setup_file() {
-        fixtures
-        make_unit "$RUNIT"
-        rm -rf "$RWHEELS"
-        mkdir -p "$RWHEELS"
-        /usr/bin/python3 "$REPO/tests/system/lib/mkwheel.py" --out "$RWHEELS" --name pstest_cli --version 1.0 \
-                --module "pstest_cli/__init__.py=def main():\n    print('pstest-cli ok')" \
-                --script pstest-cli=pstest_cli:main >/dev/null
-        cp "$WHEELS"/pstest_pure-*.whl "$WHEELS"/pstest_cext-*.whl "$RWHEELS"/
-        chmod -R a+rX "$RWHEELS"
-}
-
-teardown_file() {
-        cleanup_app "$APP"
-        rm -rf /opt/pyshare/"$APP".pre-rebuild-* "$RWHEELS"
-        rm -f "/etc/systemd/system/$RUNIT" "/etc/pyshare/services/$RUNIT.env"
-        rm -rf "/etc/systemd/system/$RUNIT.d"
-}
-
-setup() {
-        cleanup_app "$APP"
-        rm -rf /opt/pyshare/"$APP".pre-rebuild-* /opt/pyshare/."$APP".pyshare-*
-}
-
-# The app set up by this host's Python with pstest_pure, pstest_cext and pstest_cli (a console
-# script), then aged into a 3.9 venv.
-old_venv() {
-        "$PYSHARE" setup "$APP" --service="$RUNIT" --group="$DEPLOY_GROUP" --no-probe >/dev/null
-        runuser -u "$DEPLOYER" -- env -i PATH=/usr/bin:/bin HOME=/tmp sh -c \
-                "/opt/pyshare/$APP/bin/pip install --quiet --no-index --no-cache-dir --disable-pip-version-check --find-links $RWHEELS pstest_pure pstest_cext pstest_cli"
-        "$PYSHARE" repair "$APP" >/dev/null
-        age_venv "$APP"
-        sed -i "1s|.*|#!/usr/bin/python3.9|" "/opt/pyshare/$APP/bin/pstest-cli"
-}
-
-MISMATCH_TEXT() {
-        echo "/opt/pyshare/$APP was built by Python 3.9 (pyvenv.cfg says version = 3.9.2; it has lib/python3.9; its extension modules are built for Python 3.9; bin/python leads to /usr/bin/python3.9, which does not exist), but the app's Python /usr/bin/python3 (/usr/bin/python$PYVER) is Python $PYVER: run \`pyshare rebuild $APP\`"
-}
+setup_file() { rebuild_setup_file; }
+teardown_file() { rebuild_teardown_file; }
+setup() { rebuild_setup; }
 
 @test "status: a 3.9 venv under this host's Python is the cause python-mismatch, naming both versions and the fix" {
         [ ! -e /usr/bin/python3.9 ] || skip_or_fail "/usr/bin/python3.9 is installed: the aged venv's bin/python would lead somewhere"

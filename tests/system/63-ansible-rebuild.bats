@@ -15,21 +15,13 @@ RWHEELS=/var/tmp/pyshare-tests/ansrebuild-wheels
 
 setup_file() {
         require_cmd ansible-playbook
-        fixtures
-        make_unit "$RUNIT"
-        rebuild_wheels
+        rebuild_setup_file
 }
 
-teardown_file() {
-        cleanup_app "$APP"
-        rm -rf /opt/pyshare/"$APP".pre-rebuild-* "$RWHEELS"
-        rm -f "/etc/systemd/system/$RUNIT" "/etc/pyshare/services/$RUNIT.env"
-        rm -rf "/etc/systemd/system/$RUNIT.d"
-}
+teardown_file() { rebuild_teardown_file; }
 
 setup() {
-        cleanup_app "$APP"
-        rm -rf /opt/pyshare/"$APP".pre-rebuild-* /opt/pyshare/."$APP".pyshare-*
+        rebuild_setup
         COLL=$BATS_TEST_TMPDIR/collections
         mkdir -p "$COLL/ansible_collections/pyshare" "$BATS_TEST_TMPDIR/bin"
         ln -s "$REPO/ansible" "$COLL/ansible_collections/pyshare/pyshare"

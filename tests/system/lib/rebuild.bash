@@ -1,9 +1,15 @@
 # shellcheck shell=bash
 # The aged venv of the rebuild tests (62-rebuild, 63-ansible-rebuild): an app set up by this
-# host's Python with pstest_pure, pstest_cext and pstest_cli (a console script), then made to
-# look as a 3.9 venv does (pyvenv.cfg, lib/python3.9, cpython-39 extension modules, bin/python
-# leading to a /usr/bin/python3.9 that is not installed), as a dist-upgrade leaves a venv behind.
-# Uses $APP, $RUNIT and $RWHEELS of the test file, and helpers.bash's fixtures.
+# host's Python with pstest_pure, pstest_cext and pstest_cli (a console script), then aged by
+# helpers.bash's age_venv into a 3.9 venv, as a dist-upgrade leaves it. The test file sets
+# $APP, $RUNIT and $RWHEELS and loads helpers first.
+
+# setup_file, teardown_file and setup of such a test file.
+rebuild_setup_file() {
+        fixtures
+        make_unit "$RUNIT"
+        rebuild_wheels
+}
 
 # The wheels in $RWHEELS: the fixtures' pstest_pure and pstest_cext, and pstest_cli.
 rebuild_wheels() {
@@ -16,20 +22,25 @@ rebuild_wheels() {
         chmod -R a+rX "$RWHEELS"
 }
 
+rebuild_teardown_file() {
+        cleanup_app "$APP"
+        rm -rf /opt/pyshare/"$APP".pre-rebuild-* "$RWHEELS"
+        rm -f "/etc/systemd/system/$RUNIT" "/etc/pyshare/services/$RUNIT.env"
+        rm -rf "/etc/systemd/system/$RUNIT.d"
+}
+
+rebuild_setup() {
+        cleanup_app "$APP"
+        rm -rf /opt/pyshare/"$APP".pre-rebuild-* /opt/pyshare/."$APP".pyshare-*
+}
+
 old_venv() {
         "$PYSHARE" setup "$APP" --service="$RUNIT" --group="$DEPLOY_GROUP" --no-probe >/dev/null
         runuser -u "$DEPLOYER" -- env -i PATH=/usr/bin:/bin HOME=/tmp sh -c \
                 "/opt/pyshare/$APP/bin/pip install --quiet --no-index --no-cache-dir --disable-pip-version-check --find-links $RWHEELS pstest_pure pstest_cext pstest_cli"
         "$PYSHARE" repair "$APP" >/dev/null
-        local v=/opt/pyshare/$APP tag
-        tag=$(/usr/bin/python3 -c 'import sys; print(f"{sys.version_info[0]}{sys.version_info[1]}")')
-        sed -i 's/^version = .*/version = 3.9.2/' "$v/pyvenv.cfg"
-        mv "$v/lib/python$PYVER" "$v/lib/python3.9"
-        for so in "$v"/lib/python3.9/site-packages/*.cpython-"$tag"-*.so; do
-                mv "$so" "${so/cpython-$tag-/cpython-39-}"
-        done
-        ln -sfn /usr/bin/python3.9 "$v/bin/python3"
-        sed -i "1s|.*|#!/usr/bin/python3.9|" "$v/bin/pstest-cli"
+        age_venv "$APP"
+        sed -i "1s|.*|#!/usr/bin/python3.9|" "/opt/pyshare/$APP/bin/pstest-cli"
 }
 
 MISMATCH_TEXT() {
