@@ -22,6 +22,7 @@ void dists_free(struct dists *l)
         free(l->d);
         strv_free(l->stops);
         strv_free(l->left);
+        strv_free(l->notes);
         *l = (struct dists){0};
 }
 
@@ -64,8 +65,45 @@ static bool json_true_of(const char *text, const char *key)
         return p && startswith(p, "true");
 }
 
+/* Whether a wheel's file name (NAME-VERSION[-BUILD]-PYTAG-ABITAG-PLATFORM.whl) says it was built
+ * for another CPython than pyver ("3.13"): a version-specific ABI (cp311) other than pyver's, or
+ * the stable ABI (abi3) from a later Python on. A pure wheel (ABI none) fits every Python. */
+static bool wheel_for_other_python(const char *url, const char *pyver)
+{
+        unsigned major, minor;
+        if (!pyver || !endswith(url, ".whl") || sscanf(pyver, "%u.%u", &major, &minor) != 2)
+                return false;
+        const char *base = strrchr(url, '/') ? strrchr(url, '/') + 1 : url;
+        _cleanup_free_ char *s = xstrndup(base, strlen(base) - strlen(".whl"));
+        char *tags[3];
+        for (int i = 2; i >= 0; i--) { /* platform, ABI, Python tag, from the right */
+                char *dash = strrchr(s, '-');
+                if (!dash)
+                        return false;
+                *dash = '\0';
+                tags[i] = dash + 1;
+        }
+        const char *pytag = tags[0], *abi = tags[1];
+        if (strcmp(abi, "none") == 0)
+                return false;
+        unsigned from_minor;
+        if (strcmp(abi, "abi3") == 0)
+                return sscanf(pytag, "cp3%u", &from_minor) == 1 && major == 3 && from_minor > minor;
+        char want[32];
+        snprintf(want, sizeof(want), "cp%u%u", major, minor);
+        for (const char *tok = abi, *dot; tok; tok = dot ? dot + 1 : NULL) { /* compressed tags: cp311.cp312 */
+                dot = strchr(tok, '.');
+                size_t len = dot ? (size_t)(dot - tok) : strlen(tok);
+                if (strncmp(tok, want, strlen(want)) == 0 && len >= strlen(want) &&
+                    (len == strlen(want) || tok[strlen(want)] == 'd' || tok[strlen(want)] == 'm' ||
+                     tok[strlen(want)] == 't'))
+                        return false;
+        }
+        return true;
+}
+
 /* The requirement that installs one distribution as it was, or a reason in *stops. */
-static void add_dist(int rootfd, int infofd, char *name, char *version, struct dists *l)
+static void add_dist(int rootfd, int infofd, char *name, char *version, const char *pyver, struct dists *l)
 {
         _cleanup_free_ char *du = NULL;
         char *req = NULL;
@@ -78,6 +116,10 @@ static void add_dist(int rootfd, int infofd, char *name, char *version, struct d
                                                           "again as it was; uninstall it (pyshare pip APP uninstall "
                                                           "%s) and install it again after the rebuild",
                                                           name, version, url ? url : "a local directory", name));
+                else if (url && startswith(url, "file://") && wheel_for_other_python(url, pyver))
+                        strv_consume(&l->notes, xasprintf("%s %s was installed from %s, a wheel for another Python "
+                                                          "than %s: asked for as %s==%s",
+                                                          name, version, url + 7, pyver, name, version));
                 else if (url && startswith(url, "file://") && root_stat(rootfd, url + 7, &st) < 0)
                         strv_consume(&l->stops, xasprintf("%s %s was installed from %s, which is gone: put it back, "
                                                           "or uninstall %s first",
@@ -101,7 +143,7 @@ static bool is_venv_tool(const char *name)
 /* What site-packages holds: *.dist-info (METADATA, direct_url.json) and *.egg-info (PKG-INFO,
  * or the file itself), read without running any Python; legacy *.egg-link files are editable
  * installs. Sorted by name. */
-int read_dists(int rootfd, int sitefd, struct dists *ret)
+int read_dists(int rootfd, int sitefd, const char *pyver, struct dists *ret)
 {
         struct dists l = {0};
         _cleanup_strv_ char **names = NULL;
@@ -142,7 +184,7 @@ int read_dists(int rootfd, int sitefd, struct dists *ret)
                         free(version);
                         continue;
                 }
-                add_dist(rootfd, infofd, name, version, &l);
+                add_dist(rootfd, infofd, name, version, pyver, &l);
         }
         *ret = l;
         return 0;

@@ -16,12 +16,15 @@ struct dists {
         size_t n;
         char **stops; /* what cannot be reinstalled, one sentence each */
         char **left;  /* what the new venv's `python -m venv` brings itself */
+        char **notes; /* requirements asked for otherwise than they were installed, and why */
 };
 
 void dists_free(struct dists *l);
 /* What site-packages (sitefd) holds, sorted by name: each distribution with the requirement
  * that installs it as it was, what cannot be (stops), and pip and setuptools (left). rootfd
- * resolves the file:// URLs of direct_url.json. */
-int read_dists(int rootfd, int sitefd, struct dists *ret);
+ * resolves the file:// URLs of direct_url.json. pyver ("3.13", or NULL) is the Python the
+ * requirements are for: a distribution installed from a wheel file built for another Python
+ * is asked for by name and version instead (notes says so). */
+int read_dists(int rootfd, int sitefd, const char *pyver, struct dists *ret);
 /* Distribution names compare as PEP 503 normalises them. */
 bool same_dist(const char *a, const char *b);

@@ -150,7 +150,13 @@ static int rebuild_resolve(struct rebuild *b)
         _cleanup_free_ char *site = NULL;
         if ((r = app_open_site_packages(x, a, &sfd, &site)) < 0)
                 return log_error_errno(r, "cannot find site-packages in %s: %s", b->sv, strerror(-r));
-        if ((r = read_dists(x->rootfd, sfd, &b->old)) < 0)
+        b->python = xstrdup(b->o->python ? b->o->python : a->cfg.python);
+        _cleanup_free_ char *resolved = NULL;
+        _cleanup_free_ char *py_shown = shown(x, b->python);
+        if (pyversion_of_program(x->rootfd, b->python, &resolved, &b->pyver) < 0)
+                return log_error_errno(-PS_E_NOTFOUND, "Python %s does not exist: install it or pass --python=PATH",
+                                       py_shown);
+        if ((r = read_dists(x->rootfd, sfd, b->pyver, &b->old)) < 0)
                 return log_error_errno(r, "cannot read the distributions in %s/%s: %s", b->sv, site, strerror(-r));
         if (b->old.stops) {
                 for (size_t i = 0; b->old.stops[i]; i++)
@@ -160,12 +166,6 @@ static int rebuild_resolve(struct rebuild *b)
                                        a->name, strv_length(b->old.stops), strv_length(b->old.stops) == 1 ? "" : "s",
                                        strv_length(b->old.stops) == 1 ? "it was" : "they were");
         }
-        b->python = xstrdup(b->o->python ? b->o->python : a->cfg.python);
-        _cleanup_free_ char *resolved = NULL;
-        _cleanup_free_ char *py_shown = shown(x, b->python);
-        if (pyversion_of_program(x->rootfd, b->python, &resolved, &b->pyver) < 0)
-                return log_error_errno(-PS_E_NOTFOUND, "Python %s does not exist: install it or pass --python=PATH",
-                                       py_shown);
         if ((r = pycheck_app(x->rootfd, a->name, a->cfg.service, a->venv_rel, a->venv, b->python, b->o->python != NULL,
                              &b->pc)) < 0)
                 return log_error_errno(r, "cannot read what Python %s runs: %s", a->cfg.service, strerror(-r));
@@ -190,6 +190,8 @@ static void print_plan(const struct rebuild *b)
                 log_info("  %s", b->old.d[i].req);
         for (size_t i = 0; b->old.left && b->old.left[i]; i++)
                 log_info("  (%s: the new virtualenv brings its own)", b->old.left[i]);
+        for (size_t i = 0; b->old.notes && b->old.notes[i]; i++)
+                log_info("  (%s)", b->old.notes[i]);
         if (!x->dry_run)
                 return;
         log_info("would move %s aside to %s/%s", b->sv, a->cfg.prefix, b->aside);
@@ -257,7 +259,7 @@ static int list_changes(struct rebuild *b)
 {
         _cleanup_close_ int sfd = -1;
         int r = app_open_site_packages(b->x, &b->a, &sfd, NULL);
-        if (r < 0 || (r = read_dists(b->x->rootfd, sfd, &b->new)) < 0)
+        if (r < 0 || (r = read_dists(b->x->rootfd, sfd, NULL, &b->new)) < 0)
                 return r;
         for (size_t i = 0; i < b->old.n; i++) {
                 const struct dist *o = &b->old.d[i];
@@ -444,6 +446,7 @@ static void rebuild_json(const struct rebuild *b, struct json *j, bool ok)
         }
         json_arr_end(j);
         json_strv(j, "changes", b->changes);
+        json_strv(j, "requirement_notes", b->old.notes);
         json_str(j, "kept_old", b->kept);
         json_strv(j, "files_changed", b->acts.changed);
         json_strv(j, "files_unchanged", b->acts.unchanged);

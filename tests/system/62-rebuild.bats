@@ -124,6 +124,29 @@ setup() { rebuild_setup; }
         assert_status 0
 }
 
+@test "a distribution installed from a wheel file of the old Python is asked for by name and version, whether the file is there or gone" {
+        old_venv
+        # What a 3.9 venv records for `pip install ./pstest_cext-2.0-cp39-cp39-linux_x86_64.whl`.
+        site=/opt/pyshare/$APP/lib/python3.9/site-packages
+        old_whl=/var/tmp/pyshare-tests/pstest_cext-2.0-cp39-cp39-linux_x86_64.whl
+        cp "$RWHEELS"/pstest_cext-*.whl "$old_whl"
+        printf '{"archive_info": {}, "url": "file://%s"}\n' "$old_whl" >"$site/pstest_cext-2.0.dist-info/direct_url.json"
+        # a pure wheel fits every Python: that URL stays
+        pure=$(ls "$RWHEELS"/pstest_pure-*.whl)
+        printf '{"archive_info": {}, "url": "file://%s"}\n' "$pure" >"$site/pstest_pure-1.0.dist-info/direct_url.json"
+        note="pstest_cext 2.0 was installed from $old_whl, a wheel for another Python than $PYVER: asked for as pstest_cext==2.0"
+        json=$("$PYSHARE" rebuild "$APP" --dry-run --json --find-links="$RWHEELS" 2>/dev/null)
+        [ "$(jq -c '[[.requirements[].requirement], .requirement_notes]' <<<"$json")" = \
+                "[[\"pstest_cext==2.0\",\"pstest_cli==1.0\",\"pstest_pure @ file://$pure\"],[\"$note\"]]" ]
+        rm -f "$old_whl"
+        run "$PYSHARE" rebuild "$APP" --find-links="$RWHEELS"
+        assert_status 0
+        assert_output_has "  ($note)"
+        assert_output_has "rebuild $APP: done"
+        run "$PYSHARE" probe "$APP" pstest_cext pstest_pure
+        assert_status 0
+}
+
 @test "an editable install stops the rebuild before anything changes, naming it" {
         old_venv
         site=/opt/pyshare/$APP/lib/python3.9/site-packages
