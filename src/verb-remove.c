@@ -136,7 +136,8 @@ int verb_remove(struct ctx *x, const char *app_name, bool purge, bool restart)
         /* --restart: only when the service's environment changed (a restart of nothing is
          * downtime for nothing); restart_or_hint restarts unconditionally when asked. */
         bool env_now_changed = env_changed || dropin_changed || wsgi_changed;
-        if ((r = restart_or_hint(x, unit, restart && env_now_changed, env_now_changed, &restart_state)) < 0)
+        if ((r = restart_or_hint(x, unit, restart && env_now_changed, env_now_changed ? "environment" : NULL,
+                                   &restart_state)) < 0)
                 return r;
         if (!purge)
                 log_info("kept the virtualenv %s (remove --purge deletes it)", sv);

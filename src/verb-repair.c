@@ -59,7 +59,7 @@ int verb_repair(struct ctx *x, const char *app_name)
                          took);
         }
         const char *state;
-        restart_or_hint(x, a.cfg.service, false, env_changed, &state);
+        restart_or_hint(x, a.cfg.service, false, env_changed ? "environment" : NULL, &state);
         return 0;
 }
 
@@ -104,6 +104,6 @@ int verb_pip(struct ctx *x, const char *app_name, char *const *args)
         if (x->json)
                 json_repair(x, app_name, &st, &acts, now_ms() - t0);
         const char *state;
-        restart_or_hint(x, a.cfg.service, false, env_changed, &state);
+        restart_or_hint(x, a.cfg.service, false, env_changed ? "environment" : NULL, &state);
         return 0;
 }

@@ -559,9 +559,10 @@ static int setup_service(struct setup *s)
                         log_info("started %s: pip installs into %s are repaired without a command", path_unit,
                                  s->a.venv);
         }
-        return restart_or_hint(x, s->unit, s->o->restart,
-                               s->env_changed || s->dropin_changed || s->cgi_changed || s->wsgi_changed,
-                               &s->restart_state);
+        const char *changed = s->env_changed || s->dropin_changed   ? "environment"
+                              : s->cgi_changed || s->wsgi_changed ? "configuration"
+                                                                  : NULL;
+        return restart_or_hint(x, s->unit, s->o->restart, changed, &s->restart_state);
 }
 
 /* Import names another app of the service provides too: which copy wins, and the fix. */

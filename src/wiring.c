@@ -513,7 +513,7 @@ void reload_systemd(const struct ctx *x, bool needed, const char **ret_state)
         log_info("reloaded systemd (daemon-reload)");
 }
 
-int restart_or_hint(const struct ctx *x, const char *unit, bool restart, bool env_changed, const char **ret_state)
+int restart_or_hint(const struct ctx *x, const char *unit, bool restart, const char *changed, const char **ret_state)
 {
         *ret_state = "not-requested";
         if (restart) {
@@ -545,7 +545,7 @@ int restart_or_hint(const struct ctx *x, const char *unit, bool restart, bool en
                 log_info("restarted %s (job result: done)", unit);
                 return 0;
         }
-        if (!env_changed || x->dry_run)
+        if (!changed || x->dry_run)
                 return 0;
         bool active = false, need_reload = false;
         /* The hint fits its reader: pyshare-app-hook restarts the service itself right after. */
@@ -553,24 +553,24 @@ int restart_or_hint(const struct ctx *x, const char *unit, bool restart, bool en
         if (!x->root && bus_systemd_running() && bus_unit_state(unit, &active, &need_reload) >= 0 && active) {
                 *ret_state = "needed";
                 if (lc == LOG_CONTEXT_APP_HOOK)
-                        log_notice("%s is running with the old environment: the package's hook restarts it next "
+                        log_notice("%s is running with the old %s: the package's hook restarts it next "
                                    "(try-restart)",
-                                   unit);
+                                   unit, changed);
                 else if (lc == LOG_CONTEXT_MAINTSCRIPT)
-                        log_notice("%s is running with the old environment: restart it once the package is "
+                        log_notice("%s is running with the old %s: restart it once the package is "
                                    "configured (systemctl restart %s)",
-                                   unit, unit);
+                                   unit, changed, unit);
                 else
-                        log_notice("%s is running with the old environment: restart it (systemctl restart %s), or "
+                        log_notice("%s is running with the old %s: restart it (systemctl restart %s), or "
                                    "give --restart to pyshare setup or remove",
-                                   unit, unit);
+                                   unit, changed, unit);
         } else if (!x->root) {
                 *ret_state = "needed";
                 if (lc == LOG_CONTEXT_SHELL)
-                        log_info("restart %s when it runs, to give it the new environment (systemctl restart %s)", unit,
-                                 unit);
+                        log_info("restart %s when it runs, to give it the new %s (systemctl restart %s)", unit,
+                                 changed, unit);
                 else
-                        log_info("%s gets the new environment when it starts", unit);
+                        log_info("%s gets the new %s when it starts", unit, changed);
         }
         return 0;
 }

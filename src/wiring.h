@@ -76,5 +76,7 @@ int refresh_env_files(const struct ctx *x, const struct app *a, struct actions *
 
 /* daemon-reload when systemd runs, a line saying it was skipped otherwise; *ret_state for --json. */
 void reload_systemd(const struct ctx *x, bool needed, const char **ret_state);
-/* Restarts the unit when asked, or says that it needs one when the environment changed. */
-int restart_or_hint(const struct ctx *x, const char *unit, bool restart, bool env_changed, const char **ret_state);
+/* Restarts the unit when asked, or says that it needs one when what it loads changed: changed
+ * is NULL (nothing), "environment" (env files, drop-in) or "configuration" (Apache's conf of
+ * pyshare only), the word of the hint. */
+int restart_or_hint(const struct ctx *x, const char *unit, bool restart, const char *changed, const char **ret_state);

@@ -169,6 +169,11 @@ WSGIScriptAlias /imgd /srv/web/app.wsgi process-group=pyshare-imgd application-g
                 run grep -c "/opt/pyshare/$APP" /etc/pyshare/services/apache2.service.env
                 [ "$output" = 0 ]
         fi
+        # Only Apache's conf changes (another URL): the hint names the configuration, not the environment.
+        run "$PYSHARE" setup "$APP" --group="$DEPLOY_GROUP" --wsgi-script="$SCRIPT_DIR/app.wsgi" --url=/pst-other --no-probe
+        assert_status 0
+        assert_output_has "restart apache2.service when it runs, to give it the new configuration (systemctl restart apache2.service)"
+        [[ "$output" != *"new environment"* ]]
         run "$PYSHARE" remove "$APP" --purge
         assert_status 0
         assert_output_has "removed /etc/apache2/conf-enabled/pyshare-$APP.conf"
