@@ -516,6 +516,23 @@ static int probe_now(const struct ctx *x, const struct app *a, const struct prob
         return 0;
 }
 
+struct pycheck_job {
+        const struct ctx *x;
+        const struct app *a;
+        struct pycheck *pc;
+        bool done, ok;
+};
+
+static void pycheck_meanwhile(void *userdata)
+{
+        struct pycheck_job *pj = userdata;
+        if (pj->done)
+                return;
+        pj->done = true;
+        pj->ok = pycheck_app(pj->x->rootfd, pj->a->name, pj->a->cfg.service, pj->a->venv_rel, pj->a->venv,
+                             pj->a->cfg.python, false, pj->pc) >= 0;
+}
+
 int run_probe(const struct ctx *x, const struct app *a, char *const *requested, bool interpreter, int timeout_sec,
               bool judge_now, struct json *j, const char *json_key)
 {
@@ -548,6 +565,12 @@ int run_probe(const struct ctx *x, const struct app *a, char *const *requested, 
                 .as_limit = PROBE_AS_LIMIT,
 #endif
         };
+        /* Which Python built the venv is read (a walk of lib/ for extension modules' tags)
+         * while the first import runs. */
+        _cleanup_(pycheck_free) struct pycheck pc = {0};
+        struct pycheck_job pj = {.x = x, .a = a, .pc = &pc};
+        req.meanwhile = pycheck_meanwhile;
+        req.meanwhile_data = &pj;
         struct judged jg = {
                 .running = judge_now && jd.have_model && jd.m.running,
                 .next_from = !jd.have_model ? "pyshare" : jd.m.from_bus ? "systemd" : "files",
@@ -560,6 +583,7 @@ int run_probe(const struct ctx *x, const struct app *a, char *const *requested, 
         if (r < 0)
                 return r;
         long long took = now_ms() - t0;
+        req.meanwhile = NULL;
         if (daemon) {
                 _cleanup_strv_ char **dp = NULL;
                 wsgi_daemon_probe_problems(x, a, &dp);
@@ -569,9 +593,8 @@ int run_probe(const struct ctx *x, const struct app *a, char *const *requested, 
                         jg.ok_next = false;
         }
         /* A venv of another Python fails the verdict even when some imports work (issue 14). */
-        _cleanup_(pycheck_free) struct pycheck pc = {0};
-        if (pycheck_app(x->rootfd, a->name, a->cfg.service, a->venv_rel, a->venv, a->cfg.python, false, &pc) >= 0 &&
-            pc.mismatch) {
+        pycheck_meanwhile(&pj);
+        if (pj.ok && pc.mismatch) {
                 failure_add(&fl, SERVICE_CAUSE_PYTHON_MISMATCH, false, xstrdup(pc.mismatch));
                 jg.ok_next = false;
         }
