@@ -485,6 +485,7 @@ int perms_user_reach(int rootfd, const char *path, uid_t uid, const gid_t *gids,
                 return -EINVAL;
         if (!user_may(cur, &cur_st, uid, gids, ngids, want))
                 return -EACCES;
-        *ret_st = cur_st;
+        if (ret_st)
+                *ret_st = cur_st;
         return 0;
 }

@@ -101,6 +101,6 @@ int perms_find_unreadable_above(const char *path, uid_t uid, const gid_t *gids, 
  * whose links mean something else for every process). Each component looked up costs one of
  * *budget. 0 and *ret_st when usable; -EACCES when the user cannot search its way there or
  * read it; -ENOENT, -ENOTDIR, -ELOOP when it is not there for that user; -EINVAL when it is
- * neither a directory nor a regular file; -ENOBUFS when *budget ran out. */
+ * neither a directory nor a regular file; -ENOBUFS when *budget ran out. ret_st may be NULL. */
 int perms_user_reach(int rootfd, const char *path, uid_t uid, const gid_t *gids, size_t ngids, unsigned *budget,
                      struct stat *ret_st);
