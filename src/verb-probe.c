@@ -611,6 +611,12 @@ int run_probe(const struct ctx *x, const struct app *a, char *const *requested, 
         if ((r = probe_now(x, a, &req, timeout_sec, pythonpath, &jd, &jg, &fl)) < 0 ||
             (r = probe_daemon_users(x, a, &req, timeout_sec, pythonpath, &jd, &jg, &fl)) < 0)
                 return r;
+        /* A process that runs the code as an identity that cannot read the venv fails now,
+         * whatever the import as the configured user says. */
+        if (jg.running && jd.identity_now) {
+                jg.ok_now = false;
+                failure_add(&fl, SERVICE_CAUSE_RESTART, true, xstrdup(jd.identity_now));
+        }
         /* Imports that work only until the pending daemon-reload are not a pass. */
         if (jg.ok_next && jd.breaks_after_reload) {
                 for (size_t i = 0; i < jd.n; i++)
