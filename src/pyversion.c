@@ -341,9 +341,8 @@ static void walk_abi(int dfd, int depth, unsigned *budget, struct pyvenv *v)
         }
 }
 
-int pyversion_venv(int rootfd, const char *venv_rel, const char *venv_abs, struct pyvenv *ret)
+static int venv_read(int rootfd, const char *venv_rel, bool abi, struct pyvenv *ret)
 {
-        (void)venv_abs;
         struct pyvenv v = {0};
         _cleanup_close_ int vfd = -1, lfd = -1;
         int r = dir_open(rootfd, venv_rel, NULL, &vfd, NULL);
@@ -361,7 +360,7 @@ int pyversion_venv(int rootfd, const char *venv_rel, const char *venv_abs, struc
                         if (!lv)
                                 continue;
                         strv_consume(&v.lib_versions, lv);
-                        int sub = openat(lfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        int sub = abi ? openat(lfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
                         if (sub >= 0)
                                 walk_abi(sub, 0, &budget, &v);
                 }
@@ -420,8 +419,14 @@ static char **venv_evidence(const struct pyvenv *v, const char *want)
         return ev;
 }
 
-int pycheck_app(int rootfd, const char *app, const char *unit, const char *venv_rel, const char *venv_abs,
-                const char *python, bool python_given, struct pycheck *ret)
+int pyversion_venv(int rootfd, const char *venv_rel, const char *venv_abs, struct pyvenv *ret)
+{
+        (void)venv_abs;
+        return venv_read(rootfd, venv_rel, true, ret);
+}
+
+static int pycheck(int rootfd, const char *app, const char *unit, const char *venv_rel, const char *venv_abs,
+                   const char *python, bool python_given, bool abi, struct pycheck *ret)
 {
         struct pycheck c = {0};
         struct pyservice s = {0};
@@ -446,7 +451,7 @@ int pycheck_app(int rootfd, const char *app, const char *unit, const char *venv_
                                                             resolved, c.want);
         }
         pyservice_free(&s);
-        r = pyversion_venv(rootfd, venv_rel, venv_abs, &c.venv);
+        r = venv_read(rootfd, venv_rel, abi, &c.venv);
         if (r < 0 && r != -ENOENT) {
                 pycheck_free(&c);
                 return r;
@@ -460,6 +465,21 @@ int pycheck_app(int rootfd, const char *app, const char *unit, const char *venv_
         }
         *ret = c;
         return 0;
+}
+
+int pycheck_app(int rootfd, const char *app, const char *unit, const char *venv_rel, const char *venv_abs,
+                const char *python, bool python_given, struct pycheck *ret)
+{
+        return pycheck(rootfd, app, unit, venv_rel, venv_abs, python, python_given, true, ret);
+}
+
+void pycheck_job_run(void *job)
+{
+        struct pycheck_job *pj = job;
+        if (pj->done)
+                return;
+        pj->done = true;
+        pj->r = pycheck(pj->rootfd, pj->app, pj->unit, pj->venv_rel, pj->venv_abs, pj->python, false, pj->abi, pj->pc);
 }
 
 void pycheck_json(struct json *j, const struct pycheck *c, const char *app)

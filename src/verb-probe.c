@@ -516,23 +516,6 @@ static int probe_now(const struct ctx *x, const struct app *a, const struct prob
         return 0;
 }
 
-struct pycheck_job {
-        const struct ctx *x;
-        const struct app *a;
-        struct pycheck *pc;
-        bool done, ok;
-};
-
-static void pycheck_meanwhile(void *userdata)
-{
-        struct pycheck_job *pj = userdata;
-        if (pj->done)
-                return;
-        pj->done = true;
-        pj->ok = pycheck_app(pj->x->rootfd, pj->a->name, pj->a->cfg.service, pj->a->venv_rel, pj->a->venv,
-                             pj->a->cfg.python, false, pj->pc) >= 0;
-}
-
 int run_probe(const struct ctx *x, const struct app *a, char *const *requested, bool interpreter, int timeout_sec,
               bool judge_now, struct json *j, const char *json_key)
 {
@@ -565,11 +548,11 @@ int run_probe(const struct ctx *x, const struct app *a, char *const *requested, 
                 .as_limit = PROBE_AS_LIMIT,
 #endif
         };
-        /* Which Python built the venv is read (a walk of lib/ for extension modules' tags)
-         * while the first import runs. */
+        /* Which Python built the venv is read while the first import runs. */
         _cleanup_(pycheck_free) struct pycheck pc = {0};
-        struct pycheck_job pj = {.x = x, .a = a, .pc = &pc};
-        req.meanwhile = pycheck_meanwhile;
+        struct pycheck_job pj = {.rootfd = x->rootfd, .app = a->name, .unit = a->cfg.service, .venv_rel = a->venv_rel,
+                                 .venv_abs = a->venv, .python = a->cfg.python, .pc = &pc};
+        req.meanwhile = pycheck_job_run;
         req.meanwhile_data = &pj;
         struct judged jg = {
                 .running = judge_now && jd.have_model && jd.m.running,
@@ -593,8 +576,16 @@ int run_probe(const struct ctx *x, const struct app *a, char *const *requested, 
                         jg.ok_next = false;
         }
         /* A venv of another Python fails the verdict even when some imports work (issue 14). */
-        pycheck_meanwhile(&pj);
-        if (pj.ok && pc.mismatch) {
+        pycheck_job_run(&pj);
+        /* The extension modules' tags (a walk of all of lib/) when something fails: every piece
+         * of evidence for the mismatch, or the cause of a failed import. */
+        if (pj.r >= 0 && (pc.mismatch || !jg.ok_next)) {
+                pycheck_free(&pc);
+                pj.abi = true;
+                pj.done = false;
+                pycheck_job_run(&pj);
+        }
+        if (pj.r >= 0 && pc.mismatch) {
                 failure_add(&fl, SERVICE_CAUSE_PYTHON_MISMATCH, false, xstrdup(pc.mismatch));
                 jg.ok_next = false;
         }
