@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "appmodel.h"
+#include "apache.h"
 #include "bus.h"
 #include "envfile.h"
 #include "perms.h"
+#include "units.h"
 #include "wiring.h"
 
 #include <fcntl.h>
@@ -434,6 +436,19 @@ static void judge_next_home(const struct app *a, struct app_judgement *j)
                                   "%s sets PYTHONHOME=%s: %s's Python looks for its standard library there at its "
                                   "next start; remove that line",
                                   v->where, v->value, a->cfg.service);
+}
+
+char *app_service_user_now(int rootfd, const char *unit)
+{
+        char *u = NULL;
+        if (unit_apache_command(unit))
+                return apache_run_user(rootfd, apache_layout_of_unit(rootfd, unit), &u, NULL, NULL) >= 0 ? u : NULL;
+        bool found = false, dynamic = false;
+        if (bus_unit_user(unit, &found, &u, &dynamic) < 0 || !found || dynamic) {
+                free(u);
+                return NULL;
+        }
+        return u;
 }
 
 void app_judge(const struct ctx *x, const struct app *a, char *const *pythonpath, struct app_judgement *ret)

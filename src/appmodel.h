@@ -36,6 +36,9 @@ struct app_judgement {
  * app's PYTHONPATH (NULL when the venv is not ready: only what does not depend on it). */
 void app_judge(const struct ctx *x, const struct app *a, char *const *pythonpath, struct app_judgement *ret);
 void app_judgement_free(struct app_judgement *j);
+/* Who the service runs as now (Apache's run configuration, or the unit's User= as systemd has
+ * it), without messages: NULL when it cannot be told. */
+char *app_service_user_now(int rootfd, const char *unit);
 /* The identity (uid, gid, groups of /proc/PID/status) of the running processes that run the
  * code, against what the configuration gives them (Apache's User/Group, each
  * WSGIDaemonProcess's user=, group=, supplementary-groups=, a unit's User=, Group=,

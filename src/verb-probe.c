@@ -629,21 +629,6 @@ int run_probe(const struct ctx *x, const struct app *a, char *const *requested, 
         return ok ? 0 : -PS_E_PROBLEM;
 }
 
-/* Who the service runs as now (Apache's run configuration, or the unit's User= as systemd has
- * it), without messages: NULL when it cannot be told. */
-static char *current_service_user(int rootfd, const char *unit)
-{
-        char *u = NULL;
-        if (unit_apache_command(unit))
-                return apache_run_user(rootfd, apache_layout_of_unit(rootfd, unit), &u, NULL, NULL) >= 0 ? u : NULL;
-        bool found = false, dynamic = false;
-        if (bus_unit_user(unit, &found, &u, &dynamic) < 0 || !found || dynamic) {
-                free(u);
-                return NULL;
-        }
-        return u;
-}
-
 int verb_probe(struct ctx *x, const char *app_name, const struct probe_opts *o)
 {
         int r = check_app_name(app_name);
@@ -668,7 +653,7 @@ int verb_probe(struct ctx *x, const char *app_name, const struct probe_opts *o)
                 return r;
         if (bus_systemd_running()) {
                 /* Probe as the user the service runs as now, not only as setup found it. */
-                _cleanup_free_ char *now = current_service_user(x->rootfd, a.cfg.service);
+                _cleanup_free_ char *now = app_service_user_now(x->rootfd, a.cfg.service);
                 if (now && strcmp(now, a.user.name) != 0) {
                         struct ps_user u = {0};
                         if (user_lookup(-1, now, &u) >= 0 && u.uid != 0) {
