@@ -3,7 +3,7 @@
 #   make                 build ./pyshare
 #   make install         install under $(DESTDIR)$(PREFIX) (PREFIX=/usr/local by default)
 #   make check           the whole suite: unit, system, sanitizers, fuzz, packages, e2e
-#   make unit | system | asan | fuzz | lint | e2e | deb | rpm | bench
+#   make unit | system | asan | fuzz | lint | e2e | deb | rpm | bench | bench-model
 
 VERSION     := 0.1.0
 PREFIX      ?= /usr/local
@@ -46,7 +46,7 @@ LIB_OBJS = $(patsubst src/%.c,$(BUILD)/%.o,$(LIB_SRCS))
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test-*.c))
 
-.PHONY: all install uninstall clean check unit system asan fuzz fuzz-build lint e2e deb rpm bench \
+.PHONY: all install uninstall clean check unit system asan fuzz fuzz-build lint e2e deb rpm bench bench-model \
         format demo
 
 all: pyshare
@@ -128,6 +128,10 @@ rpm:
 
 bench: pyshare
 	bench/run
+
+# The service model's cost (issue 12), in a booted e2e container: bench/model-results.md.
+bench-model: pyshare
+	bench/model
 
 format:
 	clang-format -i src/*.c src/*.h tests/unit/*.c

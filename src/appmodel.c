@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "appmodel.h"
+#include "apache.h"
 #include "bus.h"
 #include "envfile.h"
 #include "perms.h"
+#include "units.h"
 #include "wiring.h"
 
 #include <fcntl.h>
@@ -40,6 +42,7 @@ void app_judgement_free(struct app_judgement *j)
                 free(j->f[i].text);
         free(j->f);
         strv_free(j->notes);
+        free(j->identity_now);
         *j = (struct app_judgement){0};
 }
 
@@ -218,6 +221,211 @@ static void judge_now(const struct app *a, const char *want, struct app_judgemen
                           a->cfg.service, when, cmd);
 }
 
+/* ---- the running processes' identity ----------------------------------------------------- */
+
+/* An identity: the ids and the groups (the primary one included), sorted. */
+struct ids {
+        uid_t uid;
+        gid_t gid;
+        gid_t *groups;
+        size_t n;
+};
+
+static void ids_free(struct ids *i)
+{
+        free(i->groups);
+        *i = (struct ids){0};
+}
+
+static int cmp_gid(const void *a, const void *b)
+{
+        gid_t x = *(const gid_t *)a, y = *(const gid_t *)b;
+        return x < y ? -1 : x > y;
+}
+
+static void ids_add_group(struct ids *i, gid_t g)
+{
+        for (size_t k = 0; k < i->n; k++)
+                if (i->groups[k] == g)
+                        return;
+        i->groups = xrealloc(i->groups, (i->n + 1) * sizeof(gid_t));
+        i->groups[i->n++] = g;
+        qsort(i->groups, i->n, sizeof(gid_t), cmp_gid);
+}
+
+static bool ids_equal(const struct ids *a, const struct ids *b)
+{
+        return a->uid == b->uid && a->gid == b->gid && a->n == b->n &&
+               memcmp(a->groups, b->groups, a->n * sizeof(gid_t)) == 0;
+}
+
+/* A group by name, or httpd's "#N". */
+static int group_gid(int idsfd, const char *name, gid_t *ret)
+{
+        unsigned id;
+        if (name[0] == '#')
+                return id_parse(name + 1, &id) < 0 ? -PS_E_NOTFOUND : (*ret = (gid_t)id, 0);
+        return group_lookup(idsfd, name, ret, NULL);
+}
+
+/* What the configuration gives a process: user (a name or httpd's "#N"), group (NULL: the
+ * user's primary group), and as supplementary groups either only's (mod_wsgi's
+ * supplementary-groups=, which setgroups() sets as they are) or, as initgroups() sets them,
+ * every group that lists the user, plus extra (systemd's SupplementaryGroups=). */
+static int configured_ids(int idsfd, const char *user, const char *group, const char *only, char *const *extra,
+                          struct ids *ret)
+{
+        struct ps_user u = {0};
+        unsigned id;
+        _cleanup_free_ char *name = NULL;
+        if (user[0] == '#' && id_parse(user + 1, &id) >= 0)
+                name = user_name_of(idsfd, (uid_t)id);
+        int r = user_lookup(idsfd, name ? name : user, &u);
+        struct ids i = {.uid = u.uid};
+        if (r >= 0)
+                r = group ? group_gid(idsfd, group, &i.gid) : (i.gid = u.gid, 0);
+        if (r >= 0 && only) {
+                _cleanup_free_ char *copy = xstrdup(only);
+                char *save = NULL;
+                for (char *g = strtok_r(copy, ", ", &save); g && r >= 0; g = strtok_r(NULL, ", ", &save)) {
+                        gid_t gid;
+                        if ((r = group_gid(idsfd, g, &gid)) >= 0)
+                                ids_add_group(&i, gid);
+                }
+        } else if (r >= 0) {
+                _cleanup_free_ gid_t *g = NULL;
+                size_t n = 0;
+                u.gid = i.gid; /* initgroups(user, group) */
+                if ((r = user_groups_at(idsfd, &u, &g, &n)) >= 0)
+                        for (size_t k = 0; k < n; k++)
+                                ids_add_group(&i, g[k]);
+                for (size_t k = 0; extra && extra[k] && r >= 0; k++) {
+                        gid_t gid;
+                        if ((r = group_gid(idsfd, extra[k], &gid)) >= 0)
+                                ids_add_group(&i, gid);
+                }
+        }
+        ps_user_free(&u);
+        if (r < 0) {
+                ids_free(&i);
+                return r;
+        }
+        ids_add_group(&i, i.gid);
+        *ret = i;
+        return 0;
+}
+
+static void running_ids(const struct service_proc *p, struct ids *ret)
+{
+        *ret = (struct ids){.uid = p->uid, .gid = p->gid};
+        for (size_t k = 0; k < p->n_groups; k++)
+                ids_add_group(ret, p->groups[k]);
+        ids_add_group(ret, p->gid);
+}
+
+/* "www-data (uid 33), group www-data, groups venv www-data" (the names sorted) */
+static char *ids_text(int idsfd, const struct ids *i)
+{
+        _cleanup_free_ char *u = user_name_of(idsfd, i->uid), *g = group_name_of(idsfd, i->gid);
+        _cleanup_strv_ char **names = NULL;
+        for (size_t k = 0; k < i->n; k++)
+                strv_consume(&names, group_name_of(idsfd, i->groups[k]));
+        strv_sort(names);
+        _cleanup_free_ char *gl = names ? strv_join(names, " ") : xstrdup("none");
+        return xasprintf("%s (uid %u), group %s, groups %s", u, (unsigned)i->uid, g, gl);
+}
+
+/* Where the configuration sets the identity of p, and that identity. NULL: none to compare
+ * with (no User=, DynamicUser=, or a name that does not resolve). */
+static const char *configured_for(int idsfd, const struct service_model *m, const struct service_proc *p,
+                                  struct ids *ret)
+{
+        if (!m->apache) {
+                if (!m->user || m->dynamic_user ||
+                    configured_ids(idsfd, m->user, m->group, NULL, m->supplementary_groups, ret) < 0)
+                        return NULL;
+                return "User=, Group= and SupplementaryGroups= of the unit";
+        }
+        for (size_t i = 0; i < m->conf.n_daemons && startswith(p->role, "wsgi:"); i++) {
+                const struct apache_daemon *d = &m->conf.daemons[i];
+                if (strcmp(p->role + 5, d->name) != 0)
+                        continue;
+                const char *group = d->group ? d->group : m->run_group;
+                if (configured_ids(idsfd, service_daemon_user(m, d), group, d->supplementary_groups, NULL, ret) < 0)
+                        return NULL;
+                return d->where;
+        }
+        if (!m->run_user || configured_ids(idsfd, m->run_user, m->run_group, NULL, NULL, ret) < 0)
+                return NULL;
+        return "Apache's User and Group";
+}
+
+/* A worker that runs as a WSGIDaemonProcess of Apache's configuration is one of its daemon
+ * processes (one without display-name= looks like a worker). */
+static bool is_some_daemon(int idsfd, const struct service_model *m, const struct ids *now)
+{
+        bool found = false;
+        for (size_t i = 0; i < m->conf.n_daemons && !found; i++) {
+                const struct apache_daemon *d = &m->conf.daemons[i];
+                struct ids want = {0};
+                const char *group = d->group ? d->group : m->run_group;
+                if (configured_ids(idsfd, service_daemon_user(m, d), group, d->supplementary_groups, NULL, &want) >= 0)
+                        found = ids_equal(&want, now);
+                ids_free(&want);
+        }
+        return found;
+}
+
+static bool ids_reach(const struct ctx *x, const struct ids *i, const char *want)
+{
+        unsigned budget = 4096;
+        return perms_user_reach(x->rootfd, want, i->uid, i->groups, i->n, &budget, NULL) >= 0;
+}
+
+/* The first process that runs the app's code with another identity than the configuration
+ * gives it: a restart applies the configuration. When that keeps the process from reading
+ * the venv and the configured identity could, the service fails now (restart-needed, in
+ * j->identity_now); else it is said as a note. Root's processes are left out: a child of
+ * Apache's runs as root only until its own privilege drop. */
+void app_judge_identity(const struct ctx *x, const struct app *a, const char *want, struct app_judgement *j)
+{
+        const struct service_model *m = &j->m;
+        int idsfd = ids_root(x);
+        for (size_t i = 0; i < m->n_procs; i++) {
+                const struct service_proc *p = &m->procs[i];
+                if (p->uid == 0 || !service_proc_runs_code(m, p))
+                        continue;
+                struct ids now, conf;
+                const char *where = configured_for(idsfd, m, p, &conf);
+                if (!where)
+                        continue;
+                running_ids(p, &now);
+                bool same = ids_equal(&now, &conf) || (m->apache && strcmp(p->role, "worker") == 0 &&
+                                                       is_some_daemon(idsfd, m, &now));
+                if (!same) {
+                        _cleanup_free_ char *nt = ids_text(idsfd, &now), *ct = ids_text(idsfd, &conf),
+                                            *cmd = unit_short(a->cfg.service);
+                        if (want && !ids_reach(x, &now, want) && ids_reach(x, &conf, want)) {
+                                app_judgement_add(j, SERVICE_CAUSE_RESTART, true,
+                                                  "%s's PID %d (%s) runs as %s, who cannot read %s; %s give %s, who "
+                                                  "can: the configuration changed since %s started: systemctl "
+                                                  "restart %s",
+                                                  a->cfg.service, (int)p->pid, p->role, nt, want, where, ct,
+                                                  a->cfg.service, cmd);
+                                j->identity_now = xstrdup(j->f[j->n - 1].text);
+                        } else
+                                strv_consume(&j->notes, xasprintf("%s's PID %d (%s) runs as %s; %s give %s: a restart "
+                                                                  "applies it (systemctl restart %s)",
+                                                                  a->cfg.service, (int)p->pid, p->role, nt, where, ct,
+                                                                  cmd));
+                }
+                ids_free(&now);
+                ids_free(&conf);
+                if (!same)
+                        return;
+        }
+}
+
 /* PYTHONHOME moves the standard library away from the interpreter's own (a venv never needs
  * it: pyshare's apps come in through PYTHONPATH). */
 static void judge_next_home(const struct app *a, struct app_judgement *j)
@@ -228,6 +436,19 @@ static void judge_next_home(const struct app *a, struct app_judgement *j)
                                   "%s sets PYTHONHOME=%s: %s's Python looks for its standard library there at its "
                                   "next start; remove that line",
                                   v->where, v->value, a->cfg.service);
+}
+
+char *app_service_user_now(int rootfd, const char *unit)
+{
+        char *u = NULL;
+        if (unit_apache_command(unit))
+                return apache_run_user(rootfd, apache_layout_of_unit(rootfd, unit), &u, NULL, NULL) >= 0 ? u : NULL;
+        bool found = false, dynamic = false;
+        if (bus_unit_user(unit, &found, &u, &dynamic) < 0 || !found || dynamic) {
+                free(u);
+                return NULL;
+        }
+        return u;
 }
 
 void app_judge(const struct ctx *x, const struct app *a, char *const *pythonpath, struct app_judgement *ret)
@@ -265,8 +486,10 @@ void app_judge(const struct ctx *x, const struct app *a, char *const *pythonpath
                          strcmp(f->cause, SERVICE_CAUSE_CONFLICT) == 0)
                         app_judgement_add(&j, f->cause, false, "%s", f->text);
         }
-        if (!x->root && m->running)
+        if (!x->root && m->running) {
                 judge_now(a, want, &j);
+                app_judge_identity(x, a, want, &j);
+        }
         else if (!x->root)
                 strv_consume(&j.notes, xasprintf("%s is not running: judged its next start only", a->cfg.service));
         if (!m->from_bus)

@@ -24,6 +24,8 @@ struct app_judgement {
         bool *daemon_running; /* for each: a process of that group runs now */
         bool breaks_after_reload; /* the files lose the app's PYTHONPATH: the pending daemon-reload
                                    * breaks a next start that works as systemd loaded it */
+        char *identity_now; /* the restart-needed text when a process that runs the code has an
+                             * identity that cannot read the venv while the configured one can */
         struct app_finding *f;
         size_t n;
         char **notes;
@@ -34,6 +36,15 @@ struct app_judgement {
  * app's PYTHONPATH (NULL when the venv is not ready: only what does not depend on it). */
 void app_judge(const struct ctx *x, const struct app *a, char *const *pythonpath, struct app_judgement *ret);
 void app_judgement_free(struct app_judgement *j);
+/* Who the service runs as now (Apache's run configuration, or the unit's User= as systemd has
+ * it), without messages: NULL when it cannot be told. */
+char *app_service_user_now(int rootfd, const char *unit);
+/* The identity (uid, gid, groups of /proc/PID/status) of the running processes that run the
+ * code, against what the configuration gives them (Apache's User/Group, each
+ * WSGIDaemonProcess's user=, group=, supplementary-groups=, a unit's User=, Group=,
+ * SupplementaryGroups=), users and groups looked up as ids_root(x) does. app_judge calls it on
+ * the running system; want is the app's site-packages (NULL: only notes). */
+void app_judge_identity(const struct ctx *x, const struct app *a, const char *want, struct app_judgement *j);
 void app_judgement_add(struct app_judgement *j, const char *cause, bool now, const char *fmt, ...) _printf_(4, 5);
 /* The first finding of the next start (now false) or of the running service (now true). */
 const struct app_finding *app_judgement_first(const struct app_judgement *j, bool now);

@@ -93,6 +93,16 @@ static const struct acl_want *default_want(const struct perms_target *t, struct 
         return d;
 }
 
+static bool is_reader(const struct perms_target *t, uid_t uid)
+{
+        if (uid == t->user)
+                return true;
+        for (size_t i = 0; i < t->n_more; i++)
+                if (t->more_users[i] == uid)
+                        return true;
+        return false;
+}
+
 static bool xattr_is(int dirfd, const char *name, bool dflt, const struct acl_want *w)
 {
         uint8_t want[ACL_XATTR_MAX], cur[ACL_XATTR_MAX];
@@ -110,6 +120,7 @@ static int apply_entry(const struct walk_entry *e, void *userdata)
         count(c, &st->entries, 1, NULL, NULL);
         if (!dir && e->stx.stx_nlink > 1) {
                 count(c, &st->hardlinks, 1, e->path, "hard link (more than one name), left alone");
+                count(c, &st->unproven, 1, NULL, NULL);
                 return 0;
         }
 
@@ -128,8 +139,13 @@ static int apply_entry(const struct walk_entry *e, void *userdata)
          * would cost as much as writing it. */
         bool need_acl = need_own || need_mode || !xattr_is(xfd, xname, false, &a) ||
                         (dir && !xattr_is(xfd, xname, true, default_want(c->t, &d)));
-        if (!need_own && !need_mode && !need_acl)
+        if (!need_own && !need_mode && !need_acl) {
+                /* In the layout every reader has its own ACL entry with r, which the kernel
+                 * looks at only for those who do not own the file. */
+                if (!dir && !((cur >> 6) & 4) && is_reader(c->t, e->stx.stx_uid))
+                        count(c, &st->unproven, 1, NULL, NULL);
                 return 0;
+        }
         if (c->dry_run) {
                 count_change(c, e, want_uid, want_mode);
                 return 0;
@@ -297,8 +313,8 @@ static int find_ancestor(const struct perms_ancestor *an, void *userdata)
         return 0;
 }
 
-int perms_find_unreadable(const char *path, uid_t uid, const gid_t *gids, size_t ngids, size_t max,
-                          struct perms_finding **ret, size_t *ret_n)
+static int find_unreadable(const char *path, uid_t uid, const gid_t *gids, size_t ngids, size_t max, bool tree,
+                           struct perms_finding **ret, size_t *ret_n)
 {
         /* Ancestors: every directory from / down to the tree's parent needs search permission. */
         _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -309,7 +325,7 @@ int perms_find_unreadable(const char *path, uid_t uid, const gid_t *gids, size_t
         _cleanup_close_ int parentfd = -1;
         int r = perms_walk_ancestors(root, path, uid, gids, ngids, find_ancestor, &c, &parentfd);
         const char *name = strrchr(path, '/');
-        if (r >= 0 && parentfd >= 0 && c.n == 0 && name && name[1]) {
+        if (tree && r >= 0 && parentfd >= 0 && c.n == 0 && name && name[1]) {
                 const struct walk_ops ops = {.entry = find_entry, .skipped = find_skipped};
                 r = fswalk(parentfd, name + 1, path, &ops, &c);
                 if (r == -ECANCELED || r == -ENOENT || r == -ENOTDIR)
@@ -323,6 +339,18 @@ int perms_find_unreadable(const char *path, uid_t uid, const gid_t *gids, size_t
         *ret = c.f;
         *ret_n = c.n;
         return 0;
+}
+
+int perms_find_unreadable(const char *path, uid_t uid, const gid_t *gids, size_t ngids, size_t max,
+                          struct perms_finding **ret, size_t *ret_n)
+{
+        return find_unreadable(path, uid, gids, ngids, max, true, ret, ret_n);
+}
+
+int perms_find_unreadable_above(const char *path, uid_t uid, const gid_t *gids, size_t ngids, size_t max,
+                                struct perms_finding **ret, size_t *ret_n)
+{
+        return find_unreadable(path, uid, gids, ngids, max, false, ret, ret_n);
 }
 
 /* What uid may do with the inode behind pinned fd: its access ACL (absent, or unsupported by
@@ -457,6 +485,7 @@ int perms_user_reach(int rootfd, const char *path, uid_t uid, const gid_t *gids,
                 return -EINVAL;
         if (!user_may(cur, &cur_st, uid, gids, ngids, want))
                 return -EACCES;
-        *ret_st = cur_st;
+        if (ret_st)
+                *ret_st = cur_st;
         return 0;
 }

@@ -29,6 +29,9 @@ struct perms_stats {
         unsigned long skipped[_WALK_SKIP_MAX];
         unsigned long hardlinks; /* regular files with more than one link, left alone */
         unsigned long errors;    /* entries that could not be changed */
+        unsigned long unproven;  /* entries left as they were whose layout does not prove that
+                                  * every reader may read them: hard links, and files owned by a
+                                  * reader without the owner's r bit */
         char *notes[PERMS_NOTES_MAX]; /* the first skipped or failed paths, with the reason */
         size_t n_notes;
         struct perms_change changes[PERMS_CHANGES_MAX]; /* the first of the changed entries */
@@ -81,6 +84,10 @@ int perms_walk_ancestors(int rootfd, const char *path, uid_t uid, const gid_t *g
  * then inside the tree directories without r-x and files without r. */
 int perms_find_unreadable(const char *path, uid_t uid, const gid_t *gids, size_t ngids, size_t max,
                           struct perms_finding **ret, size_t *ret_n);
+/* The same for the ancestors only: for a tree that a walk of perms_apply found in pyshare's
+ * layout with nothing unproven, where every reader may read every entry. */
+int perms_find_unreadable_above(const char *path, uid_t uid, const gid_t *gids, size_t ngids, size_t max,
+                                struct perms_finding **ret, size_t *ret_n);
 
 #define PERMS_SYMLINKS_MAX 40 /* symlinks followed in one lookup, as the kernel's MAXSYMLINKS */
 
@@ -94,6 +101,6 @@ int perms_find_unreadable(const char *path, uid_t uid, const gid_t *gids, size_t
  * whose links mean something else for every process). Each component looked up costs one of
  * *budget. 0 and *ret_st when usable; -EACCES when the user cannot search its way there or
  * read it; -ENOENT, -ENOTDIR, -ELOOP when it is not there for that user; -EINVAL when it is
- * neither a directory nor a regular file; -ENOBUFS when *budget ran out. */
+ * neither a directory nor a regular file; -ENOBUFS when *budget ran out. ret_st may be NULL. */
 int perms_user_reach(int rootfd, const char *path, uid_t uid, const gid_t *gids, size_t ngids, unsigned *budget,
                      struct stat *ret_st);

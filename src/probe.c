@@ -260,6 +260,8 @@ int probe_run(const struct probe_request *req, struct probe_result *ret)
         if (r < 0)
                 return r;
 
+        if (req->meanwhile)
+                req->meanwhile(req->meanwhile_data);
         struct probe_result res = {0};
         struct buf out = {0}, results = {0};
         struct contain_stream s[2];
@@ -360,6 +362,8 @@ int probe_run_unit(const struct probe_request *req, const char *service, struct 
                 return 0;
         }
 
+        if (req->meanwhile)
+                req->meanwhile(req->meanwhile_data);
         struct buf out = {0}, results = {0};
         struct contain_stream s[2];
         probe_streams(s, outfd, resfd, &out, &results, &res);

@@ -48,6 +48,11 @@ struct probe_request {
         unsigned long long as_limit; /* RLIMIT_AS for the child, 0 for none */
         bool without_sandbox;  /* probe_run_unit: a unit with the service's environment and user
                                 * but none of its sandbox settings (the diagnostic rerun) */
+        /* The caller's own work, done while the import runs (after the child or unit started,
+         * before its end is awaited), so that its time hides behind the import's; may be
+         * called again when a failed start is retried. */
+        void (*meanwhile)(void *userdata);
+        void *meanwhile_data;
 };
 
 #define PROBE_OUTPUT_MAX (16 * 1024)

@@ -65,6 +65,18 @@ void pycheck_free(struct pycheck *c);
  * unit's ExecStart= runs when it is not the venv's own, else python. */
 int pycheck_app(int rootfd, const char *app, const char *unit, const char *venv_rel, const char *venv_abs,
                 const char *python, bool python_given, struct pycheck *ret);
+/* pycheck_app (python not given) as a job that runs once, for a probe_request's meanwhile;
+ * with abi false without the walk of lib/ for the extension modules' tags (pyvenv.cfg,
+ * lib/pythonX.Y and bin/python only: what the probe needs when its imports work). r: its
+ * result. */
+struct pycheck_job {
+        int rootfd;
+        const char *app, *unit, *venv_rel, *venv_abs, *python;
+        bool abi, done;
+        struct pycheck *pc;
+        int r;
+};
+void pycheck_job_run(void *job);
 /* {"causes": [...]} member: the mismatch as a cause with both versions and the fix (an empty
  * list when the venv fits). */
 struct json;

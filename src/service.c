@@ -2,12 +2,12 @@
 #include "service.h"
 #include "bus.h"
 #include "envfile.h"
+#include "fileio.h"
 #include "rootfile.h"
 #include "units.h"
 
-#include <dirent.h>
 #include <fcntl.h>
-#include <signal.h>
+#include <sys/stat.h>
 
 static void add_finding(struct service_model *m, const char *cause, const char *fmt, ...) _printf_(3, 4);
 static void add_finding(struct service_model *m, const char *cause, const char *fmt, ...)
@@ -251,11 +251,14 @@ static int from_bus(int rootfd, struct service_model *m)
 
 /* ---- processes -------------------------------------------------------------------------- */
 
-static int read_proc_file(pid_t pid, const char *name, size_t max, char **ret, size_t *ret_len)
+static int read_proc_file(int procfd, pid_t pid, const char *name, size_t max, char **ret, size_t *ret_len)
 {
         char path[64];
-        snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (pid > 0)
+                snprintf(path, sizeof(path), "%d/%s", (int)pid, name);
+        else
+                snprintf(path, sizeof(path), "%s", name);
+        _cleanup_close_ int fd = openat(procfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
         if (fd < 0)
                 return -errno;
         _cleanup_buf_ struct buf b = {0};
@@ -268,18 +271,18 @@ static int read_proc_file(pid_t pid, const char *name, size_t max, char **ret, s
         return 0;
 }
 
-static void proc_fill(struct service_proc *p)
+static void proc_fill(int procfd, struct service_proc *p)
 {
         _cleanup_free_ char *cmd = NULL, *status = NULL, *environ = NULL;
         size_t n = 0;
-        if (read_proc_file(p->pid, "cmdline", 4096, &cmd, &n) >= 0 && cmd) {
+        if (read_proc_file(procfd, p->pid, "cmdline", 4096, &cmd, &n) >= 0 && cmd) {
                 for (size_t i = 0; i + 1 < n; i++)
                         if (cmd[i] == 0)
                                 cmd[i] = ' ';
                 p->cmdline = TAKE_PTR(cmd);
         } else
                 p->cmdline = xstrdup("");
-        if (read_proc_file(p->pid, "status", 16384, &status, &n) >= 0 && status) {
+        if (read_proc_file(procfd, p->pid, "status", 16384, &status, &n) >= 0 && status) {
                 char *save = NULL;
                 for (char *l = strtok_r(status, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
                         unsigned long a, b;
@@ -297,7 +300,7 @@ static void proc_fill(struct service_proc *p)
                         }
                 }
         }
-        if (read_proc_file(p->pid, "environ", 1024 * 1024, &environ, &n) >= 0 && environ) {
+        if (read_proc_file(procfd, p->pid, "environ", 1024 * 1024, &environ, &n) >= 0 && environ) {
                 p->env = xcalloc(1, sizeof(char *));
                 for (size_t i = 0; i < n; i += strlen(environ + i) + 1)
                         if (environ[i])
@@ -305,11 +308,11 @@ static void proc_fill(struct service_proc *p)
         }
 }
 
-static pid_t proc_ppid(pid_t pid)
+static pid_t proc_ppid(int procfd, pid_t pid)
 {
         _cleanup_free_ char *stat = NULL;
         size_t n;
-        if (read_proc_file(pid, "stat", 4096, &stat, &n) < 0 || !stat)
+        if (read_proc_file(procfd, pid, "stat", 4096, &stat, &n) < 0 || !stat)
                 return -1;
         /* "PID (comm) S PPID ...": comm may hold spaces and parentheses; the last ')' ends it. */
         const char *e = strrchr(stat, ')');
@@ -318,11 +321,11 @@ static pid_t proc_ppid(pid_t pid)
 }
 
 /* When pid started, from its start time in clock ticks after boot and the boot time. */
-static time_t proc_started(pid_t pid)
+static time_t proc_started(int procfd, pid_t pid)
 {
         _cleanup_free_ char *stat = NULL;
         size_t n;
-        if (read_proc_file(pid, "stat", 4096, &stat, &n) < 0 || !stat)
+        if (read_proc_file(procfd, pid, "stat", 4096, &stat, &n) < 0 || !stat)
                 return 0;
         const char *e = strrchr(stat, ')');
         unsigned long long ticks = 0;
@@ -330,24 +333,22 @@ static time_t proc_started(pid_t pid)
         if (!e || sscanf(e + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
                          &ticks) != 1)
                 return 0;
-        _cleanup_close_ int fd = open("/proc/stat", O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        _cleanup_buf_ struct buf b = {0};
-        if (fd < 0 || read_until(fd, now_ms() + 2000, &b, 1024 * 1024) < 0)
+        _cleanup_free_ char *all = NULL;
+        if (read_proc_file(procfd, 0, "stat", 1024 * 1024, &all, &n) < 0 || !all)
                 return 0;
-        buf_append(&b, "", 1);
-        const char *bt = strstr(b.p, "\nbtime ");
+        const char *bt = strstr(all, "\nbtime ");
         long hz = sysconf(_SC_CLK_TCK);
         return bt && hz > 0 ? (time_t)(strtoll(bt + 7, NULL, 10) + (long long)(ticks / (unsigned long long)hz)) : 0;
 }
 
-static void add_proc(struct service_model *m, pid_t pid, const char *role)
+static void add_proc(int procfd, struct service_model *m, pid_t pid, const char *role)
 {
         if (m->n_procs >= APACHE_MAX_ITEMS)
                 return;
         m->procs = xrealloc(m->procs, (m->n_procs + 1) * sizeof(*m->procs));
         struct service_proc *p = &m->procs[m->n_procs++];
         *p = (struct service_proc){.pid = pid};
-        proc_fill(p);
+        proc_fill(procfd, p);
         if (role)
                 p->role = xstrdup(role);
         else if (startswith(p->cmdline, "(wsgi:")) {
@@ -361,6 +362,11 @@ static void add_proc(struct service_model *m, pid_t pid, const char *role)
                             strcmp(strstrip(p->cmdline), d->display_name) == 0)
                                 p->role = xasprintf("wsgi:%s", d->name);
                 }
+                /* Apache's children are forks of the main process (workers, mod_cgid's daemon,
+                 * mod_wsgi's daemons without display-name=) with its command line; another
+                 * command line is a program it started (a piped logger, often root's). */
+                if (!p->role && m->apache && m->n_procs > 1 && strcmp(p->cmdline, m->procs[0].cmdline) != 0)
+                        p->role = xstrdup("helper");
                 if (!p->role)
                         p->role = xstrdup(m->apache ? "worker" : "child");
         }
@@ -378,35 +384,43 @@ static pid_t apache_pid_from_file(int rootfd, const struct service_model *m)
         return pid > 1 && pid < (1L << 22) ? (pid_t)pid : 0;
 }
 
-static void find_processes(int rootfd, struct service_model *m)
+void service_find_processes(int procfd, int rootfd, struct service_model *m)
 {
         if (m->main_pid <= 0 && m->apache)
                 m->main_pid = apache_pid_from_file(rootfd, m);
-        if (m->main_pid <= 0 || kill(m->main_pid, 0) < 0)
+        char name[32];
+        snprintf(name, sizeof(name), "%d", (int)m->main_pid);
+        struct stat st;
+        if (m->main_pid <= 0 || fstatat(procfd, name, &st, 0) < 0 || !S_ISDIR(st.st_mode))
                 return;
-        add_proc(m, m->main_pid, "main");
-        m->started = proc_started(m->main_pid);
-        DIR *d = opendir("/proc");
-        if (!d)
+        add_proc(procfd, m, m->main_pid, "main");
+        m->started = proc_started(procfd, m->main_pid);
+        _cleanup_strv_ char **pids = NULL;
+        if (dir_list_at(procfd, NULL, &pids) < 0)
                 return;
-        struct dirent *de;
-        while ((de = readdir(d))) {
+        for (size_t i = 0; pids[i]; i++) {
                 char *endp;
-                long pid = strtol(de->d_name, &endp, 10);
+                long pid = strtol(pids[i], &endp, 10);
                 if (*endp || pid <= 1 || pid == m->main_pid)
                         continue;
-                if (proc_ppid((pid_t)pid) == m->main_pid)
-                        add_proc(m, (pid_t)pid, NULL);
+                if (proc_ppid(procfd, (pid_t)pid) == m->main_pid)
+                        add_proc(procfd, m, (pid_t)pid, NULL);
         }
-        closedir(d);
         m->running = true;
 }
 
 bool service_proc_runs_code(const struct service_model *m, const struct service_proc *p)
 {
-        if (!m->apache || strcmp(p->role, "main") != 0)
+        if (!m->apache)
                 return true;
-        return m->n_procs == 1; /* no children: the main process is all there is */
+        if (strcmp(p->role, "helper") == 0)
+                return false;
+        if (strcmp(p->role, "main") != 0)
+                return true;
+        for (size_t i = 0; i < m->n_procs; i++)
+                if (strcmp(m->procs[i].role, "main") != 0 && strcmp(m->procs[i].role, "helper") != 0)
+                        return false;
+        return true; /* no children that run code: the main process is all there is */
 }
 
 const char *service_daemon_user(const struct service_model *m, const struct apache_daemon *d)
@@ -544,8 +558,11 @@ int service_model_build(int rootfd, const char *unit, unsigned flags, struct ser
         }
         if (m.apache)
                 apache_part(rootfd, &m);
-        if (!(flags & SERVICE_NO_PROCESSES))
-                find_processes(rootfd, &m);
+        if (!(flags & SERVICE_NO_PROCESSES)) {
+                _cleanup_close_ int procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (procfd >= 0)
+                        service_find_processes(procfd, rootfd, &m);
+        }
         judge(&m);
         *ret = m;
         return 0;

@@ -25,7 +25,8 @@ const struct service_var *service_env_get(const struct service_env *e, const cha
 /* A process of the service that runs (or may run) Python code. */
 struct service_proc {
         pid_t pid;
-        char *role;    /* "main", "worker", "wsgi:NAME" (a mod_wsgi daemon process), "child" */
+        char *role;    /* "main", "worker", "wsgi:NAME" (a mod_wsgi daemon process), "helper" (a
+                        * program Apache started: a piped logger), "child" (of another unit) */
         char *cmdline; /* argv joined by spaces */
         uid_t uid;     /* effective */
         gid_t gid;
@@ -91,6 +92,11 @@ enum {
 /* Builds the model of unit below rootfd. -PS_E_NOTFOUND when the unit does not exist. */
 int service_model_build(int rootfd, const char *unit, unsigned flags, struct service_model *ret);
 void service_model_free(struct service_model *m);
+
+/* The running processes of m's main process (m->main_pid, or Apache's PID file below rootfd):
+ * it and its children, as procfd (an fd of /proc, or a test's tree shaped like it) shows
+ * them; sets m->running when the main process is there. */
+void service_find_processes(int procfd, int rootfd, struct service_model *m);
 
 /* Whether the next start loads path as an EnvironmentFile (with or without "-"). */
 bool service_loads_envfile(const struct service_model *m, const char *path);

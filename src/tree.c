@@ -149,24 +149,29 @@ void app_perms_target(const struct app *a, uid_t more[ACL_MORE_USERS_MAX], struc
         ret->n_more = app_more_uids(a, more, ACL_MORE_USERS_MAX);
 }
 
-static void unreadable_of(const struct ctx *x, const struct app *a, const struct ps_user *u, char ***problems)
+static void unreadable_of(const struct ctx *x, const struct app *a, const struct ps_user *u, bool tree_proven,
+                          char ***problems)
 {
         _cleanup_free_ gid_t *gids = NULL;
         size_t ngids = 0, nf = 0;
         struct perms_finding *f = NULL;
         if (x->root || user_groups(u, &gids, &ngids) < 0 ||
-            perms_find_unreadable(a->venv, u->uid, gids, ngids, 8, &f, &nf) < 0)
+            (tree_proven ? perms_find_unreadable_above : perms_find_unreadable)(a->venv, u->uid, gids, ngids, 8, &f,
+                                                                                &nf) < 0)
                 return;
         for (size_t i = 0; i < nf; i++)
                 strv_consume(problems, describe_finding_of(x, a, u, &f[i]));
         perms_findings_free(f, nf);
 }
 
-void unreadable_problems(const struct ctx *x, const struct app *a, char ***problems)
+void unreadable_problems(const struct ctx *x, const struct app *a, const struct perms_stats *layout, char ***problems)
 {
-        unreadable_of(x, a, &a->user, problems);
+        /* A walk that found every entry in pyshare's layout for these readers, with nothing
+         * unproven, has shown that they may read the whole tree: only the ancestors are left. */
+        bool proven = layout && layout->changed == 0 && layout->unproven == 0 && layout->errors == 0;
+        unreadable_of(x, a, &a->user, proven, problems);
         for (size_t i = 0; i < a->n_more; i++)
-                unreadable_of(x, a, &a->more_users[i], problems);
+                unreadable_of(x, a, &a->more_users[i], proven, problems);
 }
 
 int apply_tree(const struct ctx *x, const struct app *a, struct perms_stats *st)

@@ -21,8 +21,10 @@ int prepare_prefix(const struct ctx *x, const char *prefix, int *ret_fd);
 int apply_tree(const struct ctx *x, const struct app *a, struct perms_stats *st);
 /* The tree's owners and readers for the app: more holds the other readers' uids. */
 void app_perms_target(const struct app *a, uid_t more[ACL_MORE_USERS_MAX], struct perms_target *ret);
-/* What each of the app's users cannot read in its venv (host only), as problems. */
-void unreadable_problems(const struct ctx *x, const struct app *a, char ***problems);
+/* What each of the app's users cannot read in its venv (host only), as problems. layout: a
+ * dry perms_apply of the same tree for the app's readers that succeeded, or NULL; when it
+ * proves every entry readable, the tree is not walked again. */
+void unreadable_problems(const struct ctx *x, const struct app *a, const struct perms_stats *layout, char ***problems);
 
 void print_perms_stats(const struct ctx *x, const struct perms_stats *st);
 void json_perms_stats(struct json *j, const struct perms_stats *st);

@@ -45,7 +45,7 @@ static int db_find(int rootfd, const char *file, size_t field, const char *key, 
         return -PS_E_NOTFOUND;
 }
 
-static int parse_id(const char *s, unsigned *ret)
+int id_parse(const char *s, unsigned *ret)
 {
         char *end;
         errno = 0;
@@ -75,7 +75,7 @@ int user_lookup(int rootfd, const char *name, struct ps_user *ret)
         if (r < 0)
                 return r;
         unsigned uid, gid;
-        if (strv_length(f) < 7 || parse_id(f[2], &uid) < 0 || parse_id(f[3], &gid) < 0)
+        if (strv_length(f) < 7 || id_parse(f[2], &uid) < 0 || id_parse(f[3], &gid) < 0)
                 return -PS_E_NOTFOUND;
         *ret = (struct ps_user){.name = xstrdup(name), .uid = uid, .gid = gid, .home = xstrdup(f[5])};
         return 0;
@@ -107,7 +107,7 @@ int group_lookup(int rootfd, const char *name, gid_t *ret_gid, char ***ret_membe
                 if (r < 0)
                         return r;
                 unsigned gid;
-                if (strv_length(f) < 3 || parse_id(f[2], &gid) < 0)
+                if (strv_length(f) < 3 || id_parse(f[2], &gid) < 0)
                         return -PS_E_NOTFOUND;
                 if (strv_length(f) >= 4 && *f[3]) {
                         char *save = NULL;
@@ -193,7 +193,7 @@ int user_groups_at(int rootfd, const struct ps_user *u, gid_t **ret, size_t *ret
                                 *p++ = 0;
                 }
                 unsigned gid;
-                if (!f[3] || parse_id(f[2], &gid) < 0 || gid == u->gid)
+                if (!f[3] || id_parse(f[2], &gid) < 0 || gid == u->gid)
                         continue;
                 char *s2 = NULL;
                 for (char *m = strtok_r(f[3], ",", &s2); m; m = strtok_r(NULL, ",", &s2))

@@ -12,6 +12,8 @@ struct ps_user {
 };
 
 void ps_user_free(struct ps_user *u);
+/* A uid or gid as /etc/passwd writes it (decimal, below 2^32-1); -EINVAL otherwise. */
+int id_parse(const char *s, unsigned *ret);
 
 /* rootfd < 0: the host (getpwnam_r/getgrnam_r); otherwise the files below rootfd.
  * -PS_E_NOTFOUND when there is no such user/group. */

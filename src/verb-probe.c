@@ -569,6 +569,12 @@ int run_probe(const struct ctx *x, const struct app *a, char *const *requested, 
                 .as_limit = PROBE_AS_LIMIT,
 #endif
         };
+        /* Which Python built the venv is read while the first import runs. */
+        _cleanup_(pycheck_free) struct pycheck pc = {0};
+        struct pycheck_job pj = {.rootfd = x->rootfd, .app = a->name, .unit = a->cfg.service, .venv_rel = a->venv_rel,
+                                 .venv_abs = a->venv, .python = a->cfg.python, .pc = &pc};
+        req.meanwhile = pycheck_job_run;
+        req.meanwhile_data = &pj;
         struct judged jg = {
                 .running = judge_now && jd.have_model && jd.m.running,
                 .judge_now = judge_now,
@@ -582,6 +588,7 @@ int run_probe(const struct ctx *x, const struct app *a, char *const *requested, 
         if (r < 0)
                 return r;
         long long took = now_ms() - t0;
+        req.meanwhile = NULL;
         if (daemon) {
                 _cleanup_strv_ char **dp = NULL;
                 wsgi_daemon_probe_problems(x, a, &dp);
@@ -591,9 +598,16 @@ int run_probe(const struct ctx *x, const struct app *a, char *const *requested, 
                         jg.ok_next = false;
         }
         /* A venv of another Python fails the verdict even when some imports work (issue 14). */
-        _cleanup_(pycheck_free) struct pycheck pc = {0};
-        if (pycheck_app(x->rootfd, a->name, a->cfg.service, a->venv_rel, a->venv, a->cfg.python, false, &pc) >= 0 &&
-            pc.mismatch) {
+        pycheck_job_run(&pj);
+        /* The extension modules' tags (a walk of all of lib/) when something fails: every piece
+         * of evidence for the mismatch, or the cause of a failed import. */
+        if (pj.r >= 0 && (pc.mismatch || !jg.ok_next)) {
+                pycheck_free(&pc);
+                pj.abi = true;
+                pj.done = false;
+                pycheck_job_run(&pj);
+        }
+        if (pj.r >= 0 && pc.mismatch) {
                 failure_add(&fl, SERVICE_CAUSE_PYTHON_MISMATCH, false, xstrdup(pc.mismatch));
                 jg.ok_next = false;
         }
@@ -610,6 +624,12 @@ int run_probe(const struct ctx *x, const struct app *a, char *const *requested, 
         if ((r = probe_now(x, a, &req, timeout_sec, pythonpath, &jd, &jg, &fl)) < 0 ||
             (r = probe_daemon_users(x, a, &req, timeout_sec, pythonpath, &jd, &jg, &fl)) < 0)
                 return r;
+        /* A process that runs the code as an identity that cannot read the venv fails now,
+         * whatever the import as the configured user says. */
+        if (jg.running && jd.identity_now) {
+                jg.ok_now = false;
+                failure_add(&fl, SERVICE_CAUSE_RESTART, true, xstrdup(jd.identity_now));
+        }
         /* Imports that work only until the pending daemon-reload are not a pass. */
         if (jg.ok_next && jd.breaks_after_reload) {
                 for (size_t i = 0; i < jd.n; i++)
@@ -629,21 +649,6 @@ int run_probe(const struct ctx *x, const struct app *a, char *const *requested, 
         if (!x->json || log_context() != LOG_CONTEXT_SHELL)
                 probe_render(a, &res, &fl, &jd, &jg, mode, use_unit, took, timeout_sec);
         return ok ? 0 : -PS_E_PROBLEM;
-}
-
-/* Who the service runs as now (Apache's run configuration, or the unit's User= as systemd has
- * it), without messages: NULL when it cannot be told. */
-static char *current_service_user(int rootfd, const char *unit)
-{
-        char *u = NULL;
-        if (unit_apache_command(unit))
-                return apache_run_user(rootfd, apache_layout_of_unit(rootfd, unit), &u, NULL, NULL) >= 0 ? u : NULL;
-        bool found = false, dynamic = false;
-        if (bus_unit_user(unit, &found, &u, &dynamic) < 0 || !found || dynamic) {
-                free(u);
-                return NULL;
-        }
-        return u;
 }
 
 int verb_probe(struct ctx *x, const char *app_name, const struct probe_opts *o)
@@ -670,7 +675,7 @@ int verb_probe(struct ctx *x, const char *app_name, const struct probe_opts *o)
                 return r;
         if (bus_systemd_running()) {
                 /* Probe as the user the service runs as now, not only as setup found it. */
-                _cleanup_free_ char *now = current_service_user(x->rootfd, a.cfg.service);
+                _cleanup_free_ char *now = app_service_user_now(x->rootfd, a.cfg.service);
                 if (now && strcmp(now, a.user.name) != 0) {
                         struct ps_user u = {0};
                         if (user_lookup(-1, now, &u) >= 0 && u.uid != 0) {

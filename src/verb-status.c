@@ -199,12 +199,13 @@ static int status_one(struct ctx *x, const char *app_name, struct json *j)
                 uid_t more[ACL_MORE_USERS_MAX];
                 struct perms_target t;
                 app_perms_target(&a, more, &t);
-                if (perms_apply(pfd, app_name, a.venv, &t, true, &st) >= 0 && st.changed)
+                bool walked = perms_apply(pfd, app_name, a.venv, &t, true, &st) >= 0;
+                if (walked && st.changed)
                         strv_consume(&notes, xasprintf("%lu %s from pyshare's owners, modes or ACLs "
                                                        "(pyshare repair %s puts %s right)",
                                                        st.changed, st.changed == 1 ? "entry differs" : "entries differ",
                                                        app_name, st.changed == 1 ? "it" : "them"));
-                unreadable_problems(x, &a, &problems);
+                unreadable_problems(x, &a, walked ? &st : NULL, &problems);
         }
 
         _cleanup_(app_judgement_free) struct app_judgement jd = {0};

@@ -2,6 +2,7 @@
 /* What the service user cannot reach: the ancestors of a tree, each pinned without following,
  * a symlinked one reported rather than followed. */
 #include "helpers.h"
+#include "acl.h"
 #include "perms.h"
 
 /* Nobody on a test machine, in no group: only "other" permissions apply to it. */
@@ -197,6 +198,84 @@ static void test_reach_groups(void **state)
         assert_int_equal(perms_user_reach(t->fd, "/g/in", UID_SVC, out, 1, &budget, &st), -EACCES);
 }
 
+/* A tree in pyshare's layout for UID_SVC (perms_apply, as root: directories go to root),
+ * with a.py and b.py; nothing differs afterwards. */
+static void layout_tree(void **state, struct perms_target *tg)
+{
+        struct tmp *t = *state;
+        if (geteuid() != 0 || acl_supported_fd(t->fd) < 0) {
+                print_message("skipped: needs root and POSIX ACLs on %s\n", t->path);
+                skip();
+        }
+        check_errno(fchmod(t->fd, 0755));
+        mkdir_p(t->fd, "v/pkg", 0755);
+        write_file(t->fd, "v/pkg/a.py", "a = 1\n");
+        write_file(t->fd, "v/pkg/b.py", "b = 1\n");
+        *tg = (struct perms_target){.user = UID_SVC, .group = UID_SVC + 1};
+        _cleanup_free_ char *v = path_of(t, "v");
+        _cleanup_perms_stats_ struct perms_stats st = {0};
+        assert_int_equal(perms_apply(t->fd, "v", v, tg, false, &st), 0);
+        assert_int_equal(st.changed, 4);
+}
+
+static unsigned long unproven(const struct tmp *t, const struct perms_target *tg, unsigned long *ret_changed)
+{
+        _cleanup_free_ char *v = path_of(t, "v");
+        _cleanup_perms_stats_ struct perms_stats st = {0};
+        assert_int_equal(perms_apply(t->fd, "v", v, tg, true, &st), 0);
+        *ret_changed = st.changed;
+        return st.unproven;
+}
+
+static size_t unreadable(const struct tmp *t)
+{
+        _cleanup_free_ char *v = path_of(t, "v");
+        struct perms_finding *f = NULL;
+        size_t n = 0;
+        assert_int_equal(perms_find_unreadable(v, UID_SVC, NULL, 0, 8, &f, &n), 0);
+        perms_findings_free(f, n);
+        return n;
+}
+
+/* status skips its second walk when the first found every entry in the layout with nothing
+ * unproven: so a file that the layout leaves unreadable to a reader must count as unproven.
+ * The layout keeps a file's owner and its owner bits; a reader that owns the file is judged
+ * by them, not by its own ACL entry. */
+static void test_apply_unproven_owner(void **state)
+{
+        struct tmp *t = *state;
+        struct perms_target tg;
+        layout_tree(state, &tg);
+        unsigned long changed = 99;
+        assert_int_equal(unproven(t, &tg, &changed), 0);
+        assert_int_equal(changed, 0);
+        assert_int_equal(unreadable(t), 0);
+
+        check_errno(fchownat(t->fd, "v/pkg/a.py", UID_SVC, UID_SVC + 1, AT_SYMLINK_NOFOLLOW));
+        check_errno(fchmodat(t->fd, "v/pkg/a.py", 0260, 0));
+        assert_int_equal(unproven(t, &tg, &changed), 1);
+        assert_int_equal(changed, 0); /* still the layout: the owner and its bits are kept */
+        assert_int_equal(unreadable(t), 1);
+
+        /* Owned by the reader with r: readable, proven. */
+        check_errno(fchmodat(t->fd, "v/pkg/a.py", 0460, 0));
+        assert_int_equal(unproven(t, &tg, &changed), 0);
+        assert_int_equal(changed, 0);
+        assert_int_equal(unreadable(t), 0);
+}
+
+/* A hard-linked file is left alone by the walk, so its ACL says nothing: unproven. */
+static void test_apply_unproven_hardlink(void **state)
+{
+        struct tmp *t = *state;
+        struct perms_target tg;
+        layout_tree(state, &tg);
+        check_errno(linkat(t->fd, "v/pkg/b.py", t->fd, "v/pkg/c.py", 0));
+        unsigned long changed = 99;
+        assert_int_equal(unproven(t, &tg, &changed), 2);
+        assert_int_equal(changed, 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -206,6 +285,8 @@ int main(void)
                 tmp_test(test_reach_walk),
                 tmp_test(test_reach_symlinks),
                 tmp_test(test_reach_groups),
+                tmp_test(test_apply_unproven_owner),
+                tmp_test(test_apply_unproven_hardlink),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -86,6 +86,52 @@ static void test_venv_mismatch(void **state)
         pycheck_free(&c);
 }
 
+/* A 3.11 venv with one foreign extension module: only the walk of lib/ sees it, and it skips
+ * __pycache__ and *.dist-info, from which Python loads none. The probe's job leaves the walk
+ * out unless asked (its imports work or fail by themselves). */
+static void test_venv_abi_walk(void **state)
+{
+        struct tmp *t = *state;
+        mkdir_p(t->fd, "usr/bin", 0755);
+        write_file(t->fd, "usr/bin/python3.11", "");
+        const char *sp = "opt/pyshare/app/lib/python3.11/site-packages";
+        _cleanup_free_ char *pkg = xasprintf("%s/pkg/sub", sp), *cache = xasprintf("%s/pkg/__pycache__", sp),
+                            *dist = xasprintf("%s/pkg-1.0.dist-info", sp),
+                            *so = xasprintf("%s/_c.cpython-39-x86_64-linux-gnu.so", pkg),
+                            *so_cache = xasprintf("%s/_x.cpython-38-x86_64-linux-gnu.so", cache),
+                            *so_dist = xasprintf("%s/_y.cpython-37-x86_64-linux-gnu.so", dist);
+        mkdir_p(t->fd, pkg, 0755);
+        mkdir_p(t->fd, cache, 0755);
+        mkdir_p(t->fd, dist, 0755);
+        write_file(t->fd, so, "");
+        write_file(t->fd, so_cache, "");
+        write_file(t->fd, so_dist, "");
+        write_file(t->fd, "opt/pyshare/app/pyvenv.cfg", "home = /usr/bin\nversion = 3.11.2\n");
+
+        struct pyvenv pv = {0};
+        assert_int_equal(pyversion_venv(t->fd, "opt/pyshare/app", "/opt/pyshare/app", &pv), 0);
+        assert_strv_equal(pv.abi_tags, "3.9");
+        pyvenv_free(&pv);
+
+        struct pycheck c = {0};
+        struct pycheck_job pj = {.rootfd = t->fd, .app = "app", .unit = "none.service", .venv_rel = "opt/pyshare/app",
+                                 .venv_abs = "/opt/pyshare/app", .python = "/usr/bin/python3.11", .pc = &c};
+        pycheck_job_run(&pj);
+        assert_int_equal(pj.r, 0);
+        assert_null(c.mismatch);
+        pycheck_job_run(&pj); /* once */
+        assert_null(c.venv.abi_tags);
+        pycheck_free(&c);
+        pj.abi = true;
+        pj.done = false;
+        pycheck_job_run(&pj);
+        assert_int_equal(pj.r, 0);
+        assert_string_equal(c.mismatch, "/opt/pyshare/app was built by Python 3.11 (its extension modules are built for "
+                                        "Python 3.9), but the app's Python /usr/bin/python3.11 is Python 3.11: run "
+                                        "`pyshare rebuild app`");
+        pycheck_free(&c);
+}
+
 /* A unit whose ExecStart= runs a script: its #! line names the interpreter. */
 static void test_unit_shebang(void **state)
 {
@@ -110,6 +156,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_from_name),
                 tmp_test(test_venv_mismatch),
+                tmp_test(test_venv_abi_walk),
                 tmp_test(test_unit_shebang),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -236,7 +236,8 @@ static void test_running_processes(void **state)
         assert_true(main_pid >= 0);
         if (main_pid == 0) {
                 setpgid(0, 0);
-                char *worker_argv[] = {"sleep", "30", NULL}, *worker_env[] = {"PYTHONPATH=/old", NULL};
+                /* A worker is a fork of the main process: the same command line. */
+                char *worker_argv[] = {"sleep", "31", NULL}, *worker_env[] = {"PYTHONPATH=/old", NULL};
                 char *daemon_argv[] = {"(wsgi:app1)", "30", NULL};
                 char *main_argv[] = {"sleep", "31", NULL}, *none[] = {NULL};
                 spawn(worker_argv, worker_env);
