@@ -11,6 +11,10 @@
 #include <unistd.h>
 
 #define META_MAX (16 * 1024 * 1024)
+/* What one rebuild reads of a venv others can write: so many distributions, so many bytes of
+ * their metadata (SECURITY.md: every input has a size). */
+#define DISTS_MAX 10000
+#define META_TOTAL_MAX (256 * 1024 * 1024)
 
 void dists_free(struct dists *l)
 {
@@ -102,8 +106,37 @@ static bool wheel_for_other_python(const char *url, const char *pyver)
         return true;
 }
 
+/* A distribution's name as PEP 508 allows it, and a version of the characters PEP 440 uses: what
+ * goes to pip's command line (and to root's terminal) from a venv others can write. */
+static bool dist_name_ok(const char *s)
+{
+        size_t n = strlen(s);
+        if (n == 0 || n > 200 || !isalnum((unsigned char)s[0]) || !isalnum((unsigned char)s[n - 1]))
+                return false;
+        return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
+static bool dist_version_ok(const char *s)
+{
+        size_t n = strlen(s);
+        return n > 0 && n <= 64 && isalnum((unsigned char)s[0]) &&
+               strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.+!_-") == n;
+}
+
+/* A URL or VCS field of direct_url.json as pip takes it: printable ASCII without blanks. */
+static bool url_ok(const char *s)
+{
+        if (!s)
+                return true;
+        for (; *s; s++)
+                if (*s <= ' ' || *s > '~')
+                        return false;
+        return true;
+}
+
 /* The requirement that installs one distribution as it was, or a reason in *stops. */
-static void add_dist(int rootfd, int infofd, char *name, char *version, const char *pyver, struct dists *l)
+static void add_dist(int rootfd, int infofd, char *name, char *version, const char *pyver, bool explicit_sources,
+                     struct dists *l)
 {
         _cleanup_free_ char *du = NULL;
         char *req = NULL;
@@ -116,6 +149,20 @@ static void add_dist(int rootfd, int infofd, char *name, char *version, const ch
                                                           "again as it was; uninstall it (pyshare pip APP uninstall "
                                                           "%s) and install it again after the rebuild",
                                                           name, version, url ? url : "a local directory", name));
+                else if (!url_ok(url) || !url_ok(vcs) || !url_ok(commit))
+                        strv_consume(&l->stops, xasprintf("%s %s records in its direct_url.json a URL that pip "
+                                                          "would not take (blanks or control characters): "
+                                                          "uninstall it, or install it again from an index",
+                                                          name, version));
+                else if (url && startswith(url, "file://") && wheel_for_other_python(url, pyver) && !explicit_sources)
+                        /* Asked for by name, it would come from pip's own index, where a project of
+                         * that name may be another's: only from sources the admin named. */
+                        strv_consume(&l->stops, xasprintf("%s %s was installed from %s, a wheel for another Python "
+                                                          "than %s, and pip would look for %s==%s in the index of "
+                                                          "its own configuration, where that name may belong to "
+                                                          "another project: give --find-links=DIR with a wheel of "
+                                                          "it for Python %s (or --index-url=URL)",
+                                                          name, version, url + 7, pyver, name, version, pyver));
                 else if (url && startswith(url, "file://") && wheel_for_other_python(url, pyver))
                         strv_consume(&l->notes, xasprintf("%s %s was installed from %s, a wheel for another Python "
                                                           "than %s: asked for as %s==%s",
@@ -143,9 +190,10 @@ static bool is_venv_tool(const char *name)
 /* What site-packages holds: *.dist-info (METADATA, direct_url.json) and *.egg-info (PKG-INFO,
  * or the file itself), read without running any Python; legacy *.egg-link files are editable
  * installs. Sorted by name. */
-int read_dists(int rootfd, int sitefd, const char *pyver, struct dists *ret)
+int read_dists(int rootfd, int sitefd, const char *pyver, bool explicit_sources, struct dists *ret)
 {
         struct dists l = {0};
+        size_t dists = 0, meta_total = 0;
         _cleanup_strv_ char **names = NULL;
         int r = dir_list_at(sitefd, NULL, &names);
         if (r < 0)
@@ -163,13 +211,28 @@ int read_dists(int rootfd, int sitefd, const char *pyver, struct dists *ret)
                 bool dist_info = endswith(n, ".dist-info");
                 if (!dist_info && !endswith(n, ".egg-info"))
                         continue;
+                if (++dists > DISTS_MAX || meta_total > META_TOTAL_MAX) {
+                        dists_free(&l);
+                        return -E2BIG; /* "Argument list too long": more than a rebuild installs */
+                }
                 _cleanup_close_ int infofd = openat(sitefd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 _cleanup_free_ char *text = NULL;
-                r = infofd >= 0 ? file_read_at(infofd, dist_info ? "METADATA" : "PKG-INFO", META_MAX, &text, NULL, NULL)
-                                : file_read_at(sitefd, n, META_MAX, &text, NULL, NULL);
+                size_t len = 0;
+                r = infofd >= 0 ? file_read_at(infofd, dist_info ? "METADATA" : "PKG-INFO", META_MAX, &text, &len, NULL)
+                                : file_read_at(sitefd, n, META_MAX, &text, &len, NULL);
+                meta_total += r >= 0 ? len : 0;
                 char *name = NULL, *version = NULL;
                 if (r >= 0)
                         meta_fields(text, &name, &version);
+                if (name && version && (!dist_name_ok(name) || !dist_version_ok(version))) {
+                        strv_consume(&l.stops, xasprintf("%s names a distribution or version that pip would not "
+                                                         "take as a requirement (PEP 508 names, PEP 440 versions): "
+                                                         "remove it, or repair the distribution it belongs to",
+                                                         n));
+                        free(name);
+                        free(version);
+                        continue;
+                }
                 if (!name || !version) {
                         strv_consume(&l.stops, xasprintf("%s names no distribution and version: remove it, or "
                                                          "repair the distribution it belongs to",
@@ -184,7 +247,7 @@ int read_dists(int rootfd, int sitefd, const char *pyver, struct dists *ret)
                         free(version);
                         continue;
                 }
-                add_dist(rootfd, infofd, name, version, pyver, &l);
+                add_dist(rootfd, infofd, name, version, pyver, explicit_sources, &l);
         }
         *ret = l;
         return 0;

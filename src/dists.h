@@ -24,7 +24,10 @@ void dists_free(struct dists *l);
  * that installs it as it was, what cannot be (stops), and pip and setuptools (left). rootfd
  * resolves the file:// URLs of direct_url.json. pyver ("3.13", or NULL) is the Python the
  * requirements are for: a distribution installed from a wheel file built for another Python
- * is asked for by name and version instead (notes says so). */
-int read_dists(int rootfd, int sitefd, const char *pyver, struct dists *ret);
+ * is asked for by name and version instead (notes says so) when the rebuild names where pip
+ * looks (explicit_sources), and is a stop otherwise. Names, versions and URLs that pip would
+ * not take as requirements are stops; more than 10,000 distributions or 256 MiB of metadata
+ * is -E2BIG. */
+int read_dists(int rootfd, int sitefd, const char *pyver, bool explicit_sources, struct dists *ret);
 /* Distribution names compare as PEP 503 normalises them. */
 bool same_dist(const char *a, const char *b);

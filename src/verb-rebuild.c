@@ -156,8 +156,11 @@ static int rebuild_resolve(struct rebuild *b)
         if (pyversion_of_program(x->rootfd, b->python, &resolved, &b->pyver) < 0)
                 return log_error_errno(-PS_E_NOTFOUND, "Python %s does not exist: install it or pass --python=PATH",
                                        py_shown);
-        if ((r = read_dists(x->rootfd, sfd, b->pyver, &b->old)) < 0)
-                return log_error_errno(r, "cannot read the distributions in %s/%s: %s", b->sv, site, strerror(-r));
+        const bool explicit_sources = b->o->find_links || b->o->index_url || a->cfg.wheels;
+        if ((r = read_dists(x->rootfd, sfd, b->pyver, explicit_sources, &b->old)) < 0)
+                return log_error_errno(r, "cannot read the distributions in %s/%s: %s", b->sv, site,
+                                       r == -E2BIG ? "more than 10,000 distributions or 256 MiB of their metadata"
+                                                   : strerror(-r));
         if (b->old.stops) {
                 for (size_t i = 0; b->old.stops[i]; i++)
                         log_error("%s", b->old.stops[i]);
@@ -212,6 +215,7 @@ static char **pip_args(const struct rebuild *b, char *const *reqs, bool dry_run)
         strv_push(&args, "--quiet");
         for (size_t i = 0; b->sources && b->sources[i]; i++)
                 strv_push(&args, b->sources[i]);
+        strv_push(&args, "--"); /* the requirements come from a venv others write: never options */
         for (size_t i = 0; reqs && reqs[i]; i++)
                 strv_push(&args, reqs[i]);
         return args;
@@ -259,7 +263,7 @@ static int list_changes(struct rebuild *b)
 {
         _cleanup_close_ int sfd = -1;
         int r = app_open_site_packages(b->x, &b->a, &sfd, NULL);
-        if (r < 0 || (r = read_dists(b->x->rootfd, sfd, NULL, &b->new)) < 0)
+        if (r < 0 || (r = read_dists(b->x->rootfd, sfd, NULL, false, &b->new)) < 0)
                 return r;
         for (size_t i = 0; i < b->old.n; i++) {
                 const struct dist *o = &b->old.d[i];

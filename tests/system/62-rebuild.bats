@@ -134,6 +134,10 @@ setup() { rebuild_setup; }
         # a pure wheel fits every Python: that URL stays
         pure=$(ls "$RWHEELS"/pstest_pure-*.whl)
         printf '{"archive_info": {}, "url": "file://%s"}\n' "$pure" >"$site/pstest_pure-1.0.dist-info/direct_url.json"
+        # Without a source the admin names, pip would ask its own index for that name: a stop.
+        run "$PYSHARE" rebuild "$APP" --dry-run
+        assert_status 65
+        assert_output_has "pstest_cext 2.0 was installed from $old_whl, a wheel for another Python than $PYVER, and pip would look for pstest_cext==2.0 in the index of its own configuration, where that name may belong to another project: give --find-links=DIR with a wheel of it for Python $PYVER (or --index-url=URL)"
         note="pstest_cext 2.0 was installed from $old_whl, a wheel for another Python than $PYVER: asked for as pstest_cext==2.0"
         json=$("$PYSHARE" rebuild "$APP" --dry-run --json --find-links="$RWHEELS" 2>/dev/null)
         [ "$(jq -c '[[.requirements[].requirement], .requirement_notes]' <<<"$json")" = \
@@ -145,6 +149,21 @@ setup() { rebuild_setup; }
         assert_output_has "rebuild $APP: done"
         run "$PYSHARE" probe "$APP" pstest_cext pstest_pure
         assert_status 0
+}
+
+@test "a name, version or URL from the venv that pip would take as an option or not at all stops the rebuild, changing nothing" {
+        old_venv
+        site=/opt/pyshare/$APP/lib/python3.9/site-packages
+        sed -i 's/^Name: pstest_pure$/Name: --index-url=http:\/\/127.0.0.1:2\/x\/#/' "$site"/pstest_pure-1.0.dist-info/METADATA
+        grep -q '^Name: --index-url=' "$site"/pstest_pure-1.0.dist-info/METADATA
+        printf '{"url": "file:///srv/a b.whl", "archive_info": {}}\n' >"$site/pstest_cext-2.0.dist-info/direct_url.json"
+        before=$(snapshot "/opt/pyshare/$APP" /etc/pyshare)
+        run "$PYSHARE" rebuild "$APP" --find-links="$RWHEELS"
+        assert_status 65
+        assert_output_has "pstest_pure-1.0.dist-info names a distribution or version that pip would not take as a requirement (PEP 508 names, PEP 440 versions): remove it, or repair the distribution it belongs to"
+        assert_output_has "pstest_cext 2.0 records in its direct_url.json a URL that pip would not take (blanks or control characters): uninstall it, or install it again from an index"
+        [[ "$output" != *"127.0.0.1:2"*"Looking in indexes"* ]]
+        [ "$before" = "$(snapshot "/opt/pyshare/$APP" /etc/pyshare)" ]
 }
 
 @test "an editable install stops the rebuild before anything changes, naming it" {
