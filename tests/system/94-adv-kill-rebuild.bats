@@ -22,12 +22,7 @@ GUARD_UNITS=$AUNIT
 KSTATE=/var/tmp/pst-adv-rbkill
 
 setup_file() {
-        require_cmd strace
-        adv_fixtures
-        adv_cleanup "$APP"
-        adv_unit "$AUNIT"
-        rm -rf "$KSTATE" /opt/pyshare/."$APP".pyshare-*
-        mkdir -p "$KSTATE"
+        kill_setup_file
         # The app as a dist-upgrade leaves it (see 62-rebuild.bats): set up by this host's
         # Python with two packages (one a C extension), then aged into a 3.9 venv, its env
         # files naming the 3.9 site-packages as a repair wrote them then.
@@ -40,12 +35,7 @@ setup_file() {
         "$SYSPY" "$ADV_LIB/killpoints.py" save --app "$APP" --unit "$AUNIT" "$KSTATE/old"
 }
 
-teardown_file() {
-        adv_cleanup "$APP"
-        rm -rf /opt/pyshare/."$APP".pyshare-*
-        adv_unit_remove "$AUNIT"
-        [ -n "${PST_ADV_KEEP:-}" ] || rm -rf "$KSTATE"
-}
+teardown_file() { kill_teardown_file; }
 
 setup() {
         guard_begin

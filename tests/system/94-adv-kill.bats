@@ -20,13 +20,8 @@ GUARD_UNITS=$AUNIT
 KSTATE=/var/tmp/pst-adv-kill
 
 setup_file() {
-        require_cmd strace
-        adv_fixtures
+        kill_setup_file
         cc -O1 -o "$ADV_BIN/no-fchmodat2" "$REPO/tests/system/lib/no-fchmodat2.c"
-        adv_cleanup "$APP"
-        adv_unit "$AUNIT"
-        rm -rf "$KSTATE"
-        mkdir -p "$KSTATE" /opt/pyshare
         kp save --app "$APP" --unit "$AUNIT" "$KSTATE/s0"
 
         # s1: what setup finds right after `python -m venv` (a small venv, so that 200 restores
@@ -53,11 +48,7 @@ setup_file() {
         kp save --app "$APP" --unit "$AUNIT" "$KSTATE/s2"
 }
 
-teardown_file() {
-        adv_cleanup "$APP"
-        adv_unit_remove "$AUNIT"
-        [ -n "${PST_ADV_KEEP:-}" ] || rm -rf "$KSTATE"
-}
+teardown_file() { kill_teardown_file; }
 
 setup() {
         guard_begin

@@ -273,6 +273,25 @@ adv_unit_remove() {
         rm -rf "/etc/systemd/system/$1.d"
 }
 
+# The start and end of the kill-point tests (94-adv-kill*): $APP and $AUNIT cleared, the unit
+# made, an empty state directory $KSTATE for the driver; at the end all of it removed again
+# ($KSTATE kept with PST_ADV_KEEP=1, to look at).
+kill_setup_file() {
+        require_cmd strace
+        adv_fixtures
+        adv_cleanup "$APP"
+        adv_unit "$AUNIT"
+        rm -rf "$KSTATE" /opt/pyshare/."$APP".pyshare-*
+        mkdir -p "$KSTATE" /opt/pyshare
+}
+
+kill_teardown_file() {
+        adv_cleanup "$APP"
+        rm -rf /opt/pyshare/."$APP".pyshare-*
+        adv_unit_remove "$AUNIT"
+        [ -n "${PST_ADV_KEEP:-}" ] || rm -rf "$KSTATE"
+}
+
 # Compiles lib/adv/NAME.c into $ADV_BIN/NAME (readable and runnable by the deployer).
 adv_build() {
         cc -O1 -Wall -Wextra -o "$ADV_BIN/$1" "$ADV_LIB/$1.c"
