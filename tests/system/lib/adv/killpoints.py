@@ -249,6 +249,10 @@ def check_files(a, old, new):
 
 
 TEMPORARY = re.compile(r"^\.#.+\.[0-9a-f]{12}$")
+# CPython's atomic write of a byte-compiled file (importlib's _write_atomic: "PATH.{id(PATH)}",
+# then a rename), as pip compiles what it installs: a file of the unfinished new venv, caught
+# between its write and its rename by the kill
+PYC_TEMPORARY = re.compile(r"\.pyc\.[0-9]+$")
 
 
 def venv_paths(lines):
@@ -265,10 +269,10 @@ def check_rebuild(a, old_venv, new_venv, new_cfg):
             return ["the old venv aside is not whole (contents, owners, modes, ACLs)"]
         if not os.path.lexists(venv):
             return []
-        # pyshare's atomic writes in the new venv (its marker) leave their temporary until the
-        # rename: a file of the new venv, not of the old one
+        # pyshare's atomic writes in the new venv (its marker), and pip's byte-compiling, leave
+        # their temporary until the rename: a file of the new venv, not of the old one
         extra = sorted(p for p in venv_paths(treestate.state([venv], relative=True)) - venv_paths(new_venv)
-                       if not TEMPORARY.match(os.path.basename(p)))
+                       if not TEMPORARY.match(os.path.basename(p)) and not PYC_TEMPORARY.search(p))
         if extra:
             return ["while the old venv is aside, the app's path holds entries the new venv does not have: "
                     + ", ".join(extra[:6])]
