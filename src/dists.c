@@ -144,6 +144,7 @@ static void add_dist(int rootfd, int infofd, char *name, char *version, const ch
                 _cleanup_free_ char *url = json_string_of(du, "url"), *vcs = json_string_of(du, "vcs"),
                                     *commit = json_string_of(du, "commit_id");
                 struct stat st;
+                const bool foreign_wheel = url && startswith(url, "file://") && wheel_for_other_python(url, pyver);
                 if (json_true_of(du, "editable"))
                         strv_consume(&l->stops, xasprintf("%s %s is an editable install of %s: pip cannot install it "
                                                           "again as it was; uninstall it (pyshare pip APP uninstall "
@@ -154,7 +155,7 @@ static void add_dist(int rootfd, int infofd, char *name, char *version, const ch
                                                           "would not take (blanks or control characters): "
                                                           "uninstall it, or install it again from an index",
                                                           name, version));
-                else if (url && startswith(url, "file://") && wheel_for_other_python(url, pyver) && !explicit_sources)
+                else if (foreign_wheel && !explicit_sources)
                         /* Asked for by name, it would come from pip's own index, where a project of
                          * that name may be another's: only from sources the admin named. */
                         strv_consume(&l->stops, xasprintf("%s %s was installed from %s, a wheel for another Python "
@@ -163,7 +164,7 @@ static void add_dist(int rootfd, int infofd, char *name, char *version, const ch
                                                           "another project: give --find-links=DIR with a wheel of "
                                                           "it for Python %s (or --index-url=URL)",
                                                           name, version, url + 7, pyver, name, version, pyver));
-                else if (url && startswith(url, "file://") && wheel_for_other_python(url, pyver))
+                else if (foreign_wheel)
                         strv_consume(&l->notes, xasprintf("%s %s was installed from %s, a wheel for another Python "
                                                           "than %s: asked for as %s==%s",
                                                           name, version, url + 7, pyver, name, version));
@@ -224,19 +225,12 @@ int read_dists(int rootfd, int sitefd, const char *pyver, bool explicit_sources,
                 char *name = NULL, *version = NULL;
                 if (r >= 0)
                         meta_fields(text, &name, &version);
-                if (name && version && (!dist_name_ok(name) || !dist_version_ok(version))) {
-                        strv_consume(&l.stops, xasprintf("%s names a distribution or version that pip would not "
-                                                         "take as a requirement (PEP 508 names, PEP 440 versions): "
-                                                         "remove it, or repair the distribution it belongs to",
-                                                         n));
-                        free(name);
-                        free(version);
-                        continue;
-                }
-                if (!name || !version) {
-                        strv_consume(&l.stops, xasprintf("%s names no distribution and version: remove it, or "
-                                                         "repair the distribution it belongs to",
-                                                         n));
+                if (!name || !version || !dist_name_ok(name) || !dist_version_ok(version)) {
+                        strv_consume(&l.stops,
+                                     xasprintf("%s names %s: remove it, or repair the distribution it belongs to", n,
+                                               !name || !version ? "no distribution and version"
+                                                                 : "a distribution or version that pip would not take "
+                                                                   "as a requirement (PEP 508 names, PEP 440 versions)"));
                         free(name);
                         free(version);
                         continue;
